@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
+
+#include "daemon/cohd/commands.h"
+#include "lib/util/macro.h"
+
+/* Each command lives in daemon/cohd/cmd_<name>.c and adds its line here. */
+const struct cohd_command cohd_commands[] = {
+	{},
+};
+
+const struct cohd_command *cohd_command_find(const char *name)
+{
+	for (const struct cohd_command *c = cohd_commands; c->name; c++)
+		if (streq(c->name, name))
+			return c;
+	return NULL;
+}

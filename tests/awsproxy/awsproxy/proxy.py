@@ -1,0 +1,229 @@
+"""The per-request pipeline: identify, authenticate, validate, fault, forward.
+
+Proxy.handle() takes one parsed client request and returns a Reply (or DROP
+to close the connection without answering).  Order: SigV4 claims -> service
+and operation -> signature -> model validation -> CloudFront If-Match ->
+faults -> moto -> credentials learned, ETags and pending states applied ->
+counted.
+"""
+
+import json
+import re
+import time
+import traceback
+from urllib.parse import parse_qs
+
+from . import errors, sigv4, validate
+from .errors import Dialect, ProxyError
+
+DROP = object()
+_XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
+# Operations whose answers carry credentials the proxy must then accept.
+_CREDENTIAL_OPS = {("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"),
+                   ("sts", "AssumeRoleWithSAML"), ("sts", "GetSessionToken"),
+                   ("sts", "GetFederationToken"), ("iam", "CreateAccessKey")}
+
+
+class Request:
+    """A client request as read off the socket."""
+
+    __slots__ = ("method", "host", "path", "query", "query_pairs", "headers", "body", "raw_path")
+
+    def __init__(self, method, raw_path, headers, body):
+        self.method = method
+        self.raw_path = raw_path
+        self.path, _, query_string = raw_path.partition("?")
+        self.query = parse_qs(query_string, keep_blank_values=True)
+        self.query_pairs = [(k, v) for k, vs in self.query.items() for v in vs]
+        self.headers = headers
+        self.body = body
+        self.host = headers.get("Host", "")
+
+
+class Reply:
+    """An answer for the client."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class Call:
+    """What the pipeline learned about one request (for stats and logs)."""
+
+    __slots__ = ("service", "operation", "protocol", "dialect", "op", "params")
+
+    def __init__(self):
+        self.service = "unknown"
+        self.operation = "unknown"
+        self.protocol = None
+        self.dialect = Dialect("unknown", "query")
+        self.op = None
+        self.params = None
+
+
+class Proxy:
+    """Checks requests and forwards the valid ones to moto."""
+
+    def __init__(self, catalog, verifier, faults, stats, pending, etags, pool, log=None):
+        self.catalog = catalog
+        self.verifier = verifier
+        self.faults = faults
+        self.stats = stats
+        self.pending = pending
+        self.etags = etags
+        self.pool = pool
+        self.log = log
+
+    def handle(self, req):
+        """Run the pipeline for ``req``; return a Reply or DROP."""
+        start = time.monotonic()
+        call = Call()
+        outcome, code = "ok", None
+        try:
+            reply = self._pipeline(req, call)
+            if reply is DROP:
+                outcome = "dropped"
+            elif reply.status >= 400:
+                outcome, code = "error", _error_code(reply)
+        except ProxyError as err:
+            outcome, code = err.kind, err.code
+            reply = Reply(*errors.render(call.dialect, err))
+        except Exception as exc:  # a proxy bug must not look like a network fault
+            traceback.print_exc()
+            err = ProxyError("InternalFailure", f"awsproxy failed: {exc!r}", 500, "error", False)
+            outcome, code = "error", err.code
+            reply = Reply(*errors.render(call.dialect, err))
+        self.stats.record(call.service, call.operation, outcome, code)
+        if self.log:
+            status = "-" if reply is DROP else reply.status
+            self.log(f"{call.service} {call.operation} {outcome} {status} {code or '-'} "
+                     f"{(time.monotonic() - start) * 1000:.2f}ms")
+        return reply
+
+    def _pipeline(self, req, call):
+        form = {}
+        ctype = req.headers.get("Content-Type", "")
+        if req.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+        target = req.headers.get("X-Amz-Target")
+        try:
+            info = sigv4.parse(req.headers, req.query)
+        except sigv4.AuthFailure as failure:
+            self._identify(req, call, form, target, self.catalog.guess(target, form, req.path))
+            raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
+        svc = self.catalog.by_signing_name.get(info.service)
+        if svc is None:
+            raise ProxyError("UnknownService", f"awsproxy does not serve service "
+                             f"'{info.service}' (see tests/awsproxy/README.md)")
+        self._identify(req, call, form, target, svc)
+        try:
+            self.verifier.verify(info, req, s3=svc.name == "s3")
+        except sigv4.AuthFailure as failure:
+            raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
+        self._validate(req, call, form, svc)
+        if svc.name == "cloudfront":
+            self.etags.check(call.op, req.path, req.headers)
+        decision = self.faults.decide(call.service, call.operation)
+        if decision.delay:
+            time.sleep(decision.delay)
+        if decision.fault == "throttle":
+            raise errors.throttling_error(call.dialect)
+        if decision.fault == "error5xx":
+            raise errors.internal_error(call.dialect, decision.status)
+        if decision.fault == "drop" and decision.drop_when == "before":
+            return DROP
+        try:
+            resp = self.pool.request(req.method, req.raw_path, req.headers.items(), req.body)
+        except OSError as e:
+            raise ProxyError("InternalFailure", f"awsproxy could not reach moto: {e}", 502,
+                             kind="error", sender=False) from None
+        if decision.fault == "drop":
+            return DROP
+        self._after(call, req, resp)
+        return Reply(resp.status, resp.headers, resp.body)
+
+    def _identify(self, req, call, form, target, svc):
+        """Fill in service, protocol and operation of ``call`` (op None if unknown)."""
+        call.service = svc.name
+        if target and "json" in svc.protocols:
+            call.protocol = "json"
+            call.dialect = svc.dialect("json")
+            prefix, _, name = target.partition(".")
+            call.operation = name or target
+            if prefix == svc.target_prefix:
+                call.op = svc.operations.get(name)
+        elif svc.protocol in ("query", "ec2"):
+            call.protocol = svc.protocol
+            call.dialect = svc.dialect()
+            params = dict(req.query)
+            params.update(form)
+            call.params = params
+            action = params.get("Action", [""])[0]
+            call.operation = action or "unknown"
+            call.op = svc.operations.get(action)
+        elif svc.protocol == "json":
+            call.protocol = "json"
+            call.dialect = svc.dialect()
+        else:
+            call.protocol = svc.protocol
+            call.dialect = svc.dialect()
+            call.op, labels = svc.route(req.method, req.path, req.query, req.headers)
+            call.params = labels
+            if call.op is not None:
+                call.operation = call.op.name
+
+    def _validate(self, req, call, form, svc):
+        if call.op is None:
+            raise errors.validation_error(call.dialect, "unknown_operation",
+                                          f"Could not find operation {call.operation} "
+                                          f"for {svc.name} ({req.method} {req.path})")
+        try:
+            if call.protocol in ("query", "ec2"):
+                params = {k: v for k, v in call.params.items() if k not in ("Action", "Version")}
+                version = call.params.get("Version", [None])[0]
+                if version != svc.api_version:
+                    raise ProxyError("NoSuchVersion", f"The requested version ({version}) of "
+                                     f"service {svc.name} does not exist")
+                validate.check_query(call.op, params, call.protocol == "ec2")
+            elif call.protocol == "json":
+                doc = validate.parse_json(req.body)
+                if call.op.input_shape is not None:
+                    validate.check_json(call.op.input_shape, doc)
+                elif doc:
+                    raise validate.Invalid("unknown", f"{call.operation} takes no input")
+            else:
+                validate.check_rest(svc, call.op, call.params, req.query, req.headers, req.body)
+        except validate.Invalid as bad:
+            err = errors.validation_error(call.dialect, bad.meaning, bad.message)
+            if bad.code:
+                err.code = bad.code
+            raise err from None
+
+    def _after(self, call, req, resp):
+        key = (call.service, call.operation)
+        if resp.status < 300 and key in _CREDENTIAL_OPS:
+            self.verifier.keys.learn(resp.body)
+        if call.service == "cloudfront":
+            self.etags.answer(call.op, req.path, resp)
+        if resp.status < 300 and self.pending.applies(*key):
+            resp.body = self.pending.rewrite(call.service, call.operation, resp.body)
+
+
+def _error_code(reply):
+    """The AWS error code of an error answer from moto, for the counters."""
+    for k, v in reply.headers:
+        if k.lower() == "x-amzn-errortype":
+            return v.partition(":")[0]
+    m = _XML_CODE.search(reply.body)
+    if m:
+        return m.group(1).decode("utf-8", "replace")
+    try:
+        doc = json.loads(reply.body)
+        code = doc.get("__type") or doc.get("code") or doc.get("Code")
+        return code.rpartition("#")[2] if code else None
+    except (ValueError, AttributeError):
+        return None

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/store: cohd's state in SQLite (the migrations in schema/). One writer, the daemon, on its
- * loop thread; calls are synchronous and short. Opening creates the file 0600, turns on WAL, a busy timeout
- * and foreign keys, and applies the embedded migrations. Depends on lib/util and SQLite only.
+ * loop thread; calls are synchronous and short. Opening creates the file 0600, turns on WAL, a
+ * busy timeout and foreign keys, and applies the embedded migrations. Depends on lib/util and
+ * SQLite only.
  *
  * Errors: SQLite's codes are mapped once here (BUSY -> -EBUSY, NOMEM -> -ENOMEM, CONSTRAINT ->
  * -EEXIST, else -EIO) and sqlite3_errmsg() goes into the optional reterr. No secret value is

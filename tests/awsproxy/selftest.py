@@ -1,0 +1,638 @@
+"""Self-tests of the test AWS: run by tests/awsproxy/selftest.
+
+Starts tests/aws-up (with --pending-seconds), then checks through the proxy:
+the aws CLI creates, describes and deletes a resource of every service cohd
+uses; bad signatures, unsigned requests and requests breaking the model are
+refused with the right codes; injected faults show in the counters;
+CloudFront If-Match is enforced; pending states are held; HTTPS works with
+the test CA only; aws-up's command mode passes the environment and status.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+import zipfile
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+AWS_UP = os.path.join(os.path.dirname(HERE), "aws-up")
+PENDING = 2.0
+ACCOUNT = "123456789012"
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(cond, message):
+    if not cond:
+        raise Failed(message)
+
+
+class Env:
+    """The running test AWS and helpers to talk to it."""
+
+    def __init__(self, url):
+        self.url = url
+        self.env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="test",
+                        AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+                        AWS_REGION="us-east-1", AWS_PAGER="")
+        for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE"):
+            self.env.pop(k, None)
+
+    def aws(self, *args, env=None, fail=False):
+        """Run the aws CLI; return its JSON output (or stderr when fail=True)."""
+        proc = subprocess.run([sys.executable, "-m", "awscli", "--output", "json", *args],
+                              env=env or self.env, capture_output=True, text=True, timeout=120)
+        if fail:
+            expect(proc.returncode != 0, f"aws {' '.join(args)} succeeded, expected failure")
+            return proc.stderr
+        if proc.returncode != 0:
+            raise Failed(f"aws {' '.join(args)}: {proc.stderr.strip()}")
+        return json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+    def control(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data,
+                                     method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def calls(self, service, operation):
+        return self.control("/_proxy/stats")["calls"].get(service, {}).get(operation, {})
+
+    def raw(self, method, path, service, body=b"", headers=None, secret="test",
+            sign=True, amz_date=None, region="us-east-1"):
+        """Send one hand-made request; return (status, headers, body)."""
+        headers = dict(headers or {})
+        request = AWSRequest(method=method, url=self.url + path, data=body, headers=headers)
+        if sign:
+            signer = SigV4Auth(Credentials("test", secret), service, region)
+            if amz_date:
+                request.context["timestamp"] = amz_date
+                request.headers["X-Amz-Date"] = amz_date
+                request.headers["Authorization"] = signer._inject_signature_to_request  # placeholder
+                del request.headers["Authorization"]
+                canonical = signer.canonical_request(request)
+                sts = signer.string_to_sign(request, canonical)
+                sig = signer.signature(sts, request)
+                request.headers["Authorization"] = (
+                    f"AWS4-HMAC-SHA256 Credential=test/{amz_date[:8]}/{region}/{service}/"
+                    f"aws4_request, SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}, "
+                    f"Signature={sig}")
+            else:
+                signer.add_auth(request)
+        prepared = request.prepare()
+        req = urllib.request.Request(prepared.url, data=prepared.body or None, method=method,
+                                     headers=dict(prepared.headers))
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def query(self, service, params, **kw):
+        body = "&".join(f"{k}={urllib.parse.quote(str(v), safe='')}" for k, v in params.items())
+        return self.raw("POST", "/", service, body.encode(), {
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, **kw)
+
+    def json(self, service, target, doc, **kw):
+        return self.raw("POST", "/", service, json.dumps(doc).encode(), {
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target}, **kw)
+
+
+def error_code(status, headers, body):
+    """The AWS error code of an answer (any protocol)."""
+    text = body.decode("utf-8", "replace")
+    if "X-Amzn-ErrorType" in headers:
+        return headers["X-Amzn-ErrorType"]
+    if text.startswith("{"):
+        return json.loads(text).get("__type")
+    import re
+    m = re.search(r"<Code>([^<]+)</Code>", text)
+    return m.group(1) if m else None
+
+
+def expect_error(answer, status, code):
+    got_status, headers, body = answer
+    got = error_code(got_status, headers, body)
+    expect((got_status, got) == (status, code),
+           f"expected {status} {code}, got {got_status} {got}: {body[:300]!r}")
+
+
+# ------------------------------------------------------------------ startup
+
+def start_aws_up():
+    """Start tests/aws-up in serve mode; return (process, url, seconds)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen([AWS_UP, "--pending-seconds", str(PENDING)], stdout=subprocess.PIPE,
+                            text=True)
+    url = proc.stdout.readline().strip()
+    return proc, url, time.monotonic() - t0
+
+
+# ------------------------------------------------------------------ services
+
+@check
+def crud_ec2(t):
+    vpc = t.aws("ec2", "create-vpc", "--cidr-block", "10.9.0.0/16")["Vpc"]["VpcId"]
+    got = t.aws("ec2", "describe-vpcs", "--vpc-ids", vpc)["Vpcs"]
+    expect(got and got[0]["VpcId"] == vpc, "vpc not described")
+    t.aws("ec2", "delete-vpc", "--vpc-id", vpc)
+
+
+@check
+def crud_elbv2(t):
+    vpc = t.aws("ec2", "create-vpc", "--cidr-block", "10.8.0.0/16")["Vpc"]["VpcId"]
+    arn = t.aws("elbv2", "create-target-group", "--name", "st-tg", "--protocol", "HTTP",
+                "--port", "80", "--vpc-id", vpc, "--target-type", "ip",
+                "--tags", "Key=app,Value=st")["TargetGroups"][0]["TargetGroupArn"]
+    got = t.aws("elbv2", "describe-target-groups", "--target-group-arns", arn)
+    expect(got["TargetGroups"][0]["TargetGroupName"] == "st-tg", "target group not described")
+    t.aws("elbv2", "delete-target-group", "--target-group-arn", arn)
+    t.aws("ec2", "delete-vpc", "--vpc-id", vpc)
+
+
+@check
+def crud_ecs(t):
+    t.aws("ecs", "create-cluster", "--cluster-name", "st-cluster")
+    got = t.aws("ecs", "describe-clusters", "--clusters", "st-cluster")["clusters"]
+    expect(got and got[0]["clusterName"] == "st-cluster", "cluster not described")
+    t.aws("ecs", "delete-cluster", "--cluster", "st-cluster")
+
+
+@check
+def crud_application_autoscaling(t):
+    args = ["--service-namespace", "ecs", "--resource-id", "service/st-cluster/st-svc",
+            "--scalable-dimension", "ecs:service:DesiredCount"]
+    t.aws("application-autoscaling", "register-scalable-target", *args,
+          "--min-capacity", "1", "--max-capacity", "3")
+    got = t.aws("application-autoscaling", "describe-scalable-targets",
+                "--service-namespace", "ecs")["ScalableTargets"]
+    expect(any(x["ResourceId"] == "service/st-cluster/st-svc" for x in got), "target missing")
+    t.aws("application-autoscaling", "deregister-scalable-target", *args)
+
+
+@check
+def crud_cloudwatch(t):
+    t.aws("cloudwatch", "put-metric-alarm", "--alarm-name", "st-alarm", "--metric-name", "CPU",
+          "--namespace", "AWS/ECS", "--statistic", "Average", "--period", "60",
+          "--threshold", "80", "--comparison-operator", "GreaterThanThreshold",
+          "--evaluation-periods", "1")
+    got = t.aws("cloudwatch", "describe-alarms", "--alarm-names", "st-alarm")["MetricAlarms"]
+    expect(got and got[0]["AlarmName"] == "st-alarm", "alarm not described")
+    t.aws("cloudwatch", "delete-alarms", "--alarm-names", "st-alarm")
+
+
+@check
+def crud_logs(t):
+    t.aws("logs", "create-log-group", "--log-group-name", "/st/group", "--tags", "app=st")
+    got = t.aws("logs", "describe-log-groups", "--log-group-name-prefix", "/st/")["logGroups"]
+    expect(got and got[0]["logGroupName"] == "/st/group", "log group not described")
+    t.aws("logs", "delete-log-group", "--log-group-name", "/st/group")
+
+
+@check
+def crud_events(t):
+    t.aws("events", "put-rule", "--name", "st-rule", "--schedule-expression", "rate(5 minutes)")
+    got = t.aws("events", "describe-rule", "--name", "st-rule")
+    expect(got["ScheduleExpression"] == "rate(5 minutes)", "rule not described")
+    t.aws("events", "delete-rule", "--name", "st-rule")
+
+
+@check
+def crud_secretsmanager(t):
+    t.aws("secretsmanager", "create-secret", "--name", "st/secret", "--secret-string", "s3cr3t")
+    got = t.aws("secretsmanager", "describe-secret", "--secret-id", "st/secret")
+    expect(got["Name"] == "st/secret", "secret not described")
+    t.aws("secretsmanager", "delete-secret", "--secret-id", "st/secret",
+          "--force-delete-without-recovery")
+
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com",
+                                                 "codebuild.amazonaws.com",
+                                                 "codepipeline.amazonaws.com"]},
+    "Action": "sts:AssumeRole"}]})
+
+
+@check
+def crud_iam(t):
+    t.aws("iam", "create-role", "--role-name", "st-role", "--assume-role-policy-document", TRUST,
+          "--tags", "Key=app,Value=st")
+    got = t.aws("iam", "get-role", "--role-name", "st-role")["Role"]
+    expect(got["RoleName"] == "st-role", "role not described")
+    t.aws("iam", "delete-role", "--role-name", "st-role")
+
+
+@check
+def sts_session_credentials(t):
+    """STS: moto's session credentials are accepted (signed with the token)."""
+    ident = t.aws("sts", "get-caller-identity")
+    expect(ident["Account"] == ACCOUNT, f"unexpected account {ident}")
+    creds = t.aws("sts", "assume-role", "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/any",
+                  "--role-session-name", "st")["Credentials"]
+    env = dict(t.env, AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+               AWS_SESSION_TOKEN=creds["SessionToken"])
+    t.aws("ec2", "describe-vpcs", env=env)
+    del env["AWS_SESSION_TOKEN"]
+    err = t.aws("ec2", "describe-vpcs", env=env, fail=True)
+    expect("AuthFailure" in err, f"session key without token not refused: {err}")
+
+
+@check
+def crud_s3(t):
+    t.aws("s3api", "create-bucket", "--bucket", "st-bucket")
+    t.aws("s3api", "head-bucket", "--bucket", "st-bucket")
+    t.aws("s3api", "put-bucket-tagging", "--bucket", "st-bucket",
+          "--tagging", "TagSet=[{Key=app,Value=st}]")
+    got = t.aws("s3api", "get-bucket-tagging", "--bucket", "st-bucket")["TagSet"]
+    expect(got == [{"Key": "app", "Value": "st"}], f"tags {got}")
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(b"hello")
+        f.flush()
+        t.aws("s3api", "put-object", "--bucket", "st-bucket", "--key", "a/b c.txt",
+              "--body", f.name)
+    got = t.aws("s3api", "list-objects-v2", "--bucket", "st-bucket")["Contents"]
+    expect([o["Key"] for o in got] == ["a/b c.txt"], f"objects {got}")
+    t.aws("s3api", "delete-object", "--bucket", "st-bucket", "--key", "a/b c.txt")
+    t.aws("s3api", "delete-bucket", "--bucket", "st-bucket")
+
+
+@check
+def crud_kms(t):
+    key = t.aws("kms", "create-key", "--description", "st")["KeyMetadata"]["KeyId"]
+    got = t.aws("kms", "describe-key", "--key-id", key)["KeyMetadata"]
+    expect(got["Description"] == "st", "key not described")
+    t.aws("kms", "schedule-key-deletion", "--key-id", key, "--pending-window-in-days", "7")
+
+
+@check
+def crud_rds_pending(t):
+    """RDS, and its instance held in 'creating' for --pending-seconds."""
+    t.aws("rds", "create-db-instance", "--db-instance-identifier", "st-db", "--engine", "postgres",
+          "--db-instance-class", "db.t3.micro", "--master-username", "admin",
+          "--master-user-password", "password123", "--allocated-storage", "20",
+          "--tags", "Key=app,Value=st")
+    got = t.aws("rds", "describe-db-instances", "--db-instance-identifier", "st-db")
+    status = got["DBInstances"][0]["DBInstanceStatus"]
+    expect(status == "creating", f"fresh instance is {status}, expected creating")
+    time.sleep(PENDING + 0.2)
+    got = t.aws("rds", "describe-db-instances", "--db-instance-identifier", "st-db")
+    status = got["DBInstances"][0]["DBInstanceStatus"]
+    expect(status == "available", f"instance is {status} after the pending time")
+    t.aws("rds", "delete-db-instance", "--db-instance-identifier", "st-db",
+          "--skip-final-snapshot")
+
+
+@check
+def crud_elasticache(t):
+    t.aws("elasticache", "create-cache-cluster", "--cache-cluster-id", "st-cache",
+          "--engine", "redis", "--cache-node-type", "cache.t3.micro", "--num-cache-nodes", "1")
+    got = t.aws("elasticache", "describe-cache-clusters", "--cache-cluster-id", "st-cache")
+    status = got["CacheClusters"][0]["CacheClusterStatus"]
+    expect(status == "creating", f"fresh cache cluster is {status}, expected creating")
+    t.aws("elasticache", "delete-cache-cluster", "--cache-cluster-id", "st-cache")
+
+
+@check
+def crud_route53(t):
+    zone = t.aws("route53", "create-hosted-zone", "--name", "st.example.com",
+                 "--caller-reference", f"st-{time.time()}")["HostedZone"]["Id"]
+    zid = zone.rpartition("/")[2]
+    batch = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "www.st.example.com", "Type": "A", "TTL": 60,
+        "ResourceRecords": [{"Value": "192.0.2.1"}]}}]})
+    t.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zid,
+          "--change-batch", batch)
+    got = t.aws("route53", "get-hosted-zone", "--id", zid)["HostedZone"]
+    expect(got["Name"] == "st.example.com.", f"zone {got}")
+    t.aws("route53", "change-resource-record-sets", "--hosted-zone-id", zid,
+          "--change-batch", batch.replace("UPSERT", "DELETE"))
+    t.aws("route53", "delete-hosted-zone", "--id", zid)
+
+
+@check
+def crud_acm_pending(t):
+    arn = t.aws("acm", "request-certificate", "--domain-name", "st.example.com",
+                "--validation-method", "DNS")["CertificateArn"]
+    got = t.aws("acm", "describe-certificate", "--certificate-arn", arn)["Certificate"]
+    expect(got["Status"] == "PENDING_VALIDATION", f"fresh certificate is {got['Status']}")
+    t.aws("acm", "delete-certificate", "--certificate-arn", arn)
+
+
+@check
+def crud_cloudfront_etag(t):
+    """CloudFront: pending InProgress, ETag changes on update, stale If-Match fails."""
+    made = t.aws("cloudfront", "create-distribution", "--origin-domain-name",
+                 "st-bucket.s3.amazonaws.com")
+    dist = made["Distribution"]["Id"]
+    got = t.aws("cloudfront", "get-distribution", "--id", dist)
+    expect(got["Distribution"]["Status"] == "InProgress", "fresh distribution not InProgress")
+    conf = t.aws("cloudfront", "get-distribution-config", "--id", dist)
+    etag1 = conf["ETag"]
+    config = conf["DistributionConfig"]
+    config["Comment"] = "updated"
+    updated = t.aws("cloudfront", "update-distribution", "--id", dist, "--if-match", etag1,
+                    "--distribution-config", json.dumps(config))
+    etag2 = updated["ETag"]
+    expect(etag2 != etag1, "ETag did not change on update")
+    err = t.aws("cloudfront", "update-distribution", "--id", dist, "--if-match", etag1,
+                "--distribution-config", json.dumps(config), fail=True)
+    expect("PreconditionFailed" in err, f"stale ETag not refused: {err}")
+    err = t.aws("cloudfront", "update-distribution", "--id", dist,
+                "--distribution-config", json.dumps(config), fail=True)
+    expect("InvalidIfMatchVersion" in err, f"missing If-Match not refused: {err}")
+    expect(t.calls("cloudfront", "UpdateDistribution")["codes"].get("PreconditionFailed") == 1,
+           "stale ETag not counted")
+    t.aws("cloudfront", "delete-distribution", "--id", dist, "--if-match", etag2)
+
+
+@check
+def crud_lambda(t):
+    t.aws("iam", "create-role", "--role-name", "st-lambda", "--assume-role-policy-document", TRUST)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "f.zip")
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("h.py", "def h(event, context):\n    return event\n")
+        t.aws("lambda", "create-function", "--function-name", "st-fn", "--runtime", "python3.12",
+              "--handler", "h.h", "--role", f"arn:aws:iam::{ACCOUNT}:role/st-lambda",
+              "--zip-file", f"fileb://{path}", "--tags", "app=st")
+    got = t.aws("lambda", "get-function", "--function-name", "st-fn")
+    expect(got["Configuration"]["FunctionName"] == "st-fn", "function not described")
+    t.aws("lambda", "delete-function", "--function-name", "st-fn")
+    t.aws("iam", "delete-role", "--role-name", "st-lambda")
+
+
+@check
+def crud_codebuild(t):
+    t.aws("iam", "create-role", "--role-name", "st-build", "--assume-role-policy-document", TRUST)
+    t.aws("codebuild", "create-project", "--name", "st-project",
+          "--source", json.dumps({"type": "NO_SOURCE", "buildspec": "version: 0.2"}),
+          "--artifacts", json.dumps({"type": "NO_ARTIFACTS"}),
+          "--environment", json.dumps({"type": "LINUX_CONTAINER", "computeType":
+                                       "BUILD_GENERAL1_SMALL",
+                                       "image": "aws/codebuild/standard:7.0"}),
+          "--service-role", f"arn:aws:iam::{ACCOUNT}:role/st-build")
+    got = t.aws("codebuild", "batch-get-projects", "--names", "st-project")["projects"]
+    expect(got and got[0]["name"] == "st-project", "project not described")
+    t.aws("codebuild", "delete-project", "--name", "st-project")
+
+
+@check
+def crud_codepipeline(t):
+    t.aws("iam", "create-role", "--role-name", "st-pipe", "--assume-role-policy-document", TRUST)
+    action = {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
+    pipeline = {"name": "st-pipeline", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/st-pipe",
+                "artifactStore": {"type": "S3", "location": "st-artifacts"},
+                "stages": [
+                    {"name": "Source", "actions": [{
+                        "name": "Source", "actionTypeId": action,
+                        "configuration": {"S3Bucket": "st-src", "S3ObjectKey": "src.zip"},
+                        "outputArtifacts": [{"name": "src"}]}]},
+                    {"name": "Build", "actions": [{
+                        "name": "Build", "actionTypeId": dict(action, category="Build",
+                                                              provider="CodeBuild"),
+                        "configuration": {"ProjectName": "st-project"},
+                        "inputArtifacts": [{"name": "src"}]}]}]}
+    t.aws("codepipeline", "create-pipeline", "--pipeline", json.dumps(pipeline))
+    got = t.aws("codepipeline", "get-pipeline", "--name", "st-pipeline")["pipeline"]
+    expect(got["name"] == "st-pipeline", "pipeline not described")
+    t.aws("codepipeline", "delete-pipeline", "--name", "st-pipeline")
+
+
+@check
+def crud_tagging(t):
+    """Resource Groups Tagging API: tag, find and untag an ARN."""
+    t.aws("s3api", "create-bucket", "--bucket", "st-tagged")
+    arn = "arn:aws:s3:::st-tagged"
+    t.aws("resourcegroupstaggingapi", "tag-resources", "--resource-arn-list", arn,
+          "--tags", "cohd=st")
+    got = t.aws("resourcegroupstaggingapi", "get-resources",
+                "--tag-filters", "Key=cohd,Values=st")["ResourceTagMappingList"]
+    expect([r["ResourceARN"] for r in got] == [arn], f"resources {got}")
+    t.aws("resourcegroupstaggingapi", "untag-resources", "--resource-arn-list", arn,
+          "--tag-keys", "cohd")
+    t.aws("s3api", "delete-bucket", "--bucket", "st-tagged")
+
+
+@check
+def nat_gateway_pending(t):
+    vpc = t.aws("ec2", "create-vpc", "--cidr-block", "10.7.0.0/16")["Vpc"]["VpcId"]
+    subnet = t.aws("ec2", "create-subnet", "--vpc-id", vpc,
+                   "--cidr-block", "10.7.1.0/24")["Subnet"]["SubnetId"]
+    eip = t.aws("ec2", "allocate-address", "--domain", "vpc")["AllocationId"]
+    nat = t.aws("ec2", "create-nat-gateway", "--subnet-id", subnet, "--allocation-id", eip)
+    nat_id = nat["NatGateway"]["NatGatewayId"]
+    expect(nat["NatGateway"]["State"] == "pending", f"create answered {nat['NatGateway']['State']}")
+    state = t.aws("ec2", "describe-nat-gateways", "--nat-gateway-ids", nat_id)["NatGateways"][0]["State"]
+    expect(state == "pending", f"fresh NAT gateway is {state}")
+    time.sleep(PENDING + 0.2)
+    state = t.aws("ec2", "describe-nat-gateways", "--nat-gateway-ids", nat_id)["NatGateways"][0]["State"]
+    expect(state == "available", f"NAT gateway is {state} after the pending time")
+    t.aws("ec2", "delete-nat-gateway", "--nat-gateway-id", nat_id)
+    state = t.aws("ec2", "describe-nat-gateways", "--nat-gateway-ids", nat_id)["NatGateways"][0]["State"]
+    expect(state == "deleting", f"deleted NAT gateway is {state}, expected deleting")
+
+
+# ------------------------------------------------------------------ rejections
+
+@check
+def wrong_signature(t):
+    env = dict(t.env, AWS_SECRET_ACCESS_KEY="not-the-secret")
+    err = t.aws("ec2", "describe-vpcs", env=env, fail=True)
+    expect("SignatureDoesNotMatch" in err, f"ec2: {err}")
+    expect_error(t.json("ecs", "AmazonEC2ContainerServiceV20141113.ListClusters", {},
+                        secret="wrong"), 400, "InvalidSignatureException")
+    expect_error(t.raw("GET", "/st-none", "s3", headers={"X-Amz-Content-SHA256":
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+                       secret="wrong"), 403, "SignatureDoesNotMatch")
+
+
+@check
+def unknown_access_key(t):
+    env = dict(t.env, AWS_ACCESS_KEY_ID="AKIDUNKNOWN")
+    err = t.aws("iam", "list-roles", env=env, fail=True)
+    expect("InvalidClientTokenId" in err, f"iam: {err}")
+
+
+@check
+def unsigned_request(t):
+    err = t.aws("sts", "get-caller-identity", "--no-sign-request", fail=True)
+    expect("MissingAuthenticationToken" in err, f"sts: {err}")
+    expect_error(t.query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"}, sign=False),
+                 401, "MissingAuthenticationToken")
+    expect_error(t.json("logs", "Logs_20140328.DescribeLogGroups", {}, sign=False),
+                 400, "MissingAuthenticationTokenException")
+
+
+@check
+def incomplete_signature(t):
+    status, headers, body = t.raw("POST", "/", "sts", b"Action=GetCallerIdentity&Version=2011-06-15",
+                                  {"Content-Type": "application/x-www-form-urlencoded",
+                                   "Authorization": "AWS4-HMAC-SHA256 Credential=test/20200101"},
+                                  sign=False)
+    expect_error((status, headers, body), 400, "IncompleteSignature")
+
+
+@check
+def clock_skew(t):
+    old = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 600))
+    expect_error(t.query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                         amz_date=old), 400, "RequestExpired")
+    expect_error(t.json("kms", "TrentService.ListKeys", {}, amz_date=old), 400,
+                 "InvalidSignatureException")
+
+
+@check
+def unknown_member(t):
+    expect_error(t.query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15",
+                                 "VpcIds.1": "vpc-1"}), 400, "UnknownParameter")
+    expect_error(t.query("iam", {"Action": "ListRoles", "Version": "2010-05-08",
+                                 "Bogus": "1"}), 400, "ValidationError")
+    expect_error(t.json("ecs", "AmazonEC2ContainerServiceV20141113.CreateCluster",
+                        {"clusterName": "x", "bogus": 1}), 400, "ValidationException")
+    route53 = ('<?xml version="1.0"?><CreateHostedZoneRequest xmlns="https://route53.amazonaws.'
+               'com/doc/2013-04-01/"><Name>x.example.com</Name><CallerReference>r</CallerReference>'
+               '<Bogus>1</Bogus></CreateHostedZoneRequest>').encode()
+    expect_error(t.raw("POST", "/2013-04-01/hostedzone", "route53", route53), 400, "InvalidInput")
+    counted = t.calls("ec2", "DescribeVpcs")["codes"].get("UnknownParameter")
+    expect(counted == 1, f"rejection counted {counted} times")
+
+
+@check
+def missing_and_invalid_members(t):
+    expect_error(t.query("ec2", {"Action": "DeleteVpc", "Version": "2016-11-15"}), 400,
+                 "MissingParameter")
+    expect_error(t.query("ec2", {"Action": "CreateVpc", "Version": "2016-11-15",
+                                 "CidrBlock": "10.0.0.0/16", "InstanceTenancy": "bogus"}),
+                 400, "InvalidParameterValue")
+    expect_error(t.query("rds", {"Action": "DescribeDBInstances", "Version": "2014-10-31",
+                                 "MaxRecords": "many"}), 400, "ValidationError")
+    expect_error(t.json("ecs", "AmazonEC2ContainerServiceV20141113.CreateCluster",
+                        {"clusterName": 5}), 400, "SerializationException")
+    expect_error(t.json("logs", "Logs_20140328.CreateLogGroup", {}), 400, "ValidationException")
+    expect_error(t.query("ec2", {"Action": "DescribeBogus", "Version": "2016-11-15"}), 400,
+                 "InvalidAction")
+
+
+# ------------------------------------------------------------------ faults
+
+@check
+def throttling_counted(t):
+    t.control("/_proxy/faults", {"throttle": {"count": 2, "operations": ["ec2:DescribeVpcs"]}})
+    before = t.calls("ec2", "DescribeVpcs")
+    t.aws("ec2", "describe-vpcs")  # the CLI retries RequestLimitExceeded
+    after = t.calls("ec2", "DescribeVpcs")
+    expect(after["throttled"] - before.get("throttled", 0) == 2, f"throttled: {after}")
+    expect(after["ok"] - before.get("ok", 0) == 1, f"ok: {after}")
+    expect(after["codes"].get("RequestLimitExceeded") == 2, f"codes: {after}")
+    expect(after["max_per_1s"] >= 1, "no rate record")
+    t.control("/_proxy/faults", {"throttle": {"count": 1, "operations": ["lambda:*"]}})
+    expect_error(t.raw("GET", "/2015-03-31/functions/", "lambda"), 429,
+                 "TooManyRequestsException")
+    t.control("/_proxy/faults", {"throttle": {"count": 1, "operations": ["ecs:*"]}})
+    expect_error(t.json("ecs", "AmazonEC2ContainerServiceV20141113.ListClusters", {}), 400,
+                 "ThrottlingException")
+    t.control("/_proxy/faults", {})
+
+
+@check
+def error5xx_and_drop_counted(t):
+    t.control("/_proxy/faults", {"error5xx": {"count": 1, "status": 503,
+                                              "operations": ["sts:GetCallerIdentity"]}})
+    t.aws("sts", "get-caller-identity")
+    got = t.calls("sts", "GetCallerIdentity")
+    expect(got["fault5xx"] == 1 and got["codes"].get("ServiceUnavailable") == 1, f"{got}")
+    t.control("/_proxy/faults", {"drop": {"count": 1, "operations": ["iam:ListRoles"]}})
+    t.aws("iam", "list-roles")
+    got = t.calls("iam", "ListRoles")
+    expect(got["dropped"] == 1 and got["ok"] >= 1, f"{got}")
+    faults = t.control("/_proxy/faults")
+    expect(faults["drop"]["count"] == 0, f"count not used up: {faults}")
+    t.control("/_proxy/faults", {"latency_ms": 300, "jitter_ms": 0})
+    t0 = time.monotonic()
+    t.query("sts", {"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+    elapsed = time.monotonic() - t0
+    t.control("/_proxy/faults", {})
+    expect(elapsed >= 0.3, f"latency not applied ({elapsed:.3f} s)")
+
+
+@check
+def stats_reset(t):
+    t.control("/_proxy/stats/reset", {})
+    stats = t.control("/_proxy/stats")
+    expect(stats["calls"] == {} and stats["total"]["total"] == 0, f"{stats}")
+
+
+# ------------------------------------------------------------------ aws-up modes
+
+def aws_up_command_mode():
+    """aws-up -- COMMAND: environment passed, status returned, HTTPS with the CA only."""
+    script = ('test "$AWS_ENDPOINT_URL" = "$COHD_AWSPROXY_URL" && test "$AWS_REGION" = us-east-1 '
+              '&& case "$AWS_ENDPOINT_URL" in https://127.0.0.1:*) ;; *) exit 90;; esac '
+              '&& test -f "$AWS_CA_BUNDLE" '
+              f'&& "{sys.executable}" -m awscli s3api list-buckets >/dev/null || exit 91; '
+              f'AWS_CA_BUNDLE= "{sys.executable}" -m awscli s3api list-buckets '
+              '2>&1 | grep -q CERTIFICATE_VERIFY_FAILED || exit 92; exit 7')
+    proc = subprocess.run([AWS_UP, "--https", "--", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=120)
+    expect(proc.returncode == 7, f"status {proc.returncode}: {proc.stderr[-500:]}")
+
+
+def main():
+    failures = 0
+    proc, url, seconds = start_aws_up()
+    ok = url.startswith("http://127.0.0.1:") and seconds < 5
+    print(f"{'PASS' if ok else 'FAIL'} aws-up started moto + proxy in {seconds:.2f} s at {url}",
+          flush=True)
+    failures += not ok
+    if not url:
+        return 1
+    t = Env(url)
+    try:
+        for fn in CHECKS:
+            t0 = time.monotonic()
+            try:
+                fn(t)
+                print(f"PASS {fn.__name__} ({time.monotonic() - t0:.1f} s)", flush=True)
+            except Failed as e:
+                failures += 1
+                print(f"FAIL {fn.__name__}: {e}", flush=True)
+            except Exception:  # noqa: BLE001 - report and go on
+                failures += 1
+                print(f"FAIL {fn.__name__}: {traceback.format_exc()}", flush=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(10)
+    print(f"{'PASS' if rc == 0 else 'FAIL'} aws-up stopped cleanly on SIGTERM (status {rc})")
+    failures += rc != 0
+    try:
+        aws_up_command_mode()
+        print("PASS aws-up command mode (environment, exit status, HTTPS with test CA)")
+    except Failed as e:
+        failures += 1
+        print(f"FAIL aws-up command mode: {e}")
+    print(f"{'PASS' if not failures else 'FAIL'}: {failures} check(s) failed"
+          if failures else "PASS: all checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,37 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cohd-status: asks a running cohd, over its control socket, what it manages and how each app
- * environment stands (DESIGN.md §7). A synchronous client: one request, one answer, with a
- * timeout. Exit codes: 0 healthy, 1 degraded, 2 daemon unreachable, 64 usage.
+ * environment stands (DESIGN.md §7). A synchronous client of lib/ctl: one request, one answer
+ * (or a stream of events with --follow), each read with a timeout. Links only lib/ctl and
+ * lib/util. Exit codes: 0 healthy, 1 degraded or refused, 2 cohd unreachable, 64 usage.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "lib/ctl/ctl.h"
 #include "lib/util/macro.h"
 
-#define EXIT_USAGE 64
+#define EXIT_DEGRADED 1
 #define EXIT_UNREACHABLE 2
+#define EXIT_USAGE 64
+#define TIMEOUT_MS 30000
 
 struct status_args {
 	const char *socket;
 	bool json, follow, confirm;
-	const char *command; /* NULL = overview, or "show" for APP.ENV */
-	const char *target;  /* APP.ENV */
-};
-
-static const struct {
-	const char *name;
-	bool needs_target;
-	bool takes_target;
-} commands[] = {
-	{ "events", false, true },   { "reconcile", true, true }, { "diff", true, true },
-	{ "delete", true, true },    { "graph", true, true },     { "metrics", false, false },
+	enum cohd_ctl_command command;
+	const char *target; /* APP.ENV or NULL */
 };
 
 static void help(void)
@@ -53,7 +48,7 @@ static void help(void)
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n"
 	       "\n"
-	       "Exit status: 0 healthy, 1 degraded, 2 cohd unreachable, 64 usage error.\n",
+	       "Exit status: 0 healthy, 1 degraded or refused, 2 cohd unreachable, 64 usage error.\n",
 	       COHD_RUNDIR);
 }
 
@@ -81,6 +76,7 @@ static int parse_args(int argc, char **argv, struct status_args *a)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
+	const char *name;
 	int c, npos;
 	char **pos;
 
@@ -115,33 +111,33 @@ static int parse_args(int argc, char **argv, struct status_args *a)
 
 	pos = argv + optind;
 	npos = argc - optind;
-	if (npos == 0)
-		return 1;
-	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-		if (!streq(pos[0], commands[i].name))
-			continue;
-		a->command = commands[i].name;
-		if (npos > 2 || (npos == 2 && !commands[i].takes_target))
-			return usage_error("too many arguments for '%s'", a->command);
-		if (npos == 1 && commands[i].needs_target)
-			return usage_error("'%s' needs an APP.ENV argument", a->command);
-		a->target = npos == 2 ? pos[1] : NULL;
-		break;
+	a->command = COHD_CTL_STATUS;
+	if (npos > 0) {
+		c = cohd_ctl_command_from_string(pos[0]);
+		/* "status" and "log-level" are protocol commands, not command-line ones */
+		if (c < 0 || c == COHD_CTL_STATUS || c == COHD_CTL_LOG_LEVEL) {
+			if (npos > 1)
+				return usage_error("unknown command '%s'", pos[0]);
+			if (!strchr(pos[0], '.'))
+				return usage_error("'%s' is neither a command nor an APP.ENV name",
+						   pos[0]);
+			a->target = pos[0];
+		} else {
+			a->command = c;
+			if (npos > 2 || (npos == 2 && !cohd_ctl_command_takes_target(c)))
+				return usage_error("too many arguments for '%s'", pos[0]);
+			if (npos == 1 && cohd_ctl_command_needs_target(c))
+				return usage_error("'%s' needs an APP.ENV argument", pos[0]);
+			a->target = npos == 2 ? pos[1] : NULL;
+		}
 	}
-	if (!a->command) {
-		if (npos > 1)
-			return usage_error("unknown command '%s'", pos[0]);
-		if (!strchr(pos[0], '.'))
-			return usage_error("'%s' is neither a command nor an APP.ENV name", pos[0]);
-		a->command = "show";
-		a->target = pos[0];
-	}
-	if (a->follow && !streq(a->command, "events"))
-		return usage_error("--follow goes with 'events', not '%s'", a->command);
-	if (streq(a->command, "delete") && !a->confirm)
+	name = cohd_ctl_command_to_string(a->command);
+	if (a->follow && a->command != COHD_CTL_EVENTS)
+		return usage_error("--follow goes with 'events', not '%s'", name);
+	if (a->command == COHD_CTL_DELETE && !a->confirm)
 		return usage_error("'delete %s' needs --confirm", a->target);
-	if (a->confirm && !streq(a->command, "delete"))
-		return usage_error("--confirm goes with 'delete', not '%s'", a->command);
+	if (a->confirm && a->command != COHD_CTL_DELETE)
+		return usage_error("--confirm goes with 'delete', not '%s'", name);
 	return 1;
 }
 
@@ -174,10 +170,158 @@ static int connect_socket(const char *path, int timeout_ms)
 	return TAKE_FD(fd);
 }
 
+static int send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t n;
+
+		if (poll(&p, 1, TIMEOUT_MS) <= 0)
+			return -ETIMEDOUT;
+		n = send(fd, data, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The next message from the daemon: 1 and *ret, 0 at end of stream, -errno. timeout_ms < 0
+ * waits for ever (events --follow). */
+static int receive(int fd, struct cohd_ctl_reader *rd, int timeout_ms, json_t **ret)
+{
+	struct cohd_error e = { 0 };
+	char chunk[16384];
+	int r;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		r = cohd_ctl_reader_next(rd, ret, &e);
+		if (r != 0) {
+			if (r < 0)
+				fprintf(stderr, "cohd-status: %s\n", cohd_error_str(&e));
+			cohd_error_done(&e);
+			return r;
+		}
+		r = poll(&p, 1, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		n = recv(fd, chunk, sizeof chunk, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		r = cohd_ctl_reader_feed(rd, chunk, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}
+
+static void print_app_line(const json_t *app)
+{
+	const json_t *res = json_object_get(app, "resources"), *errors = json_object_get(app, "errors");
+	_cleanup_free_ char *name = NULL;
+
+	if (asprintf(&name, "%s.%s", str(app, "app"), str(app, "environment")) < 0)
+		return;
+	printf("%-32s %-12s %-12s %4lld resources", name, str(app, "sync"), str(app, "health"),
+	       json_integer_value(json_object_get(res, "total")));
+	if (json_integer_value(json_object_get(res, "drifted")))
+		printf(", %lld drifted", json_integer_value(json_object_get(res, "drifted")));
+	if (json_integer_value(json_object_get(res, "accepted")))
+		printf(", %lld accepted drift",
+		       json_integer_value(json_object_get(res, "accepted")));
+	if (json_array_size(errors))
+		printf(", %zu errors", json_array_size(errors));
+	printf("\n");
+}
+
+static void print_errors(const json_t *app)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(json_object_get(app, "errors"), i, e)
+		printf("  error: %s\n", str(e, "message"));
+}
+
+static void print_event(const json_t *ev)
+{
+	printf("%s %-7s %s.%s %s%s%s: %s\n", str(ev, "time"), str(ev, "level"), str(ev, "app"),
+	       str(ev, "environment"), json_object_get(ev, "logical_id") ? str(ev, "logical_id") : "",
+	       json_object_get(ev, "logical_id") ? " " : "", str(ev, "kind"), str(ev, "message"));
+}
+
+/* Human output of a result; returns the exit code it implies. */
+static int print_result(const struct status_args *a, const json_t *result)
+{
+	int code = EXIT_SUCCESS;
+	const json_t *apps, *app, *v;
+	const char *key;
+	size_t i;
+
+	switch (a->command) {
+	case COHD_CTL_STATUS:
+		apps = json_object_get(result, "apps");
+		if (json_array_size(apps) == 0)
+			printf("no app environments (watching %s)\n", str(result, "watch_dir"));
+		json_array_foreach(apps, i, app) {
+			const char *health = str(app, "health"), *sync = str(app, "sync");
+
+			print_app_line(app);
+			if (a->target)
+				print_errors(app);
+			if (streq(health, "degraded") || streq(sync, "error") ||
+			    streq(sync, "quarantined"))
+				code = EXIT_DEGRADED;
+		}
+		break;
+	case COHD_CTL_EVENTS:
+		json_array_foreach(json_object_get(result, "events"), i, v)
+			print_event(v);
+		break;
+	case COHD_CTL_GRAPH:
+		fputs(str(result, "dot"), stdout);
+		break;
+	default:
+		/* diff, metrics, reconcile, delete: key: value lines */
+		json_object_foreach((json_t *)result, key, v) {
+			_cleanup_free_ char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_SORT_KEYS);
+
+			printf("%s: %s\n", key, s ? s : "?");
+		}
+	}
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct status_args a = { .socket = COHD_RUNDIR "/cohd.sock" };
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *line = NULL;
+	json_auto_t *args = NULL, *req = NULL, *resp = NULL;
+	struct cohd_ctl_reader rd;
+	struct cohd_error e = { 0 };
+	const char *code = NULL;
+	json_t *result;
 	int r;
 
 	r = parse_args(argc, argv, &a);
@@ -189,9 +333,57 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cohd-status: cannot reach cohd at %s: %s\n", a.socket, strerror(-fd));
 		return EXIT_UNREACHABLE;
 	}
-	/* The control protocol (lib/ctl, schema/ctl-v1.schema.json) lands with the daemon; a
-	 * socket that answers before then is not one this cohd-status can speak to. */
-	fprintf(stderr, "cohd-status: %s answers, but this build has no control protocol yet\n",
-		a.socket);
-	return EXIT_UNREACHABLE;
+	args = json_pack("{s:b, s:b}", "follow", a.follow, "confirm", a.confirm);
+	req = args ? cohd_ctl_request_new(a.command, a.target, args) : NULL;
+	line = req ? cohd_ctl_format(req) : NULL;
+	if (!line) {
+		fprintf(stderr, "cohd-status: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	r = send_all(fd, line, strlen(line));
+	if (r < 0) {
+		fprintf(stderr, "cohd-status: cannot send to %s: %s\n", a.socket, strerror(-r));
+		return EXIT_UNREACHABLE;
+	}
+
+	cohd_ctl_reader_init(&rd);
+	r = receive(fd, &rd, TIMEOUT_MS, &resp);
+	if (r <= 0) {
+		fprintf(stderr, "cohd-status: no answer from %s: %s\n", a.socket,
+			r == 0 ? "connection closed" : strerror(-r));
+		cohd_ctl_reader_done(&rd);
+		return EXIT_UNREACHABLE;
+	}
+	r = cohd_ctl_response_parse(resp, &result, &code, &e);
+	if (r < 0) {
+		fprintf(stderr, "cohd-status: %s%s%s\n", code ? code : "", code ? ": " : "",
+			cohd_error_str(&e));
+		cohd_error_done(&e);
+		cohd_ctl_reader_done(&rd);
+		return r == -EREMOTEIO ? EXIT_FAILURE : EXIT_UNREACHABLE;
+	}
+	if (a.json) {
+		_cleanup_free_ char *s = json_dumps(result, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		printf("%s\n", s ? s : "null");
+	} else
+		r = print_result(&a, result);
+
+	/* events --follow: then every streamed event until cohd goes away */
+	while (a.follow) {
+		json_auto_t *m = NULL;
+
+		if (receive(fd, &rd, -1, &m) <= 0)
+			break;
+		if (a.json) {
+			_cleanup_free_ char *s = json_dumps(json_object_get(m, "event"),
+							    JSON_COMPACT | JSON_SORT_KEYS);
+
+			printf("%s\n", s ? s : "null");
+		} else
+			print_event(json_object_get(m, "event"));
+		fflush(stdout);
+	}
+	cohd_ctl_reader_done(&rd);
+	return r;
 }

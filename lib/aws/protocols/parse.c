@@ -96,21 +96,30 @@ static json_t *scalar_from_text(struct par *s, const json_t *ref, const char *tx
 	return json_stringn(txt, len);
 }
 
+/* Members the REST protocols take from the status line or headers, not from the body. */
+static bool is_bound(struct par *s, const json_t *mref)
+{
+	const char *loc = ref_trait_str(s->m, mref, "location");
+
+	return loc && (streq(loc, "header") || streq(loc, "headers") || streq(loc, "statusCode"));
+}
+
 /* ---- XML ---- */
 
 static json_t *xml_value(struct par *s, const json_t *ref, const struct xml_node *n, int depth);
 
+/* The element name of a structure member: the member's locationName, else its name (Smithy
+ * xmlName semantics: the target shape's name never renames a member). */
 static const char *member_xml_name(struct par *s, const json_t *mref, const char *k)
 {
-	const json_t *shape = shape_of(s->m, mref);
-
-	if (streq(shape_type(shape), "list") && ref_trait_bool(s->m, mref, "flattened")) {
-		const char *n = json_string_value(json_object_get(json_object_get(shape, "member"),
-								  "locationName"));
-		if (n)
-			return n;
-	}
 	return json_string_value(json_object_get(mref, "locationName")) ?: k;
+}
+
+/* botocore's older rule for flattened lists: the list member's locationName. */
+static const char *flat_item_name(struct par *s, const json_t *mref)
+{
+	return json_string_value(json_object_get(json_object_get(shape_of(s->m, mref), "member"),
+						 "locationName"));
 }
 
 static json_t *xml_flat_list(struct par *s, const json_t *ref, const struct xml_node *parent,
@@ -150,7 +159,7 @@ static int xml_struct_into(struct par *s, const json_t *shape, const struct xml_
 		const char *name;
 		json_t *v = NULL;
 
-		if (skip_located && json_object_get(mref, "location"))
+		if (skip_located && is_bound(s, mref))
 			continue;
 		name = member_xml_name(s, mref, k);
 		if (ref_trait_bool(s->m, mref, "xmlAttribute")) {
@@ -160,8 +169,11 @@ static int xml_struct_into(struct par *s, const json_t *shape, const struct xml_
 				continue;
 			v = scalar_from_text(s, mref, a, strlen(a), false);
 		} else if (streq(mt, "list") && ref_trait_bool(s->m, mref, "flattened")) {
-			if (!xml_child(n, name))
-				continue;
+			if (!xml_child(n, name)) {
+				name = flat_item_name(s, mref);
+				if (!name || !xml_child(n, name))
+					continue;
+			}
 			v = xml_flat_list(s, mref, n, name, depth);
 		} else if (streq(mt, "map") && ref_trait_bool(s->m, mref, "flattened")) {
 			if (!xml_child(n, name))
@@ -184,8 +196,8 @@ static int xml_map_entry(struct par *s, const json_t *shape, const struct xml_no
 			 int depth)
 {
 	const json_t *kref = json_object_get(shape, "key"), *vref = json_object_get(shape, "value");
-	const char *ks = json_string_value(json_object_get(kref, "locationName")) ?: "key";
-	const char *vs = json_string_value(json_object_get(vref, "locationName")) ?: "value";
+	const char *ks = ref_trait_str(s->m, kref, "locationName") ?: "key";
+	const char *vs = ref_trait_str(s->m, vref, "locationName") ?: "value";
 	const char *key = xml_child_text(e, ks);
 	const struct xml_node *vn = xml_child(e, vs);
 	json_t *v;
@@ -276,9 +288,9 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 			const json_t *mv;
 			json_t *x;
 
-			if (skip_located && json_object_get(mref, "location"))
+			if (skip_located && is_bound(s, mref))
 				continue;
-			mv = json_object_get(v, json_string_value(json_object_get(mref, "locationName")) ?: k);
+			mv = json_object_get(v, ref_trait_str(s->m, mref, "locationName") ?: k);
 			if (!mv)
 				continue;
 			x = json_out(s, mref, mv, false, depth + 1);
@@ -295,7 +307,7 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 		if (!a || !json_is_array(v))
 			return NULL;
 		json_array_foreach(v, i, x) {
-			json_t *y = json_out(s, mref, x, false, depth + 1);
+			json_t *y = json_is_null(x) ? json_null() : json_out(s, mref, x, false, depth + 1);
 
 			if (y && json_array_append_new(a, y) < 0)
 				return NULL;
@@ -404,8 +416,8 @@ static int rest_bound(struct par *s, const json_t *shape, int status,
 	const char *k;
 
 	json_object_foreach((json_t *)members, k, mref) {
-		const char *loc = json_string_value(json_object_get(mref, "location"));
-		const char *ln = json_string_value(json_object_get(mref, "locationName")) ?: k;
+		const char *loc = ref_trait_str(s->m, mref, "location");
+		const char *ln = ref_trait_str(s->m, mref, "locationName") ?: k;
 		json_t *v = NULL;
 
 		if (!loc)
@@ -422,7 +434,7 @@ static int rest_bound(struct par *s, const json_t *shape, int status,
 			else
 				v = scalar_from_text(s, mref, txt, strlen(txt), true);
 		} else if (streq(loc, "headers")) {
-			const char *pfx = json_string_value(json_object_get(mref, "locationName")) ?: "";
+			const char *pfx = ref_trait_str(s->m, mref, "locationName") ?: "";
 			size_t pl = strlen(pfx);
 			json_auto_t *map = json_object();
 
@@ -433,8 +445,6 @@ static int rest_bound(struct par *s, const json_t *shape, int status,
 				    json_object_set_new(map, h[i].name + pl,
 							json_string(h[i].value ?: "")) < 0)
 					return -ENOMEM;
-			if (json_object_size(map) == 0)
-				continue;
 			v = json_incref(map);
 		}
 		if (v && json_object_set_new(o, k, v) < 0)
@@ -522,7 +532,14 @@ int cohd_aws_parse_response(const struct cohd_aws_service_model *m, const char *
 		if (r < 0)
 			return r == -ENOMEM ? r : bad(reterr, http_status, why);
 		n = root;
-		if (wrapper && m->protocol == COHD_AWS_PROTOCOL_QUERY) {
+		if (m->protocol == COHD_AWS_PROTOCOL_QUERY) {
+			char def[256];
+
+			/* models always name the wrapper; "<Operation>Result" is the convention */
+			if (!wrapper) {
+				snprintf(def, sizeof def, "%sResult", operation);
+				wrapper = def;
+			}
 			n = xml_child(root, wrapper);
 			if (!n)
 				break;
@@ -547,7 +564,8 @@ int cohd_aws_parse_response(const struct cohd_aws_service_model *m, const char *
 	case COHD_AWS_PROTOCOL_REST_JSON:
 	case COHD_AWS_PROTOCOL_REST_XML: {
 		bool xml = m->protocol == COHD_AWS_PROTOCOL_REST_XML;
-		const char *payload = json_string_value(json_object_get(shape, "payload"));
+		const char *payload = json_string_value(json_object_get(out_ref, "payload")) ?:
+				      json_string_value(json_object_get(shape, "payload"));
 
 		r = rest_bound(&s, shape, http_status, headers, n_headers, o);
 		if (r < 0)

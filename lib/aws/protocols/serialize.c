@@ -384,6 +384,11 @@ static const char *query_name(struct ser *s, const json_t *ref, const char *def,
 			snprintf(tmp, tmpn, "%c%s", (char)toupper((unsigned char)n[0]), n + 1);
 			return tmp;
 		}
+		/* the member name, capitalised (EC2's own members already are) */
+		if (def && *def) {
+			snprintf(tmp, tmpn, "%c%s", (char)toupper((unsigned char)def[0]), def + 1);
+			return tmp;
+		}
 		return def;
 	}
 	n = ref_trait_str(s->m, ref, "locationName");
@@ -432,7 +437,7 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 		if (ec2)
 			NAMEF(lp, "%s", prefix);
 		else if (ref_trait_bool(s->m, ref, "flattened")) {
-			const char *mn = json_string_value(json_object_get(mref, "locationName"));
+			const char *mn = ref_trait_str(s->m, mref, "locationName");
 
 			NAMEF(lp, "%s", prefix);
 			if (mn) {
@@ -448,7 +453,7 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 			}
 		} else
 			NAMEF(lp, "%s.%s", prefix,
-				 json_string_value(json_object_get(mref, "locationName")) ?: "member");
+				 ref_trait_str(s->m, mref, "locationName") ?: "member");
 		json_array_foreach(v, i, x) {
 			NAMEF(p, "%s.%zu", lp, i + 1);
 			r = query_value(s, b, mref, x, p, ec2);
@@ -459,8 +464,8 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 	}
 	if (streq(t, "map")) {
 		const json_t *kref = json_object_get(shape, "key"), *vref = json_object_get(shape, "value");
-		const char *ks = json_string_value(json_object_get(kref, "locationName")) ?: "key";
-		const char *vs = json_string_value(json_object_get(vref, "locationName")) ?: "value";
+		const char *ks = ref_trait_str(s->m, kref, "locationName") ?: "key";
+		const char *vs = ref_trait_str(s->m, vref, "locationName") ?: "value";
 		bool flat = ref_trait_bool(s->m, ref, "flattened");
 		const char *k;
 		const json_t *x;
@@ -517,7 +522,7 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 
 			if (!mv || json_is_null(mv))
 				continue;
-			if (skip_located && json_object_get(mref, "location"))
+			if (skip_located && ref_trait(s->m, mref, "location"))
 				continue;
 			x = json_value(s, mref, mv, false);
 			if (!x || json_object_set_new(o, json_string_value(json_object_get(
@@ -610,7 +615,8 @@ static int xml_escape(struct cohd_buf *b, const char *p, size_t n, bool attr)
 
 static int xml_ns_attr(struct ser *s, struct cohd_buf *b, const json_t *ns)
 {
-	const char *uri = json_string_value(json_object_get(ns, "uri"));
+	const char *uri = json_is_string(ns) ? json_string_value(ns)
+					     : json_string_value(json_object_get(ns, "uri"));
 	const char *pfx = json_string_value(json_object_get(ns, "prefix"));
 	int r;
 
@@ -639,8 +645,9 @@ static int xml_struct_children(struct ser *s, struct cohd_buf *b, const json_t *
 
 		if (!mv || json_is_null(mv) || ref_trait_bool(s->m, mref, "xmlAttribute"))
 			continue;
-		if (skip_located && json_object_get(mref, "location"))
+		if (skip_located && ref_trait(s->m, mref, "location"))
 			continue;
+		/* element names come from the member, never from the target shape (Smithy xmlName) */
 		r = xml_value(s, b, mref, mv, json_string_value(json_object_get(mref, "locationName")) ?: k,
 			      false);
 		if (r < 0)
@@ -672,7 +679,7 @@ static int xml_open(struct ser *s, struct cohd_buf *b, const json_t *ref, const 
 			if (!txt)
 				return -ENOMEM;
 			r = cohd_buf_printf(b, " %s=\"",
-					    json_string_value(json_object_get(mref, "locationName")) ?: k);
+					    ref_trait_str(s->m, mref, "locationName") ?: k);
 			if (r >= 0)
 				r = xml_escape(b, txt, strlen(txt), true);
 			if (r >= 0)
@@ -707,7 +714,7 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 		if (flat)
 			iname = name;
 		else {
-			iname = json_string_value(json_object_get(mref, "locationName")) ?: "member";
+			iname = ref_trait_str(s->m, mref, "locationName") ?: "member";
 			r = xml_open(s, b, ref, shape, NULL, name);
 			if (r < 0)
 				return r;
@@ -721,8 +728,8 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 	}
 	if (streq(t, "map")) {
 		const json_t *kref = json_object_get(shape, "key"), *vref = json_object_get(shape, "value");
-		const char *ks = json_string_value(json_object_get(kref, "locationName")) ?: "key";
-		const char *vs = json_string_value(json_object_get(vref, "locationName")) ?: "value";
+		const char *ks = ref_trait_str(s->m, kref, "locationName") ?: "key";
+		const char *vs = ref_trait_str(s->m, vref, "locationName") ?: "value";
 		bool flat = ref_trait_bool(s->m, ref, "flattened");
 		const char *k;
 		const json_t *x;
@@ -797,9 +804,9 @@ static int rest_uri(struct ser *s, const json_t *op, const json_t *in_shape, con
 		}
 		members = json_object_get(in_shape, "members");
 		json_object_foreach((json_t *)members, k, mref) {
-			if (!streq_ptr(json_string_value(json_object_get(mref, "location")), "uri"))
+			if (!streq_ptr(json_string_value(ref_trait(s->m, mref, "location")), "uri"))
 				continue;
-			if (streq(json_string_value(json_object_get(mref, "locationName")) ?: k, label)) {
+			if (streq(ref_trait_str(s->m, mref, "locationName") ?: k, label)) {
 				mv = json_object_get(p, k);
 				txt = mv && !json_is_null(mv) ? scalar_text(s, mref, mv, "iso8601")
 							      : NULL;
@@ -861,8 +868,8 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 	/* named query string members first: they take precedence over querystring maps */
 	for (int pass = 0; pass < 2; pass++)
 		json_object_foreach((json_t *)members, k, mref) {
-			const char *loc = json_string_value(json_object_get(mref, "location"));
-			const char *ln = json_string_value(json_object_get(mref, "locationName")) ?: k;
+			const char *loc = json_string_value(ref_trait(s->m, mref, "location"));
+			const char *ln = ref_trait_str(s->m, mref, "locationName") ?: k;
 			const json_t *mv = json_object_get(p, k), *shape = shape_of(s->m, mref);
 			const char *t = shape_type(shape);
 
@@ -913,6 +920,8 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 			} else if (streq(loc, "header") && pass == 0) {
 				_cleanup_free_ char *txt = NULL;
 
+				if (streq(t, "list") && json_array_size(mv) == 0)
+					continue;
 				if (streq(t, "list")) {
 					const json_t *y, *iref = json_object_get(shape, "member");
 					struct cohd_buf hb;
@@ -960,7 +969,7 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 				json_object_foreach((json_t *)mv, mk, x) {
 					_cleanup_free_ char *hn = NULL;
 
-					if (asprintf(&hn, "%s%s", json_string_value(json_object_get(mref, "locationName")) ?: "", mk) < 0)
+					if (asprintf(&hn, "%s%s", ref_trait_str(s->m, mref, "locationName") ?: "", mk) < 0)
 						return -ENOMEM;
 					if ((r = add_header(s, hn, json_string_value(x) ?: "")) < 0)
 						return r;
@@ -970,18 +979,18 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 	return 0;
 }
 
-static bool has_body_members(const json_t *shape)
+static bool has_body_members(struct ser *s, const json_t *shape)
 {
 	const json_t *mref;
 	const char *k;
 
 	json_object_foreach(json_object_get(shape, "members"), k, mref)
-		if (!json_object_get(mref, "location"))
+		if (!ref_trait(s->m, mref, "location"))
 			return true;
 	return false;
 }
 
-static bool body_members_set(const json_t *shape, const json_t *p)
+static bool body_members_set(struct ser *s, const json_t *shape, const json_t *p)
 {
 	const json_t *mref;
 	const char *k;
@@ -989,7 +998,7 @@ static bool body_members_set(const json_t *shape, const json_t *p)
 	json_object_foreach(json_object_get(shape, "members"), k, mref) {
 		const json_t *v = json_object_get(p, k);
 
-		if (!json_object_get(mref, "location") && v && !json_is_null(v))
+		if (!ref_trait(s->m, mref, "location") && v && !json_is_null(v))
 			return true;
 	}
 	return false;
@@ -998,7 +1007,8 @@ static bool body_members_set(const json_t *shape, const json_t *p)
 static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, const json_t *in_shape,
 		     const json_t *p, struct cohd_buf *body, bool xml)
 {
-	const char *payload = json_string_value(json_object_get(in_shape, "payload"));
+	const char *payload = json_string_value(json_object_get(in_ref, "payload")) ?:
+			      json_string_value(json_object_get(in_shape, "payload"));
 	int r;
 
 	if (payload) {
@@ -1007,8 +1017,11 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 		const char *t = shape_type(shape);
 
 		if (streq(t, "blob") || streq(t, "string")) {
-			if (!mv || json_is_null(mv))
+			if (!mv || json_is_null(mv)) {
+				if (!xml && streq(t, "blob") && !has_header(s, "Content-Type"))
+					return add_header(s, "Content-Type", "application/octet-stream");
 				return 0;
+			}
 			r = cohd_buf_append(body, json_string_value(mv), json_string_length(mv));
 			if (r >= 0 && !has_header(s, "Content-Type"))
 				r = add_header(s, "Content-Type",
@@ -1018,9 +1031,12 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 		if (xml) {
 			if (!mv || json_is_null(mv))
 				return 0;
+			/* payload element: the member's locationName (S3 LifecycleConfiguration
+			 * targets shape BucketLifecycleConfiguration), the target's, its name */
 			r = xml_value(s, body, mref, mv,
 				      json_string_value(json_object_get(mref, "locationName")) ?:
-				      json_string_value(json_object_get(shape, "locationName")) ?: payload,
+				      json_string_value(json_object_get(shape, "locationName")) ?:
+				      json_string_value(json_object_get(mref, "shape")),
 				      false);
 			if (r >= 0 && !has_header(s, "Content-Type"))
 				r = add_header(s, "Content-Type", "application/xml");
@@ -1032,7 +1048,7 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 			if (!j)
 				return -ENOMEM;
 			r = dump_json(body, j);
-		} else if (streq(t, "structure"))
+		} else if (streq(t, "structure") && !json_is_true(json_object_get(shape, "union")))
 			r = cohd_buf_append_str(body, "{}");
 		else
 			return 0;
@@ -1043,17 +1059,12 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 	if (xml) {
 		const char *root;
 
-		if (!body_members_set(in_shape, p))
+		if (!body_members_set(s, in_shape, p))
 			return 0;
-		root = json_string_value(json_object_get(in_ref, "locationName")) ?:
-		       json_string_value(json_object_get(in_shape, "locationName")) ?:
+		root = json_string_value(json_object_get(in_shape, "locationName")) ?:
+		       json_string_value(json_object_get(in_ref, "locationName")) ?:
 		       json_string_value(json_object_get(in_ref, "shape"));
-		r = cohd_buf_printf(body, "<%s", root);
-		if (r >= 0)
-			r = xml_ns_attr(s, body, json_object_get(in_ref, "xmlNamespace") ?:
-						 json_object_get(in_shape, "xmlNamespace"));
-		if (r >= 0)
-			r = cohd_buf_append(body, ">", 1);
+		r = xml_open(s, body, in_ref, in_shape, p, root);
 		if (r >= 0)
 			r = xml_struct_children(s, body, in_shape, p, true);
 		if (r >= 0)
@@ -1062,7 +1073,7 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 			r = add_header(s, "Content-Type", "application/xml");
 		return r;
 	}
-	if (!has_body_members(in_shape))
+	if (!has_body_members(s, in_shape))
 		return 0;
 	{
 		json_auto_t *j = json_value(s, in_ref, p, true);

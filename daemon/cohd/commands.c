@@ -4,8 +4,11 @@
 #include "daemon/cohd/commands.h"
 #include "lib/util/macro.h"
 
+int cmd_validate(int argc, char **argv);
+
 /* Each command lives in daemon/cohd/cmd_<name>.c and adds its line here. */
 const struct cohd_command cohd_commands[] = {
+	{ "validate", "validate FILE...", "check app files; errors as file:line:column", cmd_validate },
 	{},
 };
 

@@ -14,6 +14,7 @@
 
 #include "lib/aws/protocols/protocols.h"
 #include "lib/aws/protocols/xml.h"
+#include "lib/util/time.h"
 #include "test.h"
 
 /* Cases cohd skips on top of botocore's ignore list: suite file, case id (or legacy
@@ -617,6 +618,627 @@ START_TEST(test_suite_legacy_output)
 }
 END_TEST
 
+
+/* ---- the embedded real models ---- */
+
+static const struct cohd_aws_service_model *model(const char *svc)
+{
+	const struct cohd_aws_service *sv = cohd_aws_service_find(svc);
+	const struct cohd_aws_service_model *m = NULL;
+
+	ck_assert_msg(sv, "no service %s", svc);
+	ck_assert_int_eq(cohd_aws_service_model(sv, &m), 0);
+	return m;
+}
+
+/* Serialise op with params given as JSON text; aborts on failure. */
+static void ser(const char *svc, const char *op, const char *params,
+		struct cohd_aws_http_request *req)
+{
+	json_auto_t *p = json_loads(params, 0, NULL);
+	struct cohd_error err = {};
+	int r;
+
+	ck_assert_msg(p, "bad test JSON for %s", op);
+	r = cohd_aws_serialize(model(svc), op, p, req, &err);
+	ck_assert_msg(r == 0, "%s: %s", op, cohd_error_str(&err));
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	ck_assert_msg(strstr(hay, needle), "'%s' not in:\n%s", needle, hay);
+}
+
+START_TEST(test_services)
+{
+	const struct cohd_aws_service *all, *s;
+	size_t n, total = 0;
+
+	all = cohd_aws_services(&n);
+	ck_assert_uint_eq(n, 21);
+	for (size_t i = 0; i < n; i++) {
+		const struct cohd_aws_service_model *m = NULL;
+		json_auto_t *ops = NULL;
+		usec_t t0 = cohd_now_monotonic(), dt;
+
+		ck_assert_int_eq(cohd_aws_service_model(&all[i], &m), 0);
+		dt = cohd_now_monotonic() - t0;
+		ops = cohd_aws_operation_list(m);
+		ck_assert_uint_gt(json_array_size(ops), 0);
+		ck_assert_int_eq((int)m->protocol, (int)all[i].protocol);
+		printf("protocols: model %-25s %-9s %8zu bytes, %4zu operations, loaded in %6.2f ms\n",
+		       all[i].cli_name, all[i].protocol_name, all[i]._model_len + all[i]._paginators_len,
+		       json_array_size(ops), (double)dt / 1000.0);
+		total += all[i]._model_len + all[i]._paginators_len;
+	}
+	printf("protocols: embedded models total %zu bytes\n", total);
+
+	s = cohd_aws_service_find("elbv2");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->service_id, "Elastic Load Balancing v2");
+	ck_assert_str_eq(s->endpoint_prefix, "elasticloadbalancing");
+	ck_assert_str_eq(s->signing_name, "elasticloadbalancing");
+	ck_assert_ptr_eq(cohd_aws_service_find("elasticloadbalancing"), s);
+	ck_assert_ptr_eq(cohd_aws_service_find("tagging"), cohd_aws_service_find("resourcegroupstaggingapi"));
+	s = cohd_aws_service_find("kms");
+	ck_assert_str_eq(s->target_prefix, "TrentService");
+	ck_assert_str_eq(s->json_version, "1.1");
+	ck_assert_int_eq(s->protocol, COHD_AWS_PROTOCOL_JSON);
+	s = cohd_aws_service_find("iam");
+	ck_assert_str_eq(s->global_endpoint, "iam.amazonaws.com");
+	ck_assert_str_eq(s->api_version, "2010-05-08");
+	s = cohd_aws_service_find("ec2");
+	ck_assert_str_eq(s->api_version, "2016-11-15");
+	ck_assert_int_eq(s->protocol, COHD_AWS_PROTOCOL_EC2);
+	ck_assert_str_eq(cohd_aws_service_find("cloudfront")->api_version, "2020-05-31");
+	ck_assert_ptr_null(cohd_aws_service_find("nope"));
+	{
+		const json_t *op;
+
+		ck_assert_int_eq(cohd_aws_operation_find(model("ec2"), "DescribeVpcs", &op), 0);
+		ck_assert_int_eq(cohd_aws_operation_find(model("ec2"), "DescribeNothing", &op), -ENOENT);
+	}
+}
+END_TEST
+
+START_TEST(test_serialize_ec2_describe_vpcs)
+{
+	struct cohd_aws_http_request req = {};
+
+	ser("ec2", "DescribeVpcs",
+	    "{\"Filters\": [{\"Name\": \"tag:Name\", \"Values\": [\"x y\"]},"
+	    " {\"Name\": \"vpc-id\", \"Values\": [\"vpc-1\", \"vpc-2\"]}], \"MaxResults\": 5}", &req);
+	ck_assert_str_eq(req.method, "POST");
+	ck_assert_str_eq(req.path, "/");
+	ck_assert_str_eq(cohd_buf_str(&req.body),
+			 "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=tag%3AName&"
+			 "Filter.1.Value.1=x%20y&Filter.2.Name=vpc-id&Filter.2.Value.1=vpc-1&"
+			 "Filter.2.Value.2=vpc-2&MaxResults=5");
+	assert_contains(cohd_aws_header_get(req.headers, req.n_headers, "content-type"),
+			"application/x-www-form-urlencoded");
+	cohd_aws_http_request_done(&req);
+
+	/* TagSpecification on create, empty lists omitted in ec2 */
+	ser("ec2", "CreateVpc",
+	    "{\"CidrBlock\": \"10.0.0.0/16\", \"TagSpecifications\": [{\"ResourceType\": \"vpc\","
+	    " \"Tags\": [{\"Key\": \"Name\", \"Value\": \"a\"}]}], \"Ipv6CidrBlockNetworkBorderGroup\": \"\"}",
+	    &req);
+	assert_contains(cohd_buf_str(&req.body), "TagSpecification.1.ResourceType=vpc");
+	assert_contains(cohd_buf_str(&req.body), "TagSpecification.1.Tag.1.Key=Name");
+	assert_contains(cohd_buf_str(&req.body), "CidrBlock=10.0.0.0%2F16");
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_elbv2_rds)
+{
+	struct cohd_aws_http_request req = {};
+
+	ser("elbv2", "CreateLoadBalancer",
+	    "{\"Name\": \"lb\", \"Subnets\": [\"s-1\", \"s-2\"], \"Tags\": [{\"Key\": \"k\","
+	    " \"Value\": \"v\"}], \"Type\": \"application\"}", &req);
+	ck_assert_str_eq(cohd_buf_str(&req.body),
+			 "Action=CreateLoadBalancer&Version=2015-12-01&Name=lb&Subnets.member.1=s-1&"
+			 "Subnets.member.2=s-2&Tags.member.1.Key=k&Tags.member.1.Value=v&Type=application");
+	cohd_aws_http_request_done(&req);
+
+	ser("rds", "CreateDBSubnetGroup",
+	    "{\"DBSubnetGroupName\": \"g\", \"DBSubnetGroupDescription\": \"d\", \"SubnetIds\":"
+	    " [\"s-1\"], \"Tags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}", &req);
+	assert_contains(cohd_buf_str(&req.body), "SubnetIds.SubnetIdentifier.1=s-1");
+	assert_contains(cohd_buf_str(&req.body), "Tags.Tag.1.Key=k");
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_json_ecs_secrets)
+{
+	struct cohd_aws_http_request req = {};
+	json_auto_t *body = NULL;
+	const char *tok;
+
+	ser("ecs", "CreateService",
+	    "{\"cluster\": \"c\", \"serviceName\": \"web\", \"taskDefinition\": \"td:3\","
+	    " \"desiredCount\": 2, \"launchType\": \"FARGATE\", \"networkConfiguration\":"
+	    " {\"awsvpcConfiguration\": {\"subnets\": [\"s-1\"], \"assignPublicIp\": \"DISABLED\"}},"
+	    " \"tags\": [{\"key\": \"k\", \"value\": \"v\"}], \"clientToken\": \"tok-1\"}", &req);
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "X-Amz-Target"),
+			 "AmazonEC2ContainerServiceV20141113.CreateService");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"),
+			 "application/x-amz-json-1.1");
+	body = json_loads(cohd_buf_str(&req.body), 0, NULL);
+	ck_assert_ptr_nonnull(body);
+	ck_assert_int_eq(json_integer_value(json_object_get(body, "desiredCount")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(
+		json_object_get(body, "networkConfiguration"), "awsvpcConfiguration"), "subnets"), 0)), "s-1");
+	cohd_aws_http_request_done(&req);
+
+	/* idempotency token filled in when left out */
+	ser("secretsmanager", "CreateSecret", "{\"Name\": \"s\", \"SecretString\": \"x\"}", &req);
+	json_decref(body);
+	body = json_loads(cohd_buf_str(&req.body), 0, NULL);
+	tok = json_string_value(json_object_get(body, "ClientRequestToken"));
+	ck_assert_ptr_nonnull(tok);
+	ck_assert_uint_eq(strlen(tok), 36);
+	ck_assert_int_eq(tok[14], '4');
+	cohd_aws_http_request_done(&req);
+	ser("secretsmanager", "CreateSecret", "{\"Name\": \"s\", \"ClientRequestToken\": \"mine-0123456789-0123456789-0123456789\"}", &req);
+	assert_contains(cohd_buf_str(&req.body), "mine-0123456789");
+	cohd_aws_http_request_done(&req);
+
+	/* empty input: {} */
+	ser("kms", "ListKeys", "{}", &req);
+	ck_assert_str_eq(cohd_buf_str(&req.body), "{}");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "X-Amz-Target"),
+			 "TrentService.ListKeys");
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_route53)
+{
+	struct cohd_aws_http_request req = {};
+
+	ser("route53", "ChangeResourceRecordSets",
+	    "{\"HostedZoneId\": \"Z123\", \"ChangeBatch\": {\"Comment\": \"a&b\", \"Changes\": ["
+	    "{\"Action\": \"UPSERT\", \"ResourceRecordSet\": {\"Name\": \"www.example.com.\","
+	    " \"Type\": \"A\", \"TTL\": 60, \"ResourceRecords\": [{\"Value\": \"192.0.2.1\"}]}}]}}",
+	    &req);
+	ck_assert_str_eq(req.method, "POST");
+	ck_assert_str_eq(req.path, "/2013-04-01/hostedzone/Z123/rrset/");
+	ck_assert_str_eq(req.query, "");
+	ck_assert_str_eq(cohd_buf_str(&req.body),
+			 "<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+			 "<ChangeBatch><Comment>a&amp;b</Comment><Changes><Change><Action>UPSERT</Action>"
+			 "<ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><TTL>60</TTL>"
+			 "<ResourceRecords><ResourceRecord><Value>192.0.2.1</Value></ResourceRecord>"
+			 "</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch>"
+			 "</ChangeResourceRecordSetsRequest>");
+	cohd_aws_http_request_done(&req);
+
+	ser("route53", "ListResourceRecordSets",
+	    "{\"HostedZoneId\": \"Z1\", \"StartRecordName\": \"a b.\", \"StartRecordType\": \"A\","
+	    " \"MaxItems\": \"10\"}", &req);
+	ck_assert_str_eq(req.method, "GET");
+	ck_assert_str_eq(req.path, "/2013-04-01/hostedzone/Z1/rrset");
+	ck_assert_str_eq(req.query, "name=a%20b.&type=A&maxitems=10");
+	ck_assert_uint_eq(req.body.len, 0);
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_cloudfront)
+{
+	struct cohd_aws_http_request req = {};
+
+	ser("cloudfront", "CreateDistribution",
+	    "{\"DistributionConfig\": {\"CallerReference\": \"ref-1\","
+	    " \"Aliases\": {\"Quantity\": 1, \"Items\": [\"www.example.com\"]},"
+	    " \"Origins\": {\"Quantity\": 1, \"Items\": [{\"Id\": \"o1\", \"DomainName\": \"b.s3.amazonaws.com\","
+	    "   \"S3OriginConfig\": {\"OriginAccessIdentity\": \"\"}}]},"
+	    " \"DefaultCacheBehavior\": {\"TargetOriginId\": \"o1\", \"ViewerProtocolPolicy\": \"redirect-to-https\","
+	    "   \"CachePolicyId\": \"658327ea\"},"
+	    " \"Comment\": \"\", \"Enabled\": true}}", &req);
+	ck_assert_str_eq(req.method, "POST");
+	ck_assert_str_eq(req.path, "/2020-05-31/distribution");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "application/xml");
+	ck_assert_str_eq(cohd_buf_str(&req.body),
+			 "<DistributionConfig xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
+			 "<CallerReference>ref-1</CallerReference>"
+			 "<Aliases><Quantity>1</Quantity><Items><CNAME>www.example.com</CNAME></Items></Aliases>"
+			 "<Origins><Quantity>1</Quantity><Items><Origin><Id>o1</Id>"
+			 "<DomainName>b.s3.amazonaws.com</DomainName><S3OriginConfig><OriginAccessIdentity>"
+			 "</OriginAccessIdentity></S3OriginConfig></Origin></Items></Origins>"
+			 "<DefaultCacheBehavior><TargetOriginId>o1</TargetOriginId>"
+			 "<ViewerProtocolPolicy>redirect-to-https</ViewerProtocolPolicy>"
+			 "<CachePolicyId>658327ea</CachePolicyId></DefaultCacheBehavior>"
+			 "<Comment></Comment><Enabled>true</Enabled></DistributionConfig>");
+	cohd_aws_http_request_done(&req);
+
+	/* If-Match header, uri label */
+	ser("cloudfront", "DeleteDistribution", "{\"Id\": \"E1\", \"IfMatch\": \"ETAG\"}", &req);
+	ck_assert_str_eq(req.method, "DELETE");
+	ck_assert_str_eq(req.path, "/2020-05-31/distribution/E1");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "If-Match"), "ETAG");
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_lambda_s3)
+{
+	struct cohd_aws_http_request req = {};
+	json_auto_t *body = NULL;
+
+	ser("lambda", "CreateFunction",
+	    "{\"FunctionName\": \"f\", \"Role\": \"arn:aws:iam::1:role/r\", \"Runtime\": \"python3.11\","
+	    " \"Handler\": \"h.main\", \"Code\": {\"ZipFile\": \"PK\\u0003\\u0004\"}, \"Timeout\": 30,"
+	    " \"Environment\": {\"Variables\": {\"A\": \"1\"}}, \"Tags\": {\"k\": \"v\"}}", &req);
+	ck_assert_str_eq(req.method, "POST");
+	ck_assert_str_eq(req.path, "/2015-03-31/functions");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "application/json");
+	body = json_loads(cohd_buf_str(&req.body), 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "Code"), "ZipFile")), "UEsDBA==");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "Tags"), "k")), "v");
+	cohd_aws_http_request_done(&req);
+
+	ser("lambda", "UntagResource", "{\"Resource\": \"arn:aws:lambda:eu-west-1:1:function:f\","
+	    " \"TagKeys\": [\"a\", \"b c\"]}", &req);
+	ck_assert_str_eq(req.method, "DELETE");
+	ck_assert_str_eq(req.path, "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aeu-west-1%3A1%3Afunction%3Af");
+	ck_assert_str_eq(req.query, "tagKeys=a&tagKeys=b%20c");
+	cohd_aws_http_request_done(&req);
+
+	/* S3: greedy key, Content-MD5 where required, static query */
+	ser("s3", "PutObject", "{\"Bucket\": \"b\", \"Key\": \"dir/a b.txt\", \"Body\": \"hello\","
+	    " \"ContentType\": \"text/plain\"}", &req);
+	ck_assert_str_eq(req.method, "PUT");
+	ck_assert_str_eq(req.path, "/b/dir/a%20b.txt");
+	ck_assert_str_eq(cohd_buf_str(&req.body), "hello");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "text/plain");
+	cohd_aws_http_request_done(&req);
+
+	ser("s3", "PutBucketVersioning", "{\"Bucket\": \"b\", \"VersioningConfiguration\": {\"Status\": \"Enabled\"}}", &req);
+	ck_assert_str_eq(req.path, "/b");
+	ck_assert_str_eq(req.query, "versioning");
+	ck_assert_str_eq(cohd_buf_str(&req.body),
+			 "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+			 "<Status>Enabled</Status></VersioningConfiguration>");
+	ck_assert_ptr_nonnull(cohd_aws_header_get(req.headers, req.n_headers, "Content-MD5"));
+	cohd_aws_http_request_done(&req);
+
+	ser("s3", "ListObjectsV2", "{\"Bucket\": \"b\", \"Prefix\": \"a/\", \"ContinuationToken\": \"t+1\"}", &req);
+	ck_assert_str_eq(req.method, "GET");
+	ck_assert_str_eq(req.path, "/b");
+	ck_assert_str_eq(req.query, "list-type=2&prefix=a%2F&continuation-token=t%2B1");
+	cohd_aws_http_request_done(&req);
+}
+END_TEST
+
+START_TEST(test_serialize_validation)
+{
+	struct cohd_aws_http_request req = {};
+	struct cohd_error err = {};
+	json_auto_t *p = NULL;
+
+	p = json_loads("{\"Filters\": [{\"Nme\": \"x\"}]}", 0, NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcs", p, &req, &err), -EINVAL);
+	assert_contains(cohd_error_str(&err), "DescribeVpcs");
+	assert_contains(cohd_error_str(&err), "\"Nme\"");
+	assert_contains(cohd_error_str(&err), "Filters[0]");
+	json_decref(p);
+
+	p = json_loads("{\"serviceName\": 5}", 0, NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("ecs"), "CreateService", p, &req, &err), -EINVAL);
+	assert_contains(cohd_error_str(&err), "params.serviceName must be a string");
+	json_decref(p);
+
+	p = json_loads("{\"cluster\": \"c\"}", 0, NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("ecs"), "CreateService", p, &req, &err), -EINVAL);
+	assert_contains(cohd_error_str(&err), "missing required parameter \"serviceName\"");
+	json_decref(p);
+
+	p = json_loads("{\"MaxResults\": \"5\"}", 0, NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcs", p, &req, &err), -EINVAL);
+	assert_contains(cohd_error_str(&err), "must be an integer");
+	json_decref(p);
+	p = NULL;
+
+	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcz", NULL, &req, &err), -ENOENT);
+	cohd_error_done(&err);
+}
+END_TEST
+
+static int parse(const char *svc, const char *op, int status, const struct cohd_aws_header *h,
+		 size_t nh, const char *body, json_t **ret, struct cohd_aws_error *err)
+{
+	return cohd_aws_parse_response(model(svc), op, status, h, nh, body, strlen(body), ret, err);
+}
+
+START_TEST(test_parse_ec2_describe_vpcs)
+{
+	static const char body[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\n"
+		"    <requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId>\n"
+		"    <vpcSet>\n"
+		"        <item>\n"
+		"            <vpcId>vpc-0a60eb65b4EXAMPLE</vpcId>\n"
+		"            <ownerId>111122223333</ownerId>\n"
+		"            <state>available</state>\n"
+		"            <cidrBlock>10.0.0.0/16</cidrBlock>\n"
+		"            <cidrBlockAssociationSet><item><cidrBlock>10.0.0.0/16</cidrBlock>"
+		"<associationId>vpc-cidr-assoc-1</associationId><cidrBlockState><state>associated</state>"
+		"</cidrBlockState></item></cidrBlockAssociationSet>\n"
+		"            <dhcpOptionsId>dopt-19edf471</dhcpOptionsId>\n"
+		"            <tagSet><item><key>Name</key><value>acme &amp; co</value></item>"
+		"<item><key>cohd:app</key><value>shop</value></item></tagSet>\n"
+		"            <instanceTenancy>default</instanceTenancy>\n"
+		"            <isDefault>false</isDefault>\n"
+		"        </item>\n"
+		"    </vpcSet>\n"
+		"    <nextToken>tok-2</nextToken>\n"
+		"</DescribeVpcsResponse>";
+	struct cohd_aws_error err = {};
+	json_auto_t *out = NULL;
+	const json_t *vpc;
+
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0, body, &out, &err), 0);
+	vpc = json_array_get(json_object_get(out, "Vpcs"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(vpc, "VpcId")), "vpc-0a60eb65b4EXAMPLE");
+	ck_assert_str_eq(json_string_value(json_object_get(vpc, "CidrBlock")), "10.0.0.0/16");
+	ck_assert(json_is_false(json_object_get(vpc, "IsDefault")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(vpc, "Tags"), 0),
+							   "Value")), "acme & co");
+	ck_assert_uint_eq(json_array_size(json_object_get(vpc, "Tags")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(
+		json_object_get(vpc, "CidrBlockAssociationSet"), 0), "CidrBlockState"), "State")),
+		"associated");
+	ck_assert_str_eq(json_string_value(json_object_get(out, "NextToken")), "tok-2");
+
+	/* query with resultWrapper: STS GetCallerIdentity */
+	json_decref(out);
+	out = NULL;
+	ck_assert_int_eq(parse("sts", "GetCallerIdentity", 200, NULL, 0,
+			       "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+			       "<GetCallerIdentityResult><Arn>arn:aws:iam::123:user/u</Arn><UserId>AID</UserId>"
+			       "<Account>123</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r"
+			       "</RequestId></ResponseMetadata></GetCallerIdentityResponse>", &out, &err), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(out, "Account")), "123");
+
+	/* rest-xml payload + header members: CloudFront GetDistribution, timestamps as epoch */
+	json_decref(out);
+	out = NULL;
+	{
+		struct cohd_aws_header h[] = { { (char *)"ETag", (char *)"E2QWRUHEXAMPLE" } };
+
+		ck_assert_int_eq(parse("cloudfront", "GetDistribution", 200, h, 1,
+				       "<Distribution xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
+				       "<Id>EDFDVBD6EXAMPLE</Id><Status>Deployed</Status>"
+				       "<LastModifiedTime>2019-12-16T23:48:18.123Z</LastModifiedTime>"
+				       "<DomainName>d111111abcdef8.cloudfront.net</DomainName></Distribution>",
+				       &out, &err), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(out, "ETag")), "E2QWRUHEXAMPLE");
+		vpc = json_object_get(out, "Distribution");
+		ck_assert_str_eq(json_string_value(json_object_get(vpc, "Status")), "Deployed");
+		ck_assert(fabs(json_number_value(json_object_get(vpc, "LastModifiedTime")) - 1576540098.123) < 1e-6);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_errors)
+{
+	struct cohd_aws_error err = {};
+	json_auto_t *out = NULL;
+
+	/* query (ELBv2) */
+	ck_assert_int_eq(parse("elbv2", "DescribeLoadBalancers", 400, NULL, 0,
+			       "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">"
+			       "<Error><Type>Sender</Type><Code>LoadBalancerNotFound</Code><Message>One or more "
+			       "load balancers not found</Message></Error><RequestId>req-1</RequestId></ErrorResponse>",
+			       &out, &err), -EREMOTEIO);
+	ck_assert_int_eq(err.http_status, 400);
+	ck_assert_str_eq(err.code, "LoadBalancerNotFound");
+	ck_assert_str_eq(err.message, "One or more load balancers not found");
+	ck_assert_str_eq(err.request_id, "req-1");
+	ck_assert_int_eq(err.class, COHD_AWS_ERROR_NOT_FOUND);
+	ck_assert_ptr_null(out);
+
+	/* ec2 */
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 400, NULL, 0,
+			       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+			       "<Code>InvalidVpcID.NotFound</Code><Message>The vpc ID 'vpc-1' does not exist"
+			       "</Message></Error></Errors><RequestID>ec2-req</RequestID></Response>",
+			       &out, &err), -EREMOTEIO);
+	ck_assert_str_eq(err.code, "InvalidVpcID.NotFound");
+	ck_assert_str_eq(err.request_id, "ec2-req");
+	ck_assert_int_eq(err.class, COHD_AWS_ERROR_NOT_FOUND);
+
+	/* json: namespaced __type, lower-case message, x-amzn-RequestId */
+	{
+		struct cohd_aws_header h[] = { { (char *)"x-amzn-RequestId", (char *)"json-req" } };
+
+		ck_assert_int_eq(parse("ecs", "DescribeClusters", 400, h, 1,
+				       "{\"__type\":\"com.amazonaws.ecs#ThrottlingException\",\"message\":\"Rate exceeded\"}",
+				       &out, &err), -EREMOTEIO);
+		ck_assert_str_eq(err.code, "ThrottlingException");
+		ck_assert_str_eq(err.message, "Rate exceeded");
+		ck_assert_str_eq(err.request_id, "json-req");
+		ck_assert_int_eq(err.class, COHD_AWS_ERROR_THROTTLING);
+	}
+
+	/* rest-json (Lambda): X-Amzn-ErrorType wins, Message */
+	{
+		struct cohd_aws_header h[] = { { (char *)"X-Amzn-ErrorType", (char *)"ResourceNotFoundException:http://internal" } };
+
+		ck_assert_int_eq(parse("lambda", "GetFunction", 404, h, 1,
+				       "{\"Type\":\"User\",\"Message\":\"Function not found: f\"}", &out, &err),
+				 -EREMOTEIO);
+		ck_assert_str_eq(err.code, "ResourceNotFoundException");
+		ck_assert_str_eq(err.message, "Function not found: f");
+	}
+
+	/* S3: bodiless 404 on HEAD, bare <Error>, 200 with <Error> on CopyObject */
+	{
+		struct cohd_aws_header h[] = { { (char *)"x-amz-request-id", (char *)"s3-req" } };
+
+		ck_assert_int_eq(parse("s3", "HeadBucket", 404, h, 1, "", &out, &err), -EREMOTEIO);
+		ck_assert_str_eq(err.code, "NotFound");
+		ck_assert_int_eq(err.http_status, 404);
+		ck_assert_str_eq(err.request_id, "s3-req");
+		ck_assert_int_eq(err.class, COHD_AWS_ERROR_NOT_FOUND);
+	}
+	ck_assert_int_eq(parse("s3", "GetObject", 404, NULL, 0,
+			       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+			       "<Message>The specified key does not exist.</Message><Key>k</Key>"
+			       "<RequestId>r3</RequestId><HostId>h</HostId></Error>", &out, &err), -EREMOTEIO);
+	ck_assert_str_eq(err.code, "NoSuchKey");
+	ck_assert_str_eq(err.request_id, "r3");
+	ck_assert_int_eq(parse("s3", "CopyObject", 200, NULL, 0,
+			       "<Error><Code>InternalError</Code><Message>m</Message></Error>", &out, &err),
+			 -EREMOTEIO);
+	ck_assert_str_eq(err.code, "InternalError");
+	ck_assert_int_eq(err.class, COHD_AWS_ERROR_TRANSIENT);
+
+	/* malformed success body */
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0, "<a><b></a>", &out, &err), -EBADMSG);
+	ck_assert_ptr_nonnull(err.message);
+	cohd_aws_error_done(&err);
+}
+END_TEST
+
+START_TEST(test_xml_caps)
+{
+	struct cohd_aws_error err = {};
+	json_auto_t *out = NULL;
+	char *deep = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&deep, &len);
+
+	for (int i = 0; i < 200; i++)
+		fputs("<a>", f);
+	for (int i = 0; i < 200; i++)
+		fputs("</a>", f);
+	fclose(f);
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0, deep, &out, &err), -EBADMSG);
+	assert_contains(err.message, "deep");
+	free(deep);
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0,
+			       "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>", &out, &err), -EBADMSG);
+	cohd_aws_error_done(&err);
+}
+END_TEST
+
+static json_t *J(const char *s)
+{
+	json_t *j = json_loads(s, 0, NULL);
+
+	ck_assert_msg(j, "bad JSON %s", s);
+	return j;
+}
+
+START_TEST(test_paginators)
+{
+	const json_t *pag;
+	json_t *next = NULL;
+
+	/* EC2 NextToken -> NextToken */
+	{
+		json_auto_t *p = J("{\"Filters\": []}"), *resp = J("{\"Vpcs\": [{\"VpcId\": \"a\"}], \"NextToken\": \"t2\"}");
+		json_auto_t *last = J("{\"Vpcs\": [{\"VpcId\": \"b\"}]}"), *acc = json_object();
+
+		ck_assert_int_eq(cohd_aws_paginator_find(model("ec2"), "DescribeVpcs", &pag), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(pag, "limit_key")), "MaxResults");
+		ck_assert_int_eq(cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "NextToken")), "t2");
+		ck_assert_ptr_nonnull(json_object_get(next, "Filters"));
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, last, &next), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, resp), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, last), 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(acc, "Vpcs")), 2);
+		ck_assert_ptr_null(json_object_get(acc, "NextToken"));
+		ck_assert_int_eq(cohd_aws_paginator_find(model("ec2"), "DescribeAddresses", &pag), -ENOENT);
+	}
+	/* Route 53: three tokens, IsTruncated; a null identifier is dropped */
+	{
+		json_auto_t *p = J("{\"HostedZoneId\": \"Z1\", \"StartRecordIdentifier\": \"old\"}");
+		json_auto_t *resp = J("{\"ResourceRecordSets\": [], \"IsTruncated\": true,"
+				      " \"NextRecordName\": \"b.example.com.\", \"NextRecordType\": \"A\"}");
+		json_auto_t *done = J("{\"ResourceRecordSets\": [], \"IsTruncated\": false,"
+				      " \"NextRecordName\": \"c.\"}");
+
+		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "StartRecordName")), "b.example.com.");
+		ck_assert_str_eq(json_string_value(json_object_get(next, "StartRecordType")), "A");
+		ck_assert_ptr_null(json_object_get(next, "StartRecordIdentifier"));
+		ck_assert_str_eq(json_string_value(json_object_get(next, "HostedZoneId")), "Z1");
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets", p, done, &next), 0);
+	}
+	/* IAM: Marker -> Marker with IsTruncated */
+	{
+		json_auto_t *p = J("{}");
+		json_auto_t *resp = J("{\"Roles\": [{\"RoleName\": \"r\"}], \"IsTruncated\": true, \"Marker\": \"m2\"}");
+		json_auto_t *done = J("{\"Roles\": [], \"IsTruncated\": false, \"Marker\": \"m3\"}");
+
+		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "m2");
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, done, &next), 0);
+	}
+	/* S3 ListObjectsV2: ContinuationToken <- NextContinuationToken */
+	{
+		json_auto_t *p = J("{\"Bucket\": \"b\"}");
+		json_auto_t *resp = J("{\"Contents\": [{\"Key\": \"a\"}], \"IsTruncated\": true,"
+				      " \"NextContinuationToken\": \"ct\"}");
+		json_auto_t *acc = json_object();
+
+		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjectsV2", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "ContinuationToken")), "ct");
+		/* the same token again means no progress: stop */
+		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjectsV2", next, resp, &next), 0);
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp), 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(acc, "Contents")), 2);
+	}
+	/* CloudFront: nested output token and flag */
+	{
+		json_auto_t *p = J("{}");
+		json_auto_t *resp = J("{\"DistributionList\": {\"Items\": [{\"Id\": \"E1\"}], \"IsTruncated\": true,"
+				      " \"NextMarker\": \"nm\"}}");
+		json_auto_t *acc = json_object();
+
+		ck_assert_int_eq(cohd_aws_paginate_next(model("cloudfront"), "ListDistributions", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "nm");
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions", acc, resp), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions", acc, resp), 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(acc, "DistributionList"), "Items")), 2);
+		ck_assert_ptr_null(json_object_get(json_object_get(acc, "DistributionList"), "NextMarker"));
+	}
+	/* KMS Truncated, tagging PaginationToken, S3 ListObjects "NextMarker || Contents[-1].Key" */
+	{
+		json_auto_t *p = J("{}");
+		json_auto_t *kms = J("{\"Keys\": [], \"Truncated\": true, \"NextMarker\": \"k2\"}");
+		json_auto_t *tag = J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"pt\"}");
+		json_auto_t *tag_end = J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"\"}");
+		json_auto_t *s3 = J("{\"IsTruncated\": true, \"Contents\": [{\"Key\": \"a\"}, {\"Key\": \"z\"}]}");
+
+		ck_assert_int_eq(cohd_aws_paginate_next(model("kms"), "ListKeys", p, kms, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "k2");
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"), "GetResources", p, tag, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "PaginationToken")), "pt");
+		json_decref(next);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"), "GetResources", p, tag_end, &next), 0);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjects", p, s3, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "z");
+		json_decref(next);
+	}
+}
+END_TEST
+
 static Suite *protocols_suite(void)
 {
 	Suite *s = suite_create("protocols");
@@ -627,6 +1249,22 @@ static Suite *protocols_suite(void)
 	tcase_add_test(tc, test_suite_legacy_input);
 	tcase_add_test(tc, test_suite_legacy_output);
 	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("models");
+	tcase_add_test(tc, test_services);
+	tcase_add_test(tc, test_serialize_ec2_describe_vpcs);
+	tcase_add_test(tc, test_serialize_elbv2_rds);
+	tcase_add_test(tc, test_serialize_json_ecs_secrets);
+	tcase_add_test(tc, test_serialize_route53);
+	tcase_add_test(tc, test_serialize_cloudfront);
+	tcase_add_test(tc, test_serialize_lambda_s3);
+	tcase_add_test(tc, test_serialize_validation);
+	tcase_add_test(tc, test_parse_ec2_describe_vpcs);
+	tcase_add_test(tc, test_parse_errors);
+	tcase_add_test(tc, test_xml_caps);
+	tcase_add_test(tc, test_paginators);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }

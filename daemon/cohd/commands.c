@@ -5,10 +5,12 @@
 #include "lib/util/macro.h"
 
 int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 /* Each command lives in daemon/cohd/cmd_<name>.c and adds its line here. */
 const struct cohd_command cohd_commands[] = {
 	{ "validate", "validate FILE...", "check app files; errors as file:line:column", cmd_validate },
+	{ "plan", "plan FILE [--json | --dot]", "the AWS resources of one app file, offline", cmd_plan },
 	{},
 };
 

@@ -260,7 +260,7 @@ static char *pct_decode(const char *s, size_t n)
 
 	ck_assert_ptr_nonnull(o);
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n + 0 + 1 && i + 2 <= n - 1 + 1 && i + 2 < n + 1) {
+		if (s[i] == '%' && i + 2 < n) {
 			char h[3] = { s[i + 1], s[i + 2], 0 };
 
 			*p++ = (char)strtol(h, NULL, 16);
@@ -294,7 +294,8 @@ static char *form_canonical(const char *s)
 		ck_assert_int_ge(asprintf(&v[n++], "%s=%s", k, val ?: ""), 0);
 		s = amp ? amp + 1 : NULL;
 	}
-	qsort(v, n, sizeof(char *), cmp_cstr);
+	if (n > 0)
+		qsort(v, n, sizeof(char *), cmp_cstr);
 	f = open_memstream(&out, &len);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "%s\n", v[i]);
@@ -311,7 +312,9 @@ static void normalize_uuids(char *s, size_t n, const char *params_dump)
 {
 	static const char zero[] = "00000000-0000-4000-8000-000000000000";
 
-	for (size_t i = 0; s && i + 36 <= n; i++) {
+	if (!s)
+		return;
+	for (size_t i = 0; i + 36 <= n; i++) {
 		bool uuid = true;
 
 		for (size_t j = 0; j < 36 && uuid; j++) {
@@ -322,8 +325,14 @@ static void normalize_uuids(char *s, size_t n, const char *params_dump)
 			else
 				uuid = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 		}
-		if (uuid && !memmem(params_dump, strlen(params_dump), s + i, 36))
-			memcpy(s + i, zero, 36);
+		if (uuid) {
+			char cand[37];
+
+			memcpy(cand, s + i, 36);
+			cand[36] = 0;
+			if (!strstr(params_dump, cand))
+				memcpy(s + i, zero, 36);
+		}
 	}
 }
 

@@ -2161,6 +2161,8 @@ static int post_app(struct app_ctx *a)
 				}
 			continue;
 		}
+		if (!r->sibling_resource)
+			continue; /* already reported */
 		t = NULL;
 		for (size_t j = 0; j < app->n_resources; j++)
 			if (!app->resources[j].sibling_service &&

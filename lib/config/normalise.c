@@ -231,9 +231,14 @@ int cohd_norm_fargate(unsigned cpu, unsigned memory, unsigned *ret_cpu, unsigned
 	if (m != memory) {
 		size_t l = strlen(why);
 
-		snprintf(why + l, COHD_NORM_WHY_MAX - l,
-			 "%s%u MiB of memory is not a Fargate size for %s vCPU; using %u MiB",
-			 l ? "; " : "", memory, vcpu_str(cpu, b2), m);
+		if (memory < row->min)
+			snprintf(why + l, COHD_NORM_WHY_MAX - l,
+				 "%s%u MiB of memory is below Fargate's minimum for %s vCPU; using "
+				 "%u MiB", l ? "; " : "", memory, vcpu_str(cpu, b2), m);
+		else
+			snprintf(why + l, COHD_NORM_WHY_MAX - l,
+				 "%s%u MiB of memory is not a Fargate size for %s vCPU; using %u MiB",
+				 l ? "; " : "", memory, vcpu_str(cpu, b2), m);
 	}
 	*ret_cpu = cpu;
 	*ret_memory = m;
@@ -255,8 +260,11 @@ char *cohd_norm_slug(const char *name, size_t max_len)
 		unsigned char c = (unsigned char)*p;
 
 		if (isascii(c) && isalnum(c)) {
-			if (dash && j > 0 && j + 1 < max_len)
+			if (dash && j > 0) {
+				if (j + 2 > max_len)
+					break; /* no room for "-x": stop at the word boundary */
 				out[j++] = '-';
+			}
 			dash = false;
 			out[j++] = (char)tolower(c);
 		} else {

@@ -457,6 +457,9 @@ static int parser_error(struct state *s, const yaml_parser_t *p)
 		return -ENOMEM;
 	case YAML_READER_ERROR:
 		offset_to_mark(s, p->problem_offset, &line, &col);
+		if (p->problem_value != -1 && strstr(strempty(p->problem), "UTF-8"))
+			return fatal(s, line, col, "not valid UTF-8: %s (byte 0x%02x)",
+				     strempty(p->problem), (unsigned)p->problem_value & 0xffu);
 		if (p->problem_value != -1)
 			return fatal(s, line, col, "invalid input: %s (byte 0x%02x)",
 				     strempty(p->problem), (unsigned)p->problem_value & 0xffu);
@@ -484,6 +487,12 @@ static int run(struct state *s, yaml_parser_t *p)
 			return parser_error(s, p);
 
 		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+			/* libyaml also decodes UTF-16 (with a BOM); app files are UTF-8 only */
+			if (ev.data.stream_start.encoding != YAML_UTF8_ENCODING)
+				r = fatal(s, 1, 1, "not valid UTF-8: the file is UTF-16 (byte order "
+					  "mark); save it as UTF-8");
+			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++s->documents > 1)
 				r = fatal(s, (unsigned)ev.start_mark.line + 1,

@@ -374,7 +374,7 @@ START_TEST(test_botocore)
 	_cleanup_free_ char *want_sts = botocore_read(name, "sts");
 	_cleanup_free_ char *want_authz = botocore_read(name, "authz");
 	_cleanup_free_ char *want_sreq = botocore_read(name, "sreq");
-	_cleanup_free_ char *creq = NULL, *sts = NULL, *sreq = NULL, *head = NULL, *extra = NULL;
+	_cleanup_free_ char *creq = NULL, *sts = NULL, *sreq = NULL, *extra = NULL;
 	struct cohd_sigv4_params p;
 	struct cohd_sigv4_request req;
 	struct cohd_sigv4_result res = {};

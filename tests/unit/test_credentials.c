@@ -525,6 +525,17 @@ START_TEST(test_fallthrough)
 	ck_assert_int_eq(s->kind, COHD_AWS_CREDENTIALS_IMDS);
 	ck_assert_str_eq(s->endpoint, "http://[fd00:ec2::254]");
 	s = cohd_aws_credential_source_free(s);
+	env_done(&e);
+	env_init(&e);
+	env_add(&e, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6");
+	ck_assert_int_eq(resolve(&e, &s, &err), 0);
+	ck_assert_str_eq(s->endpoint, "http://[fd00:ec2::254]");
+	s = cohd_aws_credential_source_free(s);
+	env_done(&e);
+	env_init(&e);
+	ck_assert_int_eq(resolve(&e, &s, &err), 0);
+	ck_assert_str_eq(s->endpoint, "http://169.254.169.254");
+	s = cohd_aws_credential_source_free(s);
 
 	env_add(&e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8080/creds");
 	env_add(&e, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer tok");

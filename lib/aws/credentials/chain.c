@@ -16,6 +16,7 @@
 
 #define ECS_RELATIVE_HOST "http://169.254.170.2"
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
+#define IMDS_IPV6_ENDPOINT "http://[fd00:ec2::254]"
 #define DURATION_MIN 900u
 #define DURATION_MAX 43200u
 
@@ -556,8 +557,12 @@ static int imds_from_env(const struct cohd_aws_env *env, bool force,
 		return cohd_error_set(reterr, -ENOENT,
 				      "no AWS credentials found (environment, credential files, "
 				      "web identity, container) and AWS_EC2_METADATA_DISABLED=true");
-	if (!ep)
-		ep = IMDS_DEFAULT_ENDPOINT;
+	if (!ep) {
+		const char *mode = cohd_aws_env_get(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+
+		ep = mode && strcasecmp(mode, "IPv6") == 0 ? IMDS_IPV6_ENDPOINT
+							   : IMDS_DEFAULT_ENDPOINT;
+	}
 	if (has_crlf(ep) || (strncasecmp(ep, "http://", 7) && strncasecmp(ep, "https://", 8)))
 		return cohd_error_set(reterr, -EINVAL,
 				      "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an http(s) URL");

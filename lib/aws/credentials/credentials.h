@@ -143,8 +143,10 @@ const char *cohd_aws_credential_kind_to_string(enum cohd_aws_credential_kind k);
  *  5. AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2 + uri) or _FULL_URI
  *     (loopback, 169.254.170.2, 169.254.170.23 or https only), with
  *     AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)                                  -> ECS
- *  6. IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254) unless
- *     AWS_EC2_METADATA_DISABLED=true                                            -> IMDS
+ *  6. IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254, or
+ *     http://[fd00:ec2::254] with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6) unless
+ *     AWS_EC2_METADATA_DISABLED=true (which does not apply to an explicit profile
+ *     "credential_source = Ec2InstanceMetadata")                               -> IMDS
  * Returns 0 and a new descriptor; -ENOENT when nothing applies (IMDS disabled);
  * -EINVAL / -EBADMSG / -ELOOP / -EFBIG / -errno with a message in reterr ("file:line: message"
  * for file errors) for a partial or broken configuration (e.g. only AWS_ACCESS_KEY_ID set, an

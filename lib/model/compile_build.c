@@ -125,6 +125,8 @@ static char *build_spec(struct model_ctx *c)
 
 	cohd_buf_init(&b, BUILDSPEC_MAX);
 	cohd_buf_append_str(&b, "version: 0.2\nphases:\n  pre_build:\n    commands:\n");
+	/* the image tag: the S3 version of the source bundle unless the pipeline sets one */
+	cmd_line(&b, "export IMAGE_TAG=${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}");
 	cmd_line(&b, "aws ecr get-login-password | docker login --username AWS "
 		     "--password-stdin $ECR_REGISTRY");
 	cohd_buf_append_str(&b, "  build:\n    commands:\n");
@@ -201,7 +203,7 @@ static char *deploy_spec(struct model_ctx *c)
 			continue;
 		if (s->kind == COHD_APP_SERVICE_FRONTEND) {
 			cmd_line(&b, "aws s3 sync out/%s/ s3://%s/ --delete", slug,
-				 model_name(c, COHD_NAME_S3_BUCKET, "%s-%s-site", c->eprefix, slug));
+				 model_name(c, COHD_NAME_S3_BUCKET, "%s-%s-assets", c->eprefix, slug));
 			continue;
 		}
 		if (s->migration.shell)
@@ -288,11 +290,9 @@ static int pipeline(struct model_ctx *c)
 	const char *deploy = model_str(c, "env/%s/codebuild/deploy", c->env_slug);
 	json_t *benv, *denv;
 
-	benv = json_pack("[o, o]",
-			 env_var("ECR_REGISTRY",
-				 model_sub(c, "${AWS::AccountId}.dkr.ecr.%s.amazonaws.com",
-					   c->region)),
-			 env_var("IMAGE_TAG", json_string("$CODEBUILD_RESOLVED_SOURCE_VERSION")));
+	benv = json_pack("[o]", env_var("ECR_REGISTRY",
+					model_sub(c, "${AWS::AccountId}.dkr.ecr.%s.amazonaws.com",
+						  c->region)));
 	project(c, "build", "app/iam/build-role", build_spec(c), benv);
 
 	denv = json_array();

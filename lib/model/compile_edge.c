@@ -48,6 +48,11 @@ static const char *website_endpoint(struct model_ctx *c, const char *bucket)
 	return model_str(c, "%s.s3-website.%s.amazonaws.com", bucket, c->region);
 }
 
+static bool routed(const struct cohd_app_service *s)
+{
+	return !(s->kind == COHD_APP_SERVICE_BACKEND && s->internal);
+}
+
 static bool needs_edge_lambda(struct model_ctx *c)
 {
 	return c->has_backend && c->has_frontend;
@@ -98,13 +103,15 @@ static void zone(struct model_ctx *c, enum cohd_resource_scope scope, const char
 		r->deletion = COHD_DELETION_CONFIRM;
 }
 
-static void policies(struct model_ctx *c)
+static void policies(struct model_ctx *c, bool frontend, bool backend)
 {
 	static const char *const geo[] = { "CloudFront-Forwarded-Proto", "CloudFront-Is-Desktop-Viewer",
 					   "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Tablet-Viewer",
 					   "CloudFront-Viewer-Country" };
 	const char *n;
 
+	if (!frontend)
+		goto backend;
 	n = model_name(c, COHD_NAME_CLOUDFRONT, "%s-frontend", c->prefix);
 	model_add(c, "cloudfront.cache_policy", COHD_SCOPE_APPLICATION,
 		  "app/cloudfront/cache-policy/frontend", n,
@@ -116,6 +123,17 @@ static void policies(struct model_ctx *c)
 			    "EnableAcceptEncodingBrotli", 1, "HeadersConfig", "HeaderBehavior",
 			    "none", "CookiesConfig", "CookieBehavior", "all", "QueryStringsConfig",
 			    "QueryStringBehavior", "all"));
+	n = model_name(c, COHD_NAME_CLOUDFRONT, "%s-frontend", c->prefix);
+	model_add(c, "cloudfront.origin_request_policy", COHD_SCOPE_APPLICATION,
+		  "app/cloudfront/origin-request-policy/frontend", n,
+		  json_pack("{s:{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}}}",
+			    "OriginRequestPolicyConfig", "Name", n, "Comment", "cohd: frontends",
+			    "HeadersConfig", "HeaderBehavior", "none", "CookiesConfig",
+			    "CookieBehavior", "all", "QueryStringsConfig", "QueryStringBehavior",
+			    "all"));
+backend:
+	if (!backend)
+		return;
 	n = model_name(c, COHD_NAME_CLOUDFRONT, "%s-backend", c->prefix);
 	model_add(c, "cloudfront.cache_policy", COHD_SCOPE_APPLICATION,
 		  "app/cloudfront/cache-policy/backend", n,
@@ -126,14 +144,6 @@ static void policies(struct model_ctx *c)
 			    "EnableAcceptEncodingBrotli", 0, "HeadersConfig", "HeaderBehavior",
 			    "none", "CookiesConfig", "CookieBehavior", "none", "QueryStringsConfig",
 			    "QueryStringBehavior", "none"));
-	n = model_name(c, COHD_NAME_CLOUDFRONT, "%s-frontend", c->prefix);
-	model_add(c, "cloudfront.origin_request_policy", COHD_SCOPE_APPLICATION,
-		  "app/cloudfront/origin-request-policy/frontend", n,
-		  json_pack("{s:{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}}}",
-			    "OriginRequestPolicyConfig", "Name", n, "Comment", "cohd: frontends",
-			    "HeadersConfig", "HeaderBehavior", "none", "CookiesConfig",
-			    "CookieBehavior", "all", "QueryStringsConfig", "QueryStringBehavior",
-			    "all"));
 	n = model_name(c, COHD_NAME_CLOUDFRONT, "%s-backend", c->prefix);
 	model_add(c, "cloudfront.origin_request_policy", COHD_SCOPE_APPLICATION,
 		  "app/cloudfront/origin-request-policy/backend", n,
@@ -166,7 +176,21 @@ static int app_edge(struct model_ctx *c)
 		validation(c, COHD_SCOPE_APPLICATION, "app/acm/wildcard/validation",
 			   "app/acm/wildcard", "app/dns/zone", c->base_domain);
 	}
-	policies(c);
+	{
+		/* only the policy pairs some behaviour uses: caching ones for services with
+		 * cdn.enabled (frontends by default), pass-through ones for the others */
+		bool fe = false, be = false;
+
+		for (size_t i = 0; i < c->app->n_services; i++) {
+			const struct cohd_app_service *s = &c->app->services[i];
+
+			if (!routed(s))
+				continue;
+			fe |= s->cdn_enabled;
+			be |= !s->cdn_enabled;
+		}
+		policies(c, fe, be);
+	}
 
 	/* CloudFront standard logs are written with ACLs and cannot go to an SSE-KMS bucket
 	 * under an AWS-managed key, so this one bucket uses SSE-S3. 90 days, then gone. */
@@ -188,7 +212,7 @@ static int app_edge(struct model_ctx *c)
 static const char *svc_origin(struct model_ctx *c, const struct cohd_app_service *s)
 {
 	return s->kind == COHD_APP_SERVICE_FRONTEND
-		       ? model_str(c, "site-%s", model_svc_slug(c, s))
+		       ? model_str(c, "s3-%s", model_svc_slug(c, s))
 		       : "alb";
 }
 
@@ -258,11 +282,6 @@ static const struct cohd_app_service *default_service(struct model_ctx *c)
 	return best;
 }
 
-static bool routed(const struct cohd_app_service *s)
-{
-	return !(s->kind == COHD_APP_SERVICE_BACKEND && s->internal);
-}
-
 /* The distribution config of one set of aliases (the environment, or one custom domain). */
 static json_t *distribution_config(struct model_ctx *c, const char *domain, const char *cert_id,
 				   const char *log_prefix)
@@ -297,7 +316,7 @@ static json_t *distribution_config(struct model_ctx *c, const char *domain, cons
 				json_pack("{s:s, s:s, s:{s:i, s:i, s:s, s:o, s:i, s:i}}", "Id",
 					  svc_origin(c, s), "DomainName",
 					  website_endpoint(c, model_name(c, COHD_NAME_S3_BUCKET,
-									 "%s-%s-site", c->eprefix,
+									 "%s-%s-assets", c->eprefix,
 									 model_svc_slug(c, s))),
 					  "CustomOriginConfig", "HTTPPort", 80, "HTTPSPort", 443,
 					  "OriginProtocolPolicy", "http-only", "OriginSslProtocols",
@@ -372,6 +391,11 @@ static void distribution(struct model_ctx *c, const char *id, const char *domain
 				distribution_config(c, domain, cert_id, log_prefix)));
 	model_depend(c, r, validation_id);
 	model_depend(c, r, "app/s3/cdn-logs");
+	/* the website origins are plain host names, not references */
+	for (size_t i = 0; i < c->app->n_services; i++)
+		if (c->app->services[i].kind == COHD_APP_SERVICE_FRONTEND)
+			model_depend(c, r, model_str(c, "svc/%s/website-bucket",
+						     model_svc_slug(c, &c->app->services[i])));
 }
 
 static void alias_records(struct model_ctx *c, const char *id_prefix, const char *zone_id,
@@ -469,7 +493,7 @@ static void edge_lambda(struct model_ctx *c)
 static void website_bucket(struct model_ctx *c, const struct cohd_app_service *s)
 {
 	const char *slug = model_svc_slug(c, s);
-	const char *name = model_name(c, COHD_NAME_S3_BUCKET, "%s-%s-site", c->eprefix, slug);
+	const char *name = model_name(c, COHD_NAME_S3_BUCKET, "%s-%s-assets", c->eprefix, slug);
 	json_t *p = model_bucket_props(c, name, false);
 
 	if (!p) {

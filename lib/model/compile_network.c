@@ -233,6 +233,9 @@ static int cluster_and_alb(struct model_ctx *c)
 			    model_ref("app/acm/wildcard", "CertificateArn"), "DefaultActions",
 			    "Type", "fixed-response", "FixedResponseConfig", "StatusCode", "404",
 			    "ContentType", "text/plain", "MessageBody", "not found"));
+	/* ELB takes only issued certificates */
+	model_depend(c, cohd_graph_find_mut(c->g, "app/alb/listener-https"),
+		     "app/acm/wildcard/validation");
 	return c->r;
 }
 

@@ -423,7 +423,7 @@ START_TEST(test_topology_rules)
 			 "/api");
 	ck_assert_str_eq(prop_str(gbf, "env/staging/cdn",
 				  "DistributionConfig.DefaultCacheBehavior.TargetOriginId"),
-			 "site-web");
+			 "s3-web");
 	/* RDS Proxy for Postgres only */
 	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "env/production/rds/maindb/proxy"));
 	ck_assert_ptr_null(cohd_graph_find(gdt, "env/production/rds/legacy/proxy"));

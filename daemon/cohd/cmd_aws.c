@@ -86,7 +86,20 @@ static int list_operations(const struct cohd_aws_service *svc)
 	return EXIT_SUCCESS;
 }
 
-static int set_param(json_t *input, const char *arg)
+/* The type ("string", "list", ...) of top-level input member name, or NULL. */
+static const char *member_type(const struct cohd_aws_service_model *m, const json_t *op,
+			       const char *name)
+{
+	const char *in = json_string_value(json_object_get(json_object_get(op, "input"), "shape"));
+	json_t *ref = json_object_get(
+		json_object_get(json_object_get(m->shapes, in ? in : ""), "members"), name);
+	const char *sn = json_string_value(json_object_get(ref, "shape"));
+
+	return json_string_value(json_object_get(json_object_get(m->shapes, sn ? sn : ""), "type"));
+}
+
+static int set_param(const struct cohd_aws_service_model *m, const json_t *op, json_t *input,
+		     const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	_cleanup_free_ char *name = NULL;
@@ -97,7 +110,11 @@ static int set_param(json_t *input, const char *arg)
 	name = strndup(arg, (size_t)(eq - arg));
 	if (!name)
 		return EXIT_FAILURE;
-	v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+	/* JSON if it parses, else a string; but a string member (a policy document, say)
+	 * always takes the text as it is */
+	v = streq_ptr(member_type(m, op, name), "string")
+		    ? NULL
+		    : json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
 	if (!v)
 		v = json_string(eq + 1);
 	if (!v || json_object_set_new(input, name, v) < 0)
@@ -133,7 +150,7 @@ static void print_error(const struct outcome *o)
 {
 	const struct cohd_aws_error *e = &o->err;
 
-	if (o->r == -EREMOTEIO || e->code) {
+	if (o->r == -EREMOTEIO) {
 		fprintf(stderr, "cohd aws: %s: %s (HTTP %d, request id %s)\n",
 			e->code ? e->code : "UnknownError", e->message ? e->message : "-",
 			e->http_status, e->request_id ? e->request_id : "-");
@@ -246,7 +263,7 @@ int cmd_aws(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < n_params; i++) {
-		r = set_param(input, params[i]);
+		r = set_param(model, op, input, params[i]);
 		if (r) {
 			free(params);
 			return r;

@@ -12,11 +12,12 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <uv.h>
 
 #include "lib/aws/client/client.h"
 #include "lib/aws/protocols/protocols.h"
 #include "test.h"
+
+#include <uv.h> /* after lib/util: its MIN/MAX before <sys/param.h> */
 
 /* ---- the fake AWS (child process) ---- */
 

@@ -11,20 +11,25 @@
 static const char *const model_fmt =
 	"{\"metadata\":{\"protocol\":\"%s\",\"apiVersion\":\"2020-01-01\",\"targetPrefix\":\"T\","
 	"\"jsonVersion\":\"1.1\"},"
-	"\"operations\":{\"Op\":{\"name\":\"Op\",\"http\":{\"method\":\"POST\",\"requestUri\":\"/\"},"
+	"\"operations\":{\"Op\":{\"name\":\"Op\",\"http\":{\"method\":\"POST\",\"requestUri\":\"/"
+	"\"},"
 	"\"output\":{\"shape\":\"Out\",\"resultWrapper\":\"OpResult\"}},"
-	"\"CopyObject\":{\"name\":\"CopyObject\",\"http\":{\"method\":\"PUT\",\"requestUri\":\"/\"},"
+	"\"CopyObject\":{\"name\":\"CopyObject\",\"http\":{\"method\":\"PUT\",\"requestUri\":\"/"
+	"\"},"
 	"\"output\":{\"shape\":\"Out\"}}},"
 	"\"shapes\":{\"Out\":{\"type\":\"structure\",\"members\":{"
 	"\"S\":{\"shape\":\"Str\"},\"I\":{\"shape\":\"Int\"},\"B\":{\"shape\":\"Bool\"},"
 	"\"T\":{\"shape\":\"Ts\"},\"D\":{\"shape\":\"Blob\"},\"F\":{\"shape\":\"Dbl\"},"
-	"\"L\":{\"shape\":\"List\"},\"FL\":{\"shape\":\"List\",\"flattened\":true,\"locationName\":\"fl\"},"
+	"\"L\":{\"shape\":\"List\"},\"FL\":{\"shape\":\"List\",\"flattened\":true,\"locationName\":"
+	"\"fl\"},"
 	"\"M\":{\"shape\":\"Map\"},\"N\":{\"shape\":\"Out\"},"
 	"\"H\":{\"shape\":\"Str\",\"location\":\"header\",\"locationName\":\"x-h\"},"
 	"\"HL\":{\"shape\":\"TsList\",\"location\":\"header\",\"locationName\":\"x-l\"},"
 	"\"A\":{\"shape\":\"Str\",\"xmlAttribute\":true,\"locationName\":\"xsi:a\"}}},"
-	"\"Str\":{\"type\":\"string\"},\"Int\":{\"type\":\"integer\"},\"Bool\":{\"type\":\"boolean\"},"
-	"\"Ts\":{\"type\":\"timestamp\"},\"Blob\":{\"type\":\"blob\"},\"Dbl\":{\"type\":\"double\"},"
+	"\"Str\":{\"type\":\"string\"},\"Int\":{\"type\":\"integer\"},\"Bool\":{\"type\":"
+	"\"boolean\"},"
+	"\"Ts\":{\"type\":\"timestamp\"},\"Blob\":{\"type\":\"blob\"},\"Dbl\":{\"type\":\"double\"}"
+	","
 	"\"List\":{\"type\":\"list\",\"member\":{\"shape\":\"Out\",\"locationName\":\"item\"}},"
 	"\"TsList\":{\"type\":\"list\",\"member\":{\"shape\":\"Ts\"}},"
 	"\"Map\":{\"type\":\"map\",\"key\":{\"shape\":\"Str\"},\"value\":{\"shape\":\"Out\"}}}}";
@@ -35,11 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int statuses[] = { 200, 201, 204, 301, 400, 403, 404, 500, 503 };
+	static const int statuses[] = {200, 201, 204, 301, 400, 403, 404, 500, 503};
 	struct cohd_aws_header hdrs[] = {
-		{ (char *)"x-h", (char *)"v" },
-		{ (char *)"x-l", (char *)"Mon, 16 Dec 2019 23:48:18 GMT, 1576540098" },
-		{ (char *)"X-Amzn-ErrorType", (char *)"ns#Foo:http://x" },
+		{(char *)"x-h", (char *)"v"},
+		{(char *)"x-l", (char *)"Mon, 16 Dec 2019 23:48:18 GMT, 1576540098"},
+		{(char *)"X-Amzn-ErrorType", (char *)"ns#Foo:http://x"},
 	};
 	struct cohd_aws_error err = {};
 	enum cohd_aws_protocol p;

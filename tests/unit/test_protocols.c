@@ -24,102 +24,107 @@ static const struct {
 	const char *id;
 	const char *reason;
 } skip_cases[] = {
-	{ "protocols/botocore/input/ec2.json",
-	  "Ec2QueryHostWithPath",
-	  "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the endpoint" },
-	{ "protocols/botocore/input/ec2.json",
-	  "SDKAppliedContentEncoding_ec2Query",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/ec2.json",
-	  "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_ec2Query",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/query.json",
-	  "QueryHostWithPath",
-	  "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the endpoint" },
-	{ "protocols/botocore/input/query.json",
-	  "SDKAppliedContentEncoding_awsQuery",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/query.json",
-	  "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_awsQuery",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/query.json",
-	  "QueryFlattenedListArgWithXmlName",
-	  "botocore's rule (the list member locationName renames a flattened list) is kept; no model cohd embeds has such a list; botocore skips it too" },
-	{ "protocols/botocore/input/json.json",
-	  "AwsJson11HostWithPath",
-	  "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the endpoint" },
-	{ "protocols/botocore/input/json.json",
-	  "SDKAppliedContentEncoding_awsJson1_1",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/json.json",
-	  "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_awsJson1_1",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/rest-json.json",
-	  "RestJsonHostWithPath",
-	  "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the endpoint" },
-	{ "protocols/botocore/input/rest-json.json",
-	  "SDKAppliedContentEncoding_restJson1",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/rest-json.json",
-	  "SDKAppendedGzipAfterProvidedEncoding_restJson1",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/rest-json.json",
-	  "MediaTypeHeaderInputBase64",
-	  "Smithy @mediaType string headers (base64 of the raw string) do not exist in botocore model files (jsonvalue = a JSON document); botocore skips it too" },
-	{ "protocols/botocore/input/rest-json.json",
-	  "RestJsonNullAndEmptyHeaders",
-	  "an empty list header is omitted (legacy \"List in header#1\" requires that); botocore skips it too" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "SDKAppliedContentEncoding_restXml",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "SDKAppendedGzipAfterProvidedEncoding_restXml",
-	  "request compression (Smithy requestCompression) is not implemented: no call cohd makes needs it" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "NullAndEmptyHeaders",
-	  "an empty list header is omitted (legacy \"List in header#1\" requires that); botocore skips it too" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "RestXmlHttpPayloadWithUnion",
-	  "converted model sets the payload member locationName to the member name; the member's locationName must win for real S3 models (LifecycleConfiguration targets BucketLifecycleConfiguration)" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "HttpPayloadWithXmlName",
-	  "converted model sets the payload member locationName to the member name; the member's locationName must win for real S3 models (LifecycleConfiguration targets BucketLifecycleConfiguration)" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "HttpPayloadWithXmlNamespace",
-	  "converted model sets the payload member locationName to the member name; the member's locationName must win for real S3 models (LifecycleConfiguration targets BucketLifecycleConfiguration)" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "HttpPayloadWithXmlNamespaceAndPrefix",
-	  "converted model sets the payload member locationName to the member name; the member's locationName must win for real S3 models (LifecycleConfiguration targets BucketLifecycleConfiguration)" },
-	{ "protocols/botocore/input/rest-xml.json",
-	  "XmlAttributesOnPayload",
-	  "converted model sets the payload member locationName to the member name; the member's locationName must win for real S3 models (LifecycleConfiguration targets BucketLifecycleConfiguration)" },
-	{ "protocols/botocore/output/rest-json.json",
-	  "MediaTypeHeaderOutputBase64",
-	  "Smithy @mediaType string headers (base64 of the raw string) do not exist in botocore model files (jsonvalue = a JSON document); botocore skips it too" },
-	{ "protocols/botocore/legacy/input/rest-json.json",
-	  "List in header#0",
-	  "legacy expects \"a,b,c\"; the Smithy suites (InputAndOutputWithHeaders) require \"a, b, c\", which cohd sends" },
-	{ "protocols/botocore/legacy/input/rest-xml.json",
-	  "List in header#0",
-	  "legacy expects \"a,b,c\"; the Smithy suites (InputAndOutputWithHeaders) require \"a, b, c\", which cohd sends" },
-	{ "protocols/botocore/legacy/output/json.json",
-	  "RPC JSON Event Stream#0",
-	  "event streams: no operation cohd uses streams events" },
-	{ "protocols/botocore/legacy/output/rest-xml.json",
-	  "REST XML Event Stream#0",
-	  "event streams: no operation cohd uses streams events" },
-	{ "protocols/botocore/legacy/output/rest-xml.json",
-	  "REST XML Event Stream#1",
-	  "event streams: no operation cohd uses streams events" },
-	{ "protocols/botocore/legacy/output/rest-xml.json",
-	  "REST XML Event Stream#2",
-	  "event streams: no operation cohd uses streams events" },
-	{ "protocols/botocore/legacy/output/rest-json.json",
-	  "Tagged Unions#2",
-	  "botocore-specific SDK_UNKNOWN_MEMBER placeholder for unknown union members; cohd drops unknown members" },
-	{ "protocols/botocore/legacy/output/rest-xml.json",
-	  "Unions#2",
-	  "botocore-specific SDK_UNKNOWN_MEMBER placeholder for unknown union members; cohd drops unknown members" },
+	{"protocols/botocore/input/ec2.json", "Ec2QueryHostWithPath",
+	 "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the "
+	 "endpoint"},
+	{"protocols/botocore/input/ec2.json", "SDKAppliedContentEncoding_ec2Query",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/ec2.json",
+	 "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_ec2Query",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/query.json", "QueryHostWithPath",
+	 "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the "
+	 "endpoint"},
+	{"protocols/botocore/input/query.json", "SDKAppliedContentEncoding_awsQuery",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/query.json",
+	 "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_awsQuery",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/query.json", "QueryFlattenedListArgWithXmlName",
+	 "botocore's rule (the list member locationName renames a flattened list) is kept; no "
+	 "model cohd embeds has such a list; botocore skips it too"},
+	{"protocols/botocore/input/json.json", "AwsJson11HostWithPath",
+	 "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the "
+	 "endpoint"},
+	{"protocols/botocore/input/json.json", "SDKAppliedContentEncoding_awsJson1_1",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/json.json",
+	 "SDKAppendsGzipAndIgnoresHttpProvidedEncoding_awsJson1_1",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/rest-json.json", "RestJsonHostWithPath",
+	 "endpoint URL paths are the HTTP layer's: the serialiser emits the path relative to the "
+	 "endpoint"},
+	{"protocols/botocore/input/rest-json.json", "SDKAppliedContentEncoding_restJson1",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/rest-json.json",
+	 "SDKAppendedGzipAfterProvidedEncoding_restJson1",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/rest-json.json", "MediaTypeHeaderInputBase64",
+	 "Smithy @mediaType string headers (base64 of the raw string) do not exist in botocore "
+	 "model files (jsonvalue = a JSON document); botocore skips it too"},
+	{"protocols/botocore/input/rest-json.json", "RestJsonNullAndEmptyHeaders",
+	 "an empty list header is omitted (legacy \"List in header#1\" requires that); botocore "
+	 "skips it too"},
+	{"protocols/botocore/input/rest-xml.json", "SDKAppliedContentEncoding_restXml",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/rest-xml.json", "SDKAppendedGzipAfterProvidedEncoding_restXml",
+	 "request compression (Smithy requestCompression) is not implemented: no call cohd makes "
+	 "needs it"},
+	{"protocols/botocore/input/rest-xml.json", "NullAndEmptyHeaders",
+	 "an empty list header is omitted (legacy \"List in header#1\" requires that); botocore "
+	 "skips it too"},
+	{"protocols/botocore/input/rest-xml.json", "RestXmlHttpPayloadWithUnion",
+	 "converted model sets the payload member locationName to the member name; the member's "
+	 "locationName must win for real S3 models (LifecycleConfiguration targets "
+	 "BucketLifecycleConfiguration)"},
+	{"protocols/botocore/input/rest-xml.json", "HttpPayloadWithXmlName",
+	 "converted model sets the payload member locationName to the member name; the member's "
+	 "locationName must win for real S3 models (LifecycleConfiguration targets "
+	 "BucketLifecycleConfiguration)"},
+	{"protocols/botocore/input/rest-xml.json", "HttpPayloadWithXmlNamespace",
+	 "converted model sets the payload member locationName to the member name; the member's "
+	 "locationName must win for real S3 models (LifecycleConfiguration targets "
+	 "BucketLifecycleConfiguration)"},
+	{"protocols/botocore/input/rest-xml.json", "HttpPayloadWithXmlNamespaceAndPrefix",
+	 "converted model sets the payload member locationName to the member name; the member's "
+	 "locationName must win for real S3 models (LifecycleConfiguration targets "
+	 "BucketLifecycleConfiguration)"},
+	{"protocols/botocore/input/rest-xml.json", "XmlAttributesOnPayload",
+	 "converted model sets the payload member locationName to the member name; the member's "
+	 "locationName must win for real S3 models (LifecycleConfiguration targets "
+	 "BucketLifecycleConfiguration)"},
+	{"protocols/botocore/output/rest-json.json", "MediaTypeHeaderOutputBase64",
+	 "Smithy @mediaType string headers (base64 of the raw string) do not exist in botocore "
+	 "model files (jsonvalue = a JSON document); botocore skips it too"},
+	{"protocols/botocore/legacy/input/rest-json.json", "List in header#0",
+	 "legacy expects \"a,b,c\"; the Smithy suites (InputAndOutputWithHeaders) require \"a, b, "
+	 "c\", which cohd sends"},
+	{"protocols/botocore/legacy/input/rest-xml.json", "List in header#0",
+	 "legacy expects \"a,b,c\"; the Smithy suites (InputAndOutputWithHeaders) require \"a, b, "
+	 "c\", which cohd sends"},
+	{"protocols/botocore/legacy/output/json.json", "RPC JSON Event Stream#0",
+	 "event streams: no operation cohd uses streams events"},
+	{"protocols/botocore/legacy/output/rest-xml.json", "REST XML Event Stream#0",
+	 "event streams: no operation cohd uses streams events"},
+	{"protocols/botocore/legacy/output/rest-xml.json", "REST XML Event Stream#1",
+	 "event streams: no operation cohd uses streams events"},
+	{"protocols/botocore/legacy/output/rest-xml.json", "REST XML Event Stream#2",
+	 "event streams: no operation cohd uses streams events"},
+	{"protocols/botocore/legacy/output/rest-json.json", "Tagged Unions#2",
+	 "botocore-specific SDK_UNKNOWN_MEMBER placeholder for unknown union members; cohd drops "
+	 "unknown members"},
+	{"protocols/botocore/legacy/output/rest-xml.json", "Unions#2",
+	 "botocore-specific SDK_UNKNOWN_MEMBER placeholder for unknown union members; cohd drops "
+	 "unknown members"},
 };
 
 static json_t *ignore_list;
@@ -129,7 +134,7 @@ static bool in_array(const json_t *a, const char *s)
 	const json_t *x;
 	size_t i;
 
-	json_array_foreach(a, i, x)
+	json_array_foreach (a, i, x)
 		if (streq_ptr(json_string_value(x), s))
 			return true;
 	return false;
@@ -142,15 +147,21 @@ static bool botocore_ignores(const char *proto, bool input, const char *suite, c
 
 	if (!ignore_list) {
 		ignore_list = json_load_file(
-			test_data_path("protocols/botocore/protocol-tests-ignore-list.json"), 0, NULL);
+			test_data_path("protocols/botocore/protocol-tests-ignore-list.json"), 0,
+			NULL);
 		ck_assert_ptr_nonnull(ignore_list);
 	}
 	if (in_array(json_object_get(json_object_get(json_object_get(ignore_list, "general"), io),
-				     "suites"), suite))
+				     "suites"),
+		     suite))
 		return true;
-	return id && in_array(json_object_get(json_object_get(json_object_get(json_object_get(
-								      ignore_list, "protocols"), proto), io),
-					      "cases"), id);
+	return id && in_array(json_object_get(
+				      json_object_get(json_object_get(json_object_get(ignore_list,
+										      "protocols"),
+								      proto),
+						      io),
+				      "cases"),
+			      id);
 }
 
 /* Why cohd skips a case, or NULL. */
@@ -178,7 +189,7 @@ static bool json_sem_equal(const json_t *a, const json_t *b)
 
 		if (json_object_size(a) != json_object_size(b))
 			return false;
-		json_object_foreach((json_t *)a, k, v)
+		json_object_foreach ((json_t *)a, k, v)
 			if (!json_sem_equal(v, json_object_get(b, k)))
 				return false;
 		return true;
@@ -211,8 +222,9 @@ static void xml_canon(const struct xml_node *n, FILE *f)
 			na++;
 		pairs = calloc(na + 1, sizeof(char *));
 		for (size_t i = 0; i < na; i++)
-			ck_assert_int_ge(asprintf(&pairs[i], "%s=%s", n->attrs[2 * i],
-						  n->attrs[2 * i + 1]), 0);
+			ck_assert_int_ge(
+				asprintf(&pairs[i], "%s=%s", n->attrs[2 * i], n->attrs[2 * i + 1]),
+				0);
 		qsort(pairs, na, sizeof(char *), cmp_cstr);
 		for (size_t i = 0; i < na; i++) {
 			fprintf(f, " %s", pairs[i]);
@@ -261,7 +273,7 @@ static char *pct_decode(const char *s, size_t n)
 	ck_assert_ptr_nonnull(o);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n) {
-			char h[3] = { s[i + 1], s[i + 2], 0 };
+			char h[3] = {s[i + 1], s[i + 2], 0};
 
 			*p++ = (char)strtol(h, NULL, 16);
 			i += 2;
@@ -378,7 +390,8 @@ static bool check_body(const struct cohd_aws_service_model *m, const char *exp,
 		if (a && b && streq(a, b))
 			return true;
 		return asprintf(why, "xml body differs:\nexpected %s\ngot      %s", a ?: exp,
-				b ?: g), false;
+				b ?: g),
+		       false;
 	}
 	{
 		json_auto_t *a = json_loads(exp, JSON_DECODE_ANY, NULL);
@@ -390,8 +403,8 @@ static bool check_body(const struct cohd_aws_service_model *m, const char *exp,
 	}
 }
 
-static bool run_input(const struct cohd_aws_service_model *m, const json_t *suite,
-		      const json_t *c, char **why)
+static bool run_input(const struct cohd_aws_service_model *m, const json_t *suite, const json_t *c,
+		      char **why)
 {
 	const json_t *given = json_object_get(c, "given"), *ser = json_object_get(c, "serialized");
 	const char *op = json_string_value(json_object_get(given, "name"));
@@ -432,7 +445,8 @@ static bool run_input(const struct cohd_aws_service_model *m, const json_t *suit
 	exp_q = form_canonical(q ? q + 1 : "");
 	got_q = form_canonical(req.query);
 	if (!streq(exp_q, got_q)) {
-		ck_assert_int_ge(asprintf(why, "query '%s', expected '%s'", req.query, q ? q + 1 : ""), 0);
+		ck_assert_int_ge(
+			asprintf(why, "query '%s', expected '%s'", req.query, q ? q + 1 : ""), 0);
 		ok = false;
 		goto out;
 	}
@@ -441,7 +455,7 @@ static bool run_input(const struct cohd_aws_service_model *m, const json_t *suit
 		ok = false;
 		goto out;
 	}
-	json_object_foreach(json_object_get(ser, "headers"), k, v) {
+	json_object_foreach (json_object_get(ser, "headers"), k, v) {
 		const char *h = cohd_aws_header_get(req.headers, req.n_headers, k);
 
 		/* botocore's Content-Type for query omits "; charset=utf-8" */
@@ -450,26 +464,30 @@ static bool run_input(const struct cohd_aws_service_model *m, const json_t *suit
 			continue;
 		if (!h || !streq(h, json_string_value(v))) {
 			ck_assert_int_ge(asprintf(why, "header %s: '%s', expected '%s'", k,
-						  strempty(h), json_string_value(v)), 0);
+						  strempty(h), json_string_value(v)),
+					 0);
 			ok = false;
 			goto out;
 		}
 	}
-	json_array_foreach(json_object_get(ser, "forbidHeaders"), i, v)
+	json_array_foreach (json_object_get(ser, "forbidHeaders"), i, v)
 		if (cohd_aws_header_get(req.headers, req.n_headers, json_string_value(v))) {
-			ck_assert_int_ge(asprintf(why, "forbidden header %s", json_string_value(v)), 0);
+			ck_assert_int_ge(asprintf(why, "forbidden header %s", json_string_value(v)),
+					 0);
 			ok = false;
 			goto out;
 		}
-	json_array_foreach(json_object_get(ser, "requireHeaders"), i, v)
+	json_array_foreach (json_object_get(ser, "requireHeaders"), i, v)
 		if (strcasecmp(json_string_value(v), "Content-Length") != 0 && /* HTTP layer */
 		    !cohd_aws_header_get(req.headers, req.n_headers, json_string_value(v))) {
-			ck_assert_int_ge(asprintf(why, "missing header %s", json_string_value(v)), 0);
+			ck_assert_int_ge(asprintf(why, "missing header %s", json_string_value(v)),
+					 0);
 			ok = false;
 			goto out;
 		}
 	if (json_object_get(ser, "host")) {
-		const char *ep = json_string_value(json_object_get(suite, "clientEndpoint")) ?: "https://example.com";
+		const char *ep = json_string_value(json_object_get(suite, "clientEndpoint"))
+					 ?: "https://example.com";
 		const char *host = strstr(ep, "://") ? strstr(ep, "://") + 3 : ep;
 		_cleanup_free_ char *full = NULL;
 
@@ -498,11 +516,12 @@ static bool run_output(const struct cohd_aws_service_model *m, const json_t *c, 
 	int r;
 	bool ok = true;
 
-	json_object_foreach(json_object_get(resp, "headers"), k, v)
+	json_object_foreach (json_object_get(resp, "headers"), k, v)
 		if (nh < ELEMENTSOF(hdrs))
-			hdrs[nh++] = (struct cohd_aws_header){ (char *)k,
-							       (char *)json_string_value(v) };
-	r = cohd_aws_parse_response(m, op, (int)json_integer_value(json_object_get(resp, "status_code")),
+			hdrs[nh++] =
+				(struct cohd_aws_header){(char *)k, (char *)json_string_value(v)};
+	r = cohd_aws_parse_response(m, op,
+				    (int)json_integer_value(json_object_get(resp, "status_code")),
 				    hdrs, nh, body, strlen(body), &out, &err);
 	if (json_object_get(c, "errorCode")) {
 		const char *msg = json_string_value(json_object_get(c, "errorMessage"));
@@ -524,7 +543,8 @@ static bool run_output(const struct cohd_aws_service_model *m, const json_t *c, 
 	}
 	if (!json_sem_equal(out, json_object_get(c, "result"))) {
 		_cleanup_free_ char *a = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
-		_cleanup_free_ char *b = json_dumps(json_object_get(c, "result"), JSON_SORT_KEYS | JSON_COMPACT);
+		_cleanup_free_ char *b =
+			json_dumps(json_object_get(c, "result"), JSON_SORT_KEYS | JSON_COMPACT);
 
 		return asprintf(why, "result differs:\nexpected %s\ngot      %s", b, a) < 0;
 	}
@@ -539,17 +559,18 @@ static struct counts run_file(const char *rel, const char *proto, bool input)
 	size_t si;
 
 	ck_assert_msg(suites, "cannot load %s", rel);
-	json_array_foreach(suites, si, suite) {
+	json_array_foreach (suites, si, suite) {
 		const char *desc = json_string_value(json_object_get(suite, "description"));
 		const json_t *c;
 		size_t ci;
 
-		json_array_foreach(json_object_get(suite, "cases"), ci, c) {
+		json_array_foreach (json_object_get(suite, "cases"), ci, c) {
 			const json_t *given = json_object_get(c, "given");
 			const char *cid = json_string_value(json_object_get(c, "id"));
 			char legacy_id[512];
 			const char *reason;
-			_cleanup_(cohd_aws_service_model_freep) struct cohd_aws_service_model *m = NULL;
+			_cleanup_(cohd_aws_service_model_freep) struct cohd_aws_service_model *m =
+				NULL;
 			_cleanup_free_ char *why = NULL;
 			bool ok;
 
@@ -574,12 +595,13 @@ static struct counts run_file(const char *rel, const char *proto, bool input)
 			}
 		}
 	}
-	printf("protocols: %-48s passed %3u (%u on botocore's ignore list) skipped %3u failed %3u\n",
+	printf("protocols: %-48s passed %3u (%u on botocore's ignore list) skipped %3u failed "
+	       "%3u\n",
 	       rel, n.passed, n.botocore_ignored, n.skipped, n.failed);
 	return n;
 }
 
-static const char *const protos[] = { "ec2", "query", "json", "rest-json", "rest-xml" };
+static const char *const protos[] = {"ec2", "query", "json", "rest-json", "rest-xml"};
 
 static void run_set(const char *dir, bool input, bool legacy)
 {
@@ -589,15 +611,16 @@ static void run_set(const char *dir, bool input, bool legacy)
 		char rel[256];
 		struct counts n;
 
-		snprintf(rel, sizeof rel, "protocols/botocore/%s%s/%s.json", legacy ? "legacy/" : "",
-			 dir, protos[i]);
+		snprintf(rel, sizeof rel, "protocols/botocore/%s%s/%s.json",
+			 legacy ? "legacy/" : "", dir, protos[i]);
 		n = run_file(rel, protos[i], input);
 		total.passed += n.passed;
 		total.skipped += n.skipped;
 		total.failed += n.failed;
 		total.botocore_ignored += n.botocore_ignored;
 	}
-	printf("protocols: %s%s total: passed %u (%u on botocore's ignore list) skipped %u failed %u\n",
+	printf("protocols: %s%s total: passed %u (%u on botocore's ignore list) skipped %u failed "
+	       "%u\n",
 	       legacy ? "legacy/" : "", dir, total.passed, total.botocore_ignored, total.skipped,
 	       total.failed);
 	ck_assert_uint_eq(total.failed, 0);
@@ -626,7 +649,6 @@ START_TEST(test_suite_legacy_output)
 	run_set("output", false, true);
 }
 END_TEST
-
 
 /* ---- the embedded real models ---- */
 
@@ -675,9 +697,11 @@ START_TEST(test_services)
 		ops = cohd_aws_operation_list(m);
 		ck_assert_uint_gt(json_array_size(ops), 0);
 		ck_assert_int_eq((int)m->protocol, (int)all[i].protocol);
-		printf("protocols: model %-25s %-9s %8zu bytes, %4zu operations, loaded in %6.2f ms\n",
-		       all[i].cli_name, all[i].protocol_name, all[i]._model_len + all[i]._paginators_len,
-		       json_array_size(ops), (double)dt / 1000.0);
+		printf("protocols: model %-25s %-9s %8zu bytes, %4zu operations, loaded in %6.2f "
+		       "ms\n",
+		       all[i].cli_name, all[i].protocol_name,
+		       all[i]._model_len + all[i]._paginators_len, json_array_size(ops),
+		       (double)dt / 1000.0);
 		total += all[i]._model_len + all[i]._paginators_len;
 	}
 	printf("protocols: embedded models total %zu bytes\n", total);
@@ -688,7 +712,8 @@ START_TEST(test_services)
 	ck_assert_str_eq(s->endpoint_prefix, "elasticloadbalancing");
 	ck_assert_str_eq(s->signing_name, "elasticloadbalancing");
 	ck_assert_ptr_eq(cohd_aws_service_find("elasticloadbalancing"), s);
-	ck_assert_ptr_eq(cohd_aws_service_find("tagging"), cohd_aws_service_find("resourcegroupstaggingapi"));
+	ck_assert_ptr_eq(cohd_aws_service_find("tagging"),
+			 cohd_aws_service_find("resourcegroupstaggingapi"));
 	s = cohd_aws_service_find("kms");
 	ck_assert_str_eq(s->target_prefix, "TrentService");
 	ck_assert_str_eq(s->json_version, "1.1");
@@ -705,7 +730,8 @@ START_TEST(test_services)
 		const json_t *op;
 
 		ck_assert_int_eq(cohd_aws_operation_find(model("ec2"), "DescribeVpcs", &op), 0);
-		ck_assert_int_eq(cohd_aws_operation_find(model("ec2"), "DescribeNothing", &op), -ENOENT);
+		ck_assert_int_eq(cohd_aws_operation_find(model("ec2"), "DescribeNothing", &op),
+				 -ENOENT);
 	}
 }
 END_TEST
@@ -716,7 +742,8 @@ START_TEST(test_serialize_ec2_describe_vpcs)
 
 	ser("ec2", "DescribeVpcs",
 	    "{\"Filters\": [{\"Name\": \"tag:Name\", \"Values\": [\"x y\"]},"
-	    " {\"Name\": \"vpc-id\", \"Values\": [\"vpc-1\", \"vpc-2\"]}], \"MaxResults\": 5}", &req);
+	    " {\"Name\": \"vpc-id\", \"Values\": [\"vpc-1\", \"vpc-2\"]}], \"MaxResults\": 5}",
+	    &req);
 	ck_assert_str_eq(req.method, "POST");
 	ck_assert_str_eq(req.path, "/");
 	ck_assert_str_eq(cohd_buf_str(&req.body),
@@ -730,7 +757,8 @@ START_TEST(test_serialize_ec2_describe_vpcs)
 	/* TagSpecification on create, empty lists omitted in ec2 */
 	ser("ec2", "CreateVpc",
 	    "{\"CidrBlock\": \"10.0.0.0/16\", \"TagSpecifications\": [{\"ResourceType\": \"vpc\","
-	    " \"Tags\": [{\"Key\": \"Name\", \"Value\": \"a\"}]}], \"Ipv6CidrBlockNetworkBorderGroup\": \"\"}",
+	    " \"Tags\": [{\"Key\": \"Name\", \"Value\": \"a\"}]}], "
+	    "\"Ipv6CidrBlockNetworkBorderGroup\": \"\"}",
 	    &req);
 	assert_contains(cohd_buf_str(&req.body), "TagSpecification.1.ResourceType=vpc");
 	assert_contains(cohd_buf_str(&req.body), "TagSpecification.1.Tag.1.Key=Name");
@@ -745,15 +773,18 @@ START_TEST(test_serialize_elbv2_rds)
 
 	ser("elbv2", "CreateLoadBalancer",
 	    "{\"Name\": \"lb\", \"Subnets\": [\"s-1\", \"s-2\"], \"Tags\": [{\"Key\": \"k\","
-	    " \"Value\": \"v\"}], \"Type\": \"application\"}", &req);
-	ck_assert_str_eq(cohd_buf_str(&req.body),
-			 "Action=CreateLoadBalancer&Version=2015-12-01&Name=lb&Subnets.member.1=s-1&"
-			 "Subnets.member.2=s-2&Tags.member.1.Key=k&Tags.member.1.Value=v&Type=application");
+	    " \"Value\": \"v\"}], \"Type\": \"application\"}",
+	    &req);
+	ck_assert_str_eq(
+		cohd_buf_str(&req.body),
+		"Action=CreateLoadBalancer&Version=2015-12-01&Name=lb&Subnets.member.1=s-1&"
+		"Subnets.member.2=s-2&Tags.member.1.Key=k&Tags.member.1.Value=v&Type=application");
 	cohd_aws_http_request_done(&req);
 
 	ser("rds", "CreateDBSubnetGroup",
 	    "{\"DBSubnetGroupName\": \"g\", \"DBSubnetGroupDescription\": \"d\", \"SubnetIds\":"
-	    " [\"s-1\"], \"Tags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}", &req);
+	    " [\"s-1\"], \"Tags\": [{\"Key\": \"k\", \"Value\": \"v\"}]}",
+	    &req);
 	assert_contains(cohd_buf_str(&req.body), "SubnetIds.SubnetIdentifier.1=s-1");
 	assert_contains(cohd_buf_str(&req.body), "Tags.Tag.1.Key=k");
 	cohd_aws_http_request_done(&req);
@@ -769,8 +800,10 @@ START_TEST(test_serialize_json_ecs_secrets)
 	ser("ecs", "CreateService",
 	    "{\"cluster\": \"c\", \"serviceName\": \"web\", \"taskDefinition\": \"td:3\","
 	    " \"desiredCount\": 2, \"launchType\": \"FARGATE\", \"networkConfiguration\":"
-	    " {\"awsvpcConfiguration\": {\"subnets\": [\"s-1\"], \"assignPublicIp\": \"DISABLED\"}},"
-	    " \"tags\": [{\"key\": \"k\", \"value\": \"v\"}], \"clientToken\": \"tok-1\"}", &req);
+	    " {\"awsvpcConfiguration\": {\"subnets\": [\"s-1\"], \"assignPublicIp\": "
+	    "\"DISABLED\"}},"
+	    " \"tags\": [{\"key\": \"k\", \"value\": \"v\"}], \"clientToken\": \"tok-1\"}",
+	    &req);
 	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "X-Amz-Target"),
 			 "AmazonEC2ContainerServiceV20141113.CreateService");
 	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"),
@@ -778,8 +811,14 @@ START_TEST(test_serialize_json_ecs_secrets)
 	body = json_loads(cohd_buf_str(&req.body), 0, NULL);
 	ck_assert_ptr_nonnull(body);
 	ck_assert_int_eq(json_integer_value(json_object_get(body, "desiredCount")), 2);
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(
-		json_object_get(body, "networkConfiguration"), "awsvpcConfiguration"), "subnets"), 0)), "s-1");
+	ck_assert_str_eq(
+		json_string_value(json_array_get(
+			json_object_get(
+				json_object_get(json_object_get(body, "networkConfiguration"),
+						"awsvpcConfiguration"),
+				"subnets"),
+			0)),
+		"s-1");
 	cohd_aws_http_request_done(&req);
 
 	/* idempotency token filled in when left out */
@@ -791,7 +830,9 @@ START_TEST(test_serialize_json_ecs_secrets)
 	ck_assert_uint_eq(strlen(tok), 36);
 	ck_assert_int_eq(tok[14], '4');
 	cohd_aws_http_request_done(&req);
-	ser("secretsmanager", "CreateSecret", "{\"Name\": \"s\", \"ClientRequestToken\": \"mine-0123456789-0123456789-0123456789\"}", &req);
+	ser("secretsmanager", "CreateSecret",
+	    "{\"Name\": \"s\", \"ClientRequestToken\": \"mine-0123456789-0123456789-0123456789\"}",
+	    &req);
 	assert_contains(cohd_buf_str(&req.body), "mine-0123456789");
 	cohd_aws_http_request_done(&req);
 
@@ -816,18 +857,21 @@ START_TEST(test_serialize_route53)
 	ck_assert_str_eq(req.method, "POST");
 	ck_assert_str_eq(req.path, "/2013-04-01/hostedzone/Z123/rrset/");
 	ck_assert_str_eq(req.query, "");
-	ck_assert_str_eq(cohd_buf_str(&req.body),
-			 "<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
-			 "<ChangeBatch><Comment>a&amp;b</Comment><Changes><Change><Action>UPSERT</Action>"
-			 "<ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><TTL>60</TTL>"
-			 "<ResourceRecords><ResourceRecord><Value>192.0.2.1</Value></ResourceRecord>"
-			 "</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch>"
-			 "</ChangeResourceRecordSetsRequest>");
+	ck_assert_str_eq(
+		cohd_buf_str(&req.body),
+		"<ChangeResourceRecordSetsRequest "
+		"xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+		"<ChangeBatch><Comment>a&amp;b</Comment><Changes><Change><Action>UPSERT</Action>"
+		"<ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><TTL>60</TTL>"
+		"<ResourceRecords><ResourceRecord><Value>192.0.2.1</Value></ResourceRecord>"
+		"</ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch>"
+		"</ChangeResourceRecordSetsRequest>");
 	cohd_aws_http_request_done(&req);
 
 	ser("route53", "ListResourceRecordSets",
 	    "{\"HostedZoneId\": \"Z1\", \"StartRecordName\": \"a b.\", \"StartRecordType\": \"A\","
-	    " \"MaxItems\": \"10\"}", &req);
+	    " \"MaxItems\": \"10\"}",
+	    &req);
 	ck_assert_str_eq(req.method, "GET");
 	ck_assert_str_eq(req.path, "/2013-04-01/hostedzone/Z1/rrset");
 	ck_assert_str_eq(req.query, "name=a%20b.&type=A&maxitems=10");
@@ -843,25 +887,31 @@ START_TEST(test_serialize_cloudfront)
 	ser("cloudfront", "CreateDistribution",
 	    "{\"DistributionConfig\": {\"CallerReference\": \"ref-1\","
 	    " \"Aliases\": {\"Quantity\": 1, \"Items\": [\"www.example.com\"]},"
-	    " \"Origins\": {\"Quantity\": 1, \"Items\": [{\"Id\": \"o1\", \"DomainName\": \"b.s3.amazonaws.com\","
+	    " \"Origins\": {\"Quantity\": 1, \"Items\": [{\"Id\": \"o1\", \"DomainName\": "
+	    "\"b.s3.amazonaws.com\","
 	    "   \"S3OriginConfig\": {\"OriginAccessIdentity\": \"\"}}]},"
-	    " \"DefaultCacheBehavior\": {\"TargetOriginId\": \"o1\", \"ViewerProtocolPolicy\": \"redirect-to-https\","
+	    " \"DefaultCacheBehavior\": {\"TargetOriginId\": \"o1\", \"ViewerProtocolPolicy\": "
+	    "\"redirect-to-https\","
 	    "   \"CachePolicyId\": \"658327ea\"},"
-	    " \"Comment\": \"\", \"Enabled\": true}}", &req);
+	    " \"Comment\": \"\", \"Enabled\": true}}",
+	    &req);
 	ck_assert_str_eq(req.method, "POST");
 	ck_assert_str_eq(req.path, "/2020-05-31/distribution");
-	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "application/xml");
-	ck_assert_str_eq(cohd_buf_str(&req.body),
-			 "<DistributionConfig xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
-			 "<CallerReference>ref-1</CallerReference>"
-			 "<Aliases><Quantity>1</Quantity><Items><CNAME>www.example.com</CNAME></Items></Aliases>"
-			 "<Origins><Quantity>1</Quantity><Items><Origin><Id>o1</Id>"
-			 "<DomainName>b.s3.amazonaws.com</DomainName><S3OriginConfig><OriginAccessIdentity>"
-			 "</OriginAccessIdentity></S3OriginConfig></Origin></Items></Origins>"
-			 "<DefaultCacheBehavior><TargetOriginId>o1</TargetOriginId>"
-			 "<ViewerProtocolPolicy>redirect-to-https</ViewerProtocolPolicy>"
-			 "<CachePolicyId>658327ea</CachePolicyId></DefaultCacheBehavior>"
-			 "<Comment></Comment><Enabled>true</Enabled></DistributionConfig>");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"),
+			 "application/xml");
+	ck_assert_str_eq(
+		cohd_buf_str(&req.body),
+		"<DistributionConfig xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
+		"<CallerReference>ref-1</CallerReference>"
+		"<Aliases><Quantity>1</Quantity><Items><CNAME>www.example.com</CNAME></Items></"
+		"Aliases>"
+		"<Origins><Quantity>1</Quantity><Items><Origin><Id>o1</Id>"
+		"<DomainName>b.s3.amazonaws.com</DomainName><S3OriginConfig><OriginAccessIdentity>"
+		"</OriginAccessIdentity></S3OriginConfig></Origin></Items></Origins>"
+		"<DefaultCacheBehavior><TargetOriginId>o1</TargetOriginId>"
+		"<ViewerProtocolPolicy>redirect-to-https</ViewerProtocolPolicy>"
+		"<CachePolicyId>658327ea</CachePolicyId></DefaultCacheBehavior>"
+		"<Comment></Comment><Enabled>true</Enabled></DistributionConfig>");
 	cohd_aws_http_request_done(&req);
 
 	/* If-Match header, uri label */
@@ -879,43 +929,59 @@ START_TEST(test_serialize_lambda_s3)
 	json_auto_t *body = NULL;
 
 	ser("lambda", "CreateFunction",
-	    "{\"FunctionName\": \"f\", \"Role\": \"arn:aws:iam::1:role/r\", \"Runtime\": \"python3.11\","
-	    " \"Handler\": \"h.main\", \"Code\": {\"ZipFile\": \"PK\\u0003\\u0004\"}, \"Timeout\": 30,"
-	    " \"Environment\": {\"Variables\": {\"A\": \"1\"}}, \"Tags\": {\"k\": \"v\"}}", &req);
+	    "{\"FunctionName\": \"f\", \"Role\": \"arn:aws:iam::1:role/r\", \"Runtime\": "
+	    "\"python3.11\","
+	    " \"Handler\": \"h.main\", \"Code\": {\"ZipFile\": \"PK\\u0003\\u0004\"}, \"Timeout\": "
+	    "30,"
+	    " \"Environment\": {\"Variables\": {\"A\": \"1\"}}, \"Tags\": {\"k\": \"v\"}}",
+	    &req);
 	ck_assert_str_eq(req.method, "POST");
 	ck_assert_str_eq(req.path, "/2015-03-31/functions");
-	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "application/json");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"),
+			 "application/json");
 	body = json_loads(cohd_buf_str(&req.body), 0, NULL);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "Code"), "ZipFile")), "UEsDBA==");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "Tags"), "k")), "v");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(body, "Code"), "ZipFile")),
+		"UEsDBA==");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(body, "Tags"), "k")),
+			 "v");
 	cohd_aws_http_request_done(&req);
 
-	ser("lambda", "UntagResource", "{\"Resource\": \"arn:aws:lambda:eu-west-1:1:function:f\","
-	    " \"TagKeys\": [\"a\", \"b c\"]}", &req);
+	ser("lambda", "UntagResource",
+	    "{\"Resource\": \"arn:aws:lambda:eu-west-1:1:function:f\","
+	    " \"TagKeys\": [\"a\", \"b c\"]}",
+	    &req);
 	ck_assert_str_eq(req.method, "DELETE");
-	ck_assert_str_eq(req.path, "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aeu-west-1%3A1%3Afunction%3Af");
+	ck_assert_str_eq(req.path,
+			 "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aeu-west-1%3A1%3Afunction%3Af");
 	ck_assert_str_eq(req.query, "tagKeys=a&tagKeys=b%20c");
 	cohd_aws_http_request_done(&req);
 
 	/* S3: greedy key, Content-MD5 where required, static query */
-	ser("s3", "PutObject", "{\"Bucket\": \"b\", \"Key\": \"dir/a b.txt\", \"Body\": \"hello\","
-	    " \"ContentType\": \"text/plain\"}", &req);
+	ser("s3", "PutObject",
+	    "{\"Bucket\": \"b\", \"Key\": \"dir/a b.txt\", \"Body\": \"hello\","
+	    " \"ContentType\": \"text/plain\"}",
+	    &req);
 	ck_assert_str_eq(req.method, "PUT");
 	ck_assert_str_eq(req.path, "/b/dir/a%20b.txt");
 	ck_assert_str_eq(cohd_buf_str(&req.body), "hello");
-	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"), "text/plain");
+	ck_assert_str_eq(cohd_aws_header_get(req.headers, req.n_headers, "Content-Type"),
+			 "text/plain");
 	cohd_aws_http_request_done(&req);
 
-	ser("s3", "PutBucketVersioning", "{\"Bucket\": \"b\", \"VersioningConfiguration\": {\"Status\": \"Enabled\"}}", &req);
+	ser("s3", "PutBucketVersioning",
+	    "{\"Bucket\": \"b\", \"VersioningConfiguration\": {\"Status\": \"Enabled\"}}", &req);
 	ck_assert_str_eq(req.path, "/b");
 	ck_assert_str_eq(req.query, "versioning");
-	ck_assert_str_eq(cohd_buf_str(&req.body),
-			 "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-			 "<Status>Enabled</Status></VersioningConfiguration>");
+	ck_assert_str_eq(
+		cohd_buf_str(&req.body),
+		"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Status>Enabled</Status></VersioningConfiguration>");
 	ck_assert_ptr_nonnull(cohd_aws_header_get(req.headers, req.n_headers, "Content-MD5"));
 	cohd_aws_http_request_done(&req);
 
-	ser("s3", "ListObjectsV2", "{\"Bucket\": \"b\", \"Prefix\": \"a/\", \"ContinuationToken\": \"t+1\"}", &req);
+	ser("s3", "ListObjectsV2",
+	    "{\"Bucket\": \"b\", \"Prefix\": \"a/\", \"ContinuationToken\": \"t+1\"}", &req);
 	ck_assert_str_eq(req.method, "GET");
 	ck_assert_str_eq(req.path, "/b");
 	ck_assert_str_eq(req.query, "list-type=2&prefix=a%2F&continuation-token=t%2B1");
@@ -952,7 +1018,8 @@ START_TEST(test_serialize_validation)
 	json_decref(p);
 	p = NULL;
 
-	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcz", NULL, &req, &err), -ENOENT);
+	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcz", NULL, &req, &err),
+			 -ENOENT);
 	cohd_error_done(&err);
 }
 END_TEST
@@ -976,7 +1043,8 @@ START_TEST(test_parse_ec2_describe_vpcs)
 		"            <state>available</state>\n"
 		"            <cidrBlock>10.0.0.0/16</cidrBlock>\n"
 		"            <cidrBlockAssociationSet><item><cidrBlock>10.0.0.0/16</cidrBlock>"
-		"<associationId>vpc-cidr-assoc-1</associationId><cidrBlockState><state>associated</state>"
+		"<associationId>vpc-cidr-assoc-1</associationId><cidrBlockState><state>associated</"
+		"state>"
 		"</cidrBlockState></item></cidrBlockAssociationSet>\n"
 		"            <dhcpOptionsId>dopt-19edf471</dhcpOptionsId>\n"
 		"            <tagSet><item><key>Name</key><value>acme &amp; co</value></item>"
@@ -996,11 +1064,16 @@ START_TEST(test_parse_ec2_describe_vpcs)
 	ck_assert_str_eq(json_string_value(json_object_get(vpc, "VpcId")), "vpc-0a60eb65b4EXAMPLE");
 	ck_assert_str_eq(json_string_value(json_object_get(vpc, "CidrBlock")), "10.0.0.0/16");
 	ck_assert(json_is_false(json_object_get(vpc, "IsDefault")));
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(vpc, "Tags"), 0),
-							   "Value")), "acme & co");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(vpc, "Tags"), 0), "Value")),
+			 "acme & co");
 	ck_assert_uint_eq(json_array_size(json_object_get(vpc, "Tags")), 2);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(
-		json_object_get(vpc, "CidrBlockAssociationSet"), 0), "CidrBlockState"), "State")),
+	ck_assert_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(
+				json_array_get(json_object_get(vpc, "CidrBlockAssociationSet"), 0),
+				"CidrBlockState"),
+			"State")),
 		"associated");
 	ck_assert_str_eq(json_string_value(json_object_get(out, "NextToken")), "tok-2");
 
@@ -1008,28 +1081,38 @@ START_TEST(test_parse_ec2_describe_vpcs)
 	json_decref(out);
 	out = NULL;
 	ck_assert_int_eq(parse("sts", "GetCallerIdentity", 200, NULL, 0,
-			       "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-			       "<GetCallerIdentityResult><Arn>arn:aws:iam::123:user/u</Arn><UserId>AID</UserId>"
-			       "<Account>123</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r"
-			       "</RequestId></ResponseMetadata></GetCallerIdentityResponse>", &out, &err), 0);
+			       "<GetCallerIdentityResponse "
+			       "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+			       "<GetCallerIdentityResult><Arn>arn:aws:iam::123:user/u</"
+			       "Arn><UserId>AID</UserId>"
+			       "<Account>123</Account></"
+			       "GetCallerIdentityResult><ResponseMetadata><RequestId>r"
+			       "</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+			       &out, &err),
+			 0);
 	ck_assert_str_eq(json_string_value(json_object_get(out, "Account")), "123");
 
 	/* rest-xml payload + header members: CloudFront GetDistribution, timestamps as epoch */
 	json_decref(out);
 	out = NULL;
 	{
-		struct cohd_aws_header h[] = { { (char *)"ETag", (char *)"E2QWRUHEXAMPLE" } };
+		struct cohd_aws_header h[] = {{(char *)"ETag", (char *)"E2QWRUHEXAMPLE"}};
 
-		ck_assert_int_eq(parse("cloudfront", "GetDistribution", 200, h, 1,
-				       "<Distribution xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
-				       "<Id>EDFDVBD6EXAMPLE</Id><Status>Deployed</Status>"
-				       "<LastModifiedTime>2019-12-16T23:48:18.123Z</LastModifiedTime>"
-				       "<DomainName>d111111abcdef8.cloudfront.net</DomainName></Distribution>",
-				       &out, &err), 0);
+		ck_assert_int_eq(
+			parse("cloudfront", "GetDistribution", 200, h, 1,
+			      "<Distribution "
+			      "xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">"
+			      "<Id>EDFDVBD6EXAMPLE</Id><Status>Deployed</Status>"
+			      "<LastModifiedTime>2019-12-16T23:48:18.123Z</LastModifiedTime>"
+			      "<DomainName>d111111abcdef8.cloudfront.net</DomainName></"
+			      "Distribution>",
+			      &out, &err),
+			0);
 		ck_assert_str_eq(json_string_value(json_object_get(out, "ETag")), "E2QWRUHEXAMPLE");
 		vpc = json_object_get(out, "Distribution");
 		ck_assert_str_eq(json_string_value(json_object_get(vpc, "Status")), "Deployed");
-		ck_assert(fabs(json_number_value(json_object_get(vpc, "LastModifiedTime")) - 1576540098.123) < 1e-6);
+		ck_assert(fabs(json_number_value(json_object_get(vpc, "LastModifiedTime")) -
+			       1576540098.123) < 1e-6);
 	}
 }
 END_TEST
@@ -1040,11 +1123,16 @@ START_TEST(test_parse_errors)
 	json_auto_t *out = NULL;
 
 	/* query (ELBv2) */
-	ck_assert_int_eq(parse("elbv2", "DescribeLoadBalancers", 400, NULL, 0,
-			       "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">"
-			       "<Error><Type>Sender</Type><Code>LoadBalancerNotFound</Code><Message>One or more "
-			       "load balancers not found</Message></Error><RequestId>req-1</RequestId></ErrorResponse>",
-			       &out, &err), -EREMOTEIO);
+	ck_assert_int_eq(
+		parse("elbv2", "DescribeLoadBalancers", 400, NULL, 0,
+		      "<ErrorResponse "
+		      "xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">"
+		      "<Error><Type>Sender</Type><Code>LoadBalancerNotFound</Code><Message>One or "
+		      "more "
+		      "load balancers not "
+		      "found</Message></Error><RequestId>req-1</RequestId></ErrorResponse>",
+		      &out, &err),
+		-EREMOTEIO);
 	ck_assert_int_eq(err.http_status, 400);
 	ck_assert_str_eq(err.code, "LoadBalancerNotFound");
 	ck_assert_str_eq(err.message, "One or more load balancers not found");
@@ -1053,22 +1141,26 @@ START_TEST(test_parse_errors)
 	ck_assert_ptr_null(out);
 
 	/* ec2 */
-	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 400, NULL, 0,
-			       "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
-			       "<Code>InvalidVpcID.NotFound</Code><Message>The vpc ID 'vpc-1' does not exist"
-			       "</Message></Error></Errors><RequestID>ec2-req</RequestID></Response>",
-			       &out, &err), -EREMOTEIO);
+	ck_assert_int_eq(
+		parse("ec2", "DescribeVpcs", 400, NULL, 0,
+		      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+		      "<Code>InvalidVpcID.NotFound</Code><Message>The vpc ID 'vpc-1' does not exist"
+		      "</Message></Error></Errors><RequestID>ec2-req</RequestID></Response>",
+		      &out, &err),
+		-EREMOTEIO);
 	ck_assert_str_eq(err.code, "InvalidVpcID.NotFound");
 	ck_assert_str_eq(err.request_id, "ec2-req");
 	ck_assert_int_eq(err.class, COHD_AWS_ERROR_NOT_FOUND);
 
 	/* json: namespaced __type, lower-case message, x-amzn-RequestId */
 	{
-		struct cohd_aws_header h[] = { { (char *)"x-amzn-RequestId", (char *)"json-req" } };
+		struct cohd_aws_header h[] = {{(char *)"x-amzn-RequestId", (char *)"json-req"}};
 
 		ck_assert_int_eq(parse("ecs", "DescribeClusters", 400, h, 1,
-				       "{\"__type\":\"com.amazonaws.ecs#ThrottlingException\",\"message\":\"Rate exceeded\"}",
-				       &out, &err), -EREMOTEIO);
+				       "{\"__type\":\"com.amazonaws.ecs#ThrottlingException\","
+				       "\"message\":\"Rate exceeded\"}",
+				       &out, &err),
+				 -EREMOTEIO);
 		ck_assert_str_eq(err.code, "ThrottlingException");
 		ck_assert_str_eq(err.message, "Rate exceeded");
 		ck_assert_str_eq(err.request_id, "json-req");
@@ -1077,10 +1169,13 @@ START_TEST(test_parse_errors)
 
 	/* rest-json (Lambda): X-Amzn-ErrorType wins, Message */
 	{
-		struct cohd_aws_header h[] = { { (char *)"X-Amzn-ErrorType", (char *)"ResourceNotFoundException:http://internal" } };
+		struct cohd_aws_header h[] = {
+			{(char *)"X-Amzn-ErrorType",
+			 (char *)"ResourceNotFoundException:http://internal"}};
 
 		ck_assert_int_eq(parse("lambda", "GetFunction", 404, h, 1,
-				       "{\"Type\":\"User\",\"Message\":\"Function not found: f\"}", &out, &err),
+				       "{\"Type\":\"User\",\"Message\":\"Function not found: f\"}",
+				       &out, &err),
 				 -EREMOTEIO);
 		ck_assert_str_eq(err.code, "ResourceNotFoundException");
 		ck_assert_str_eq(err.message, "Function not found: f");
@@ -1088,7 +1183,7 @@ START_TEST(test_parse_errors)
 
 	/* S3: bodiless 404 on HEAD, bare <Error>, 200 with <Error> on CopyObject */
 	{
-		struct cohd_aws_header h[] = { { (char *)"x-amz-request-id", (char *)"s3-req" } };
+		struct cohd_aws_header h[] = {{(char *)"x-amz-request-id", (char *)"s3-req"}};
 
 		ck_assert_int_eq(parse("s3", "HeadBucket", 404, h, 1, "", &out, &err), -EREMOTEIO);
 		ck_assert_str_eq(err.code, "NotFound");
@@ -1096,20 +1191,25 @@ START_TEST(test_parse_errors)
 		ck_assert_str_eq(err.request_id, "s3-req");
 		ck_assert_int_eq(err.class, COHD_AWS_ERROR_NOT_FOUND);
 	}
-	ck_assert_int_eq(parse("s3", "GetObject", 404, NULL, 0,
-			       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
-			       "<Message>The specified key does not exist.</Message><Key>k</Key>"
-			       "<RequestId>r3</RequestId><HostId>h</HostId></Error>", &out, &err), -EREMOTEIO);
+	ck_assert_int_eq(
+		parse("s3", "GetObject", 404, NULL, 0,
+		      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+		      "<Message>The specified key does not exist.</Message><Key>k</Key>"
+		      "<RequestId>r3</RequestId><HostId>h</HostId></Error>",
+		      &out, &err),
+		-EREMOTEIO);
 	ck_assert_str_eq(err.code, "NoSuchKey");
 	ck_assert_str_eq(err.request_id, "r3");
 	ck_assert_int_eq(parse("s3", "CopyObject", 200, NULL, 0,
-			       "<Error><Code>InternalError</Code><Message>m</Message></Error>", &out, &err),
+			       "<Error><Code>InternalError</Code><Message>m</Message></Error>",
+			       &out, &err),
 			 -EREMOTEIO);
 	ck_assert_str_eq(err.code, "InternalError");
 	ck_assert_int_eq(err.class, COHD_AWS_ERROR_TRANSIENT);
 
 	/* malformed success body */
-	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0, "<a><b></a>", &out, &err), -EBADMSG);
+	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0, "<a><b></a>", &out, &err),
+			 -EBADMSG);
 	ck_assert_ptr_nonnull(err.message);
 	cohd_aws_error_done(&err);
 }
@@ -1132,7 +1232,8 @@ START_TEST(test_xml_caps)
 	assert_contains(err.message, "deep");
 	free(deep);
 	ck_assert_int_eq(parse("ec2", "DescribeVpcs", 200, NULL, 0,
-			       "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>", &out, &err), -EBADMSG);
+			       "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>", &out, &err),
+			 -EBADMSG);
 	cohd_aws_error_done(&err);
 }
 END_TEST
@@ -1152,48 +1253,66 @@ START_TEST(test_paginators)
 
 	/* EC2 NextToken -> NextToken */
 	{
-		json_auto_t *p = J("{\"Filters\": []}"), *resp = J("{\"Vpcs\": [{\"VpcId\": \"a\"}], \"NextToken\": \"t2\"}");
+		json_auto_t *p = J("{\"Filters\": []}"),
+			    *resp = J("{\"Vpcs\": [{\"VpcId\": \"a\"}], \"NextToken\": \"t2\"}");
 		json_auto_t *last = J("{\"Vpcs\": [{\"VpcId\": \"b\"}]}"), *acc = json_object();
 
 		ck_assert_int_eq(cohd_aws_paginator_find(model("ec2"), "DescribeVpcs", &pag), 0);
-		ck_assert_str_eq(json_string_value(json_object_get(pag, "limit_key")), "MaxResults");
-		ck_assert_int_eq(cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(pag, "limit_key")),
+				 "MaxResults");
+		ck_assert_int_eq(
+			cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, resp, &next), 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "NextToken")), "t2");
 		ck_assert_ptr_nonnull(json_object_get(next, "Filters"));
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, last, &next), 0);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, resp), 0);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, last), 0);
+		ck_assert_int_eq(
+			cohd_aws_paginate_next(model("ec2"), "DescribeVpcs", p, last, &next), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, resp),
+				 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("ec2"), "DescribeVpcs", acc, last),
+				 0);
 		ck_assert_uint_eq(json_array_size(json_object_get(acc, "Vpcs")), 2);
 		ck_assert_ptr_null(json_object_get(acc, "NextToken"));
-		ck_assert_int_eq(cohd_aws_paginator_find(model("ec2"), "DescribeAddresses", &pag), -ENOENT);
+		ck_assert_int_eq(cohd_aws_paginator_find(model("ec2"), "DescribeAddresses", &pag),
+				 -ENOENT);
 	}
 	/* Route 53: three tokens, IsTruncated; a null identifier is dropped */
 	{
-		json_auto_t *p = J("{\"HostedZoneId\": \"Z1\", \"StartRecordIdentifier\": \"old\"}");
-		json_auto_t *resp = J("{\"ResourceRecordSets\": [], \"IsTruncated\": true,"
-				      " \"NextRecordName\": \"b.example.com.\", \"NextRecordType\": \"A\"}");
+		json_auto_t *p =
+			J("{\"HostedZoneId\": \"Z1\", \"StartRecordIdentifier\": \"old\"}");
+		json_auto_t *resp =
+			J("{\"ResourceRecordSets\": [], \"IsTruncated\": true,"
+			  " \"NextRecordName\": \"b.example.com.\", \"NextRecordType\": \"A\"}");
 		json_auto_t *done = J("{\"ResourceRecordSets\": [], \"IsTruncated\": false,"
 				      " \"NextRecordName\": \"c.\"}");
 
-		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets", p, resp, &next), 1);
-		ck_assert_str_eq(json_string_value(json_object_get(next, "StartRecordName")), "b.example.com.");
+		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets",
+							p, resp, &next),
+				 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "StartRecordName")),
+				 "b.example.com.");
 		ck_assert_str_eq(json_string_value(json_object_get(next, "StartRecordType")), "A");
 		ck_assert_ptr_null(json_object_get(next, "StartRecordIdentifier"));
 		ck_assert_str_eq(json_string_value(json_object_get(next, "HostedZoneId")), "Z1");
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets", p, done, &next), 0);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("route53"), "ListResourceRecordSets",
+							p, done, &next),
+				 0);
 	}
 	/* IAM: Marker -> Marker with IsTruncated */
 	{
 		json_auto_t *p = J("{}");
-		json_auto_t *resp = J("{\"Roles\": [{\"RoleName\": \"r\"}], \"IsTruncated\": true, \"Marker\": \"m2\"}");
-		json_auto_t *done = J("{\"Roles\": [], \"IsTruncated\": false, \"Marker\": \"m3\"}");
+		json_auto_t *resp = J("{\"Roles\": [{\"RoleName\": \"r\"}], \"IsTruncated\": true, "
+				      "\"Marker\": \"m2\"}");
+		json_auto_t *done =
+			J("{\"Roles\": [], \"IsTruncated\": false, \"Marker\": \"m3\"}");
 
-		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, resp, &next), 1);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, resp, &next),
+				 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "m2");
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, done, &next), 0);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("iam"), "ListRoles", p, done, &next),
+				 0);
 	}
 	/* S3 ListObjectsV2: ContinuationToken <- NextContinuationToken */
 	{
@@ -1202,46 +1321,71 @@ START_TEST(test_paginators)
 				      " \"NextContinuationToken\": \"ct\"}");
 		json_auto_t *acc = json_object();
 
-		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjectsV2", p, resp, &next), 1);
-		ck_assert_str_eq(json_string_value(json_object_get(next, "ContinuationToken")), "ct");
+		ck_assert_int_eq(
+			cohd_aws_paginate_next(model("s3"), "ListObjectsV2", p, resp, &next), 1);
+		ck_assert_str_eq(json_string_value(json_object_get(next, "ContinuationToken")),
+				 "ct");
 		/* the same token again means no progress: stop */
-		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjectsV2", next, resp, &next), 0);
+		ck_assert_int_eq(
+			cohd_aws_paginate_next(model("s3"), "ListObjectsV2", next, resp, &next), 0);
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp), 0);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp), 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp),
+				 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("s3"), "ListObjectsV2", acc, resp),
+				 0);
 		ck_assert_uint_eq(json_array_size(json_object_get(acc, "Contents")), 2);
 	}
 	/* CloudFront: nested output token and flag */
 	{
 		json_auto_t *p = J("{}");
-		json_auto_t *resp = J("{\"DistributionList\": {\"Items\": [{\"Id\": \"E1\"}], \"IsTruncated\": true,"
+		json_auto_t *resp = J("{\"DistributionList\": {\"Items\": [{\"Id\": \"E1\"}], "
+				      "\"IsTruncated\": true,"
 				      " \"NextMarker\": \"nm\"}}");
 		json_auto_t *acc = json_object();
 
-		ck_assert_int_eq(cohd_aws_paginate_next(model("cloudfront"), "ListDistributions", p, resp, &next), 1);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("cloudfront"), "ListDistributions", p,
+							resp, &next),
+				 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "nm");
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions", acc, resp), 0);
-		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions", acc, resp), 0);
-		ck_assert_uint_eq(json_array_size(json_object_get(json_object_get(acc, "DistributionList"), "Items")), 2);
-		ck_assert_ptr_null(json_object_get(json_object_get(acc, "DistributionList"), "NextMarker"));
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions",
+							 acc, resp),
+				 0);
+		ck_assert_int_eq(cohd_aws_paginate_merge(model("cloudfront"), "ListDistributions",
+							 acc, resp),
+				 0);
+		ck_assert_uint_eq(json_array_size(json_object_get(
+					  json_object_get(acc, "DistributionList"), "Items")),
+				  2);
+		ck_assert_ptr_null(
+			json_object_get(json_object_get(acc, "DistributionList"), "NextMarker"));
 	}
-	/* KMS Truncated, tagging PaginationToken, S3 ListObjects "NextMarker || Contents[-1].Key" */
+	/* KMS Truncated, tagging PaginationToken, S3 ListObjects "NextMarker || Contents[-1].Key"
+	 */
 	{
 		json_auto_t *p = J("{}");
 		json_auto_t *kms = J("{\"Keys\": [], \"Truncated\": true, \"NextMarker\": \"k2\"}");
-		json_auto_t *tag = J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"pt\"}");
-		json_auto_t *tag_end = J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"\"}");
-		json_auto_t *s3 = J("{\"IsTruncated\": true, \"Contents\": [{\"Key\": \"a\"}, {\"Key\": \"z\"}]}");
+		json_auto_t *tag =
+			J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"pt\"}");
+		json_auto_t *tag_end =
+			J("{\"ResourceTagMappingList\": [], \"PaginationToken\": \"\"}");
+		json_auto_t *s3 = J("{\"IsTruncated\": true, \"Contents\": [{\"Key\": \"a\"}, "
+				    "{\"Key\": \"z\"}]}");
 
-		ck_assert_int_eq(cohd_aws_paginate_next(model("kms"), "ListKeys", p, kms, &next), 1);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("kms"), "ListKeys", p, kms, &next),
+				 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "k2");
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"), "GetResources", p, tag, &next), 1);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"),
+							"GetResources", p, tag, &next),
+				 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "PaginationToken")), "pt");
 		json_decref(next);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"), "GetResources", p, tag_end, &next), 0);
-		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjects", p, s3, &next), 1);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("resourcegroupstaggingapi"),
+							"GetResources", p, tag_end, &next),
+				 0);
+		ck_assert_int_eq(cohd_aws_paginate_next(model("s3"), "ListObjects", p, s3, &next),
+				 1);
 		ck_assert_str_eq(json_string_value(json_object_get(next, "Marker")), "z");
 		json_decref(next);
 	}

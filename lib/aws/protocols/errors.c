@@ -30,7 +30,7 @@ static const char *json_get_ci(const json_t *o, const char *key)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)o, k, v)
+	json_object_foreach ((json_t *)o, k, v)
 		if (strcasecmp(k, key) == 0 && json_is_string(v))
 			return json_string_value(v);
 	return NULL;
@@ -42,22 +42,22 @@ static void from_status(int status, const char **code, const char **msg)
 		int status;
 		const char *code, *msg;
 	} map[] = {
-		{ 301, "PermanentRedirect", "Moved Permanently" },
-		{ 304, "NotModified", "Not Modified" },
-		{ 307, "TemporaryRedirect", "Temporary Redirect" },
-		{ 400, "BadRequest", "Bad Request" },
-		{ 401, "Unauthorized", "Unauthorized" },
-		{ 403, "Forbidden", "Forbidden" },
-		{ 404, "NotFound", "Not Found" },
-		{ 405, "MethodNotAllowed", "Method Not Allowed" },
-		{ 409, "Conflict", "Conflict" },
-		{ 412, "PreconditionFailed", "Precondition Failed" },
-		{ 413, "RequestEntityTooLarge", "Request Entity Too Large" },
-		{ 429, "TooManyRequestsException", "Too Many Requests" },
-		{ 500, "InternalError", "Internal Server Error" },
-		{ 502, "BadGateway", "Bad Gateway" },
-		{ 503, "ServiceUnavailable", "Service Unavailable" },
-		{ 504, "GatewayTimeout", "Gateway Timeout" },
+		{301, "PermanentRedirect", "Moved Permanently"},
+		{304, "NotModified", "Not Modified"},
+		{307, "TemporaryRedirect", "Temporary Redirect"},
+		{400, "BadRequest", "Bad Request"},
+		{401, "Unauthorized", "Unauthorized"},
+		{403, "Forbidden", "Forbidden"},
+		{404, "NotFound", "Not Found"},
+		{405, "MethodNotAllowed", "Method Not Allowed"},
+		{409, "Conflict", "Conflict"},
+		{412, "PreconditionFailed", "Precondition Failed"},
+		{413, "RequestEntityTooLarge", "Request Entity Too Large"},
+		{429, "TooManyRequestsException", "Too Many Requests"},
+		{500, "InternalError", "Internal Server Error"},
+		{502, "BadGateway", "Bad Gateway"},
+		{503, "ServiceUnavailable", "Service Unavailable"},
+		{504, "GatewayTimeout", "Gateway Timeout"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(map); i++)
@@ -92,17 +92,17 @@ static const struct xml_node *xml_find_error(const struct xml_node *root)
 }
 
 int cohd_aws_parse_error(const struct cohd_aws_service_model *m, int http_status,
-			 const struct cohd_aws_header *headers, size_t n_headers,
-			 const void *body, size_t body_len, struct cohd_aws_error *reterr)
+			 const struct cohd_aws_header *headers, size_t n_headers, const void *body,
+			 size_t body_len, struct cohd_aws_error *reterr)
 {
-	struct cohd_aws_error e = { .http_status = http_status };
+	struct cohd_aws_error e = {.http_status = http_status};
 	const char *b = body ?: "", *hdr;
 	int r = 0;
 
 	cohd_assert_return(m, -EINVAL);
 
-	hdr = cohd_aws_header_get(headers, n_headers, "x-amzn-RequestId") ?:
-	      cohd_aws_header_get(headers, n_headers, "x-amz-request-id");
+	hdr = cohd_aws_header_get(headers, n_headers, "x-amzn-RequestId")
+		      ?: cohd_aws_header_get(headers, n_headers, "x-amz-request-id");
 	r = set_str(&e.request_id, hdr);
 
 	if (m->protocol == COHD_AWS_PROTOCOL_JSON || m->protocol == COHD_AWS_PROTOCOL_REST_JSON) {
@@ -115,7 +115,8 @@ int cohd_aws_parse_error(const struct cohd_aws_service_model *m, int http_status
 		if (code && *code && !(e.code = clean_code(code)))
 			r = -ENOMEM;
 		if (r >= 0 && json_is_object(j))
-			r = set_str(&e.message, json_get_ci(j, "message") ?: json_get_ci(j, "errorMessage"));
+			r = set_str(&e.message,
+				    json_get_ci(j, "message") ?: json_get_ci(j, "errorMessage"));
 	} else if (body_len > 0) {
 		_cleanup_(xml_freep) struct xml_node *root = NULL;
 		const char *why;
@@ -131,12 +132,14 @@ int cohd_aws_parse_error(const struct cohd_aws_service_model *m, int http_status
 				if (r >= 0)
 					r = set_str(&e.message, xml_child_text(er, "Message"));
 				if (r >= 0)
-					r = set_str(&e.request_id, xml_child_text(er, "RequestId") ?:
-								  xml_child_text(er, "RequestID"));
+					r = set_str(&e.request_id,
+						    xml_child_text(er, "RequestId")
+							    ?: xml_child_text(er, "RequestID"));
 			}
 			if (r >= 0)
-				r = set_str(&e.request_id, xml_child_text(root, "RequestId") ?:
-							  xml_child_text(root, "RequestID"));
+				r = set_str(&e.request_id,
+					    xml_child_text(root, "RequestId")
+						    ?: xml_child_text(root, "RequestID"));
 		}
 	}
 	if (r >= 0 && !e.code) {

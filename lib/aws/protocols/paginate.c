@@ -52,7 +52,8 @@ static const json_t *path_get1(const json_t *doc, const char *path, size_t len)
 				return NULL;
 			if (idx < 0)
 				idx += (long)sz;
-			cur = idx >= 0 && (size_t)idx < sz ? json_array_get(cur, (size_t)idx) : NULL;
+			cur = idx >= 0 && (size_t)idx < sz ? json_array_get(cur, (size_t)idx)
+							   : NULL;
 			p = memchr(p, ']', (size_t)(end - p));
 			if (!p)
 				return NULL;
@@ -91,8 +92,10 @@ static bool token_set(const json_t *v)
 	return v && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
 }
 
-#define AS_LIST(v, i) (json_is_array(v) ? json_string_value(json_array_get(v, i)) : \
-		       (i) == 0 ? json_string_value(v) : NULL)
+#define AS_LIST(v, i)                                                                              \
+	(json_is_array(v) ? json_string_value(json_array_get(v, i))                                \
+	 : (i) == 0	  ? json_string_value(v)                                                   \
+			  : NULL)
 #define LIST_N(v) (json_is_array(v) ? json_array_size(v) : json_is_string(v) ? 1u : 0u)
 
 int cohd_aws_paginate_next(const struct cohd_aws_service_model *m, const char *operation,
@@ -221,7 +224,7 @@ int cohd_aws_paginate_merge(const struct cohd_aws_service_model *m, const char *
 		if (!c)
 			return -ENOMEM;
 		if (json_is_array(b))
-			json_array_foreach(b, j, x)
+			json_array_foreach (b, j, x)
 				if (json_array_append(c, (json_t *)x) < 0) {
 					json_decref(c);
 					return -ENOMEM;

@@ -118,8 +118,8 @@ static const char *member_xml_name(struct par *s, const json_t *mref, const char
 /* botocore's older rule for flattened lists: the list member's locationName. */
 static const char *flat_item_name(struct par *s, const json_t *mref)
 {
-	return json_string_value(json_object_get(json_object_get(shape_of(s->m, mref), "member"),
-						 "locationName"));
+	return json_string_value(
+		json_object_get(json_object_get(shape_of(s->m, mref), "member"), "locationName"));
 }
 
 static json_t *xml_flat_list(struct par *s, const json_t *ref, const struct xml_node *parent,
@@ -147,13 +147,13 @@ static json_t *xml_flat_map(struct par *s, const json_t *ref, const struct xml_n
 			    const char *name, int depth);
 
 /* Members of a structure from the children (and attributes) of n. */
-static int xml_struct_into(struct par *s, const json_t *shape, const struct xml_node *n,
-			   json_t *o, bool skip_located, int depth)
+static int xml_struct_into(struct par *s, const json_t *shape, const struct xml_node *n, json_t *o,
+			   bool skip_located, int depth)
 {
 	const json_t *members = json_object_get(shape, "members"), *mref;
 	const char *k;
 
-	json_object_foreach((json_t *)members, k, mref) {
+	json_object_foreach ((json_t *)members, k, mref) {
 		const json_t *mshape = shape_of(s->m, mref);
 		const char *mt = shape_type(mshape);
 		const char *name;
@@ -275,7 +275,8 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 
 	if (!shape || depth > MAX_DEPTH || json_is_null(v))
 		return NULL;
-	if (json_is_true(json_object_get(shape, "document")) || ref_trait_bool(s->m, ref, "jsonvalue"))
+	if (json_is_true(json_object_get(shape, "document")) ||
+	    ref_trait_bool(s->m, ref, "jsonvalue"))
 		return json_deep_copy(v);
 	if (streq(t, "structure")) {
 		const json_t *members = json_object_get(shape, "members"), *mref;
@@ -284,7 +285,7 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 
 		if (!o || !json_is_object(v))
 			return NULL;
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			const json_t *mv;
 			json_t *x;
 
@@ -306,8 +307,9 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 
 		if (!a || !json_is_array(v))
 			return NULL;
-		json_array_foreach(v, i, x) {
-			json_t *y = json_is_null(x) ? json_null() : json_out(s, mref, x, false, depth + 1);
+		json_array_foreach (v, i, x) {
+			json_t *y = json_is_null(x) ? json_null()
+						    : json_out(s, mref, x, false, depth + 1);
 
 			if (y && json_array_append_new(a, y) < 0)
 				return NULL;
@@ -321,7 +323,7 @@ static json_t *json_out(struct par *s, const json_t *ref, const json_t *v, bool 
 
 		if (!o || !json_is_object(v))
 			return NULL;
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			json_t *y = json_out(s, vref, x, false, depth + 1);
 
 			if (y && json_object_set_new(o, k, y) < 0)
@@ -415,7 +417,7 @@ static int rest_bound(struct par *s, const json_t *shape, int status,
 	const json_t *members = json_object_get(shape, "members"), *mref;
 	const char *k;
 
-	json_object_foreach((json_t *)members, k, mref) {
+	json_object_foreach ((json_t *)members, k, mref) {
 		const char *loc = ref_trait_str(s->m, mref, "location");
 		const char *ln = ref_trait_str(s->m, mref, "locationName") ?: k;
 		json_t *v = NULL;
@@ -466,8 +468,8 @@ static int bad(struct cohd_aws_error *e, int status, const char *why)
 
 static bool s3_error_in_200(const char *op, const void *body, size_t len)
 {
-	static const char *const ops[] = { "CopyObject", "UploadPartCopy",
-					   "CompleteMultipartUpload" };
+	static const char *const ops[] = {"CopyObject", "UploadPartCopy",
+					  "CompleteMultipartUpload"};
 	struct xml_node *root = NULL;
 	const char *why;
 	bool yes = false, match = false;
@@ -495,7 +497,7 @@ int cohd_aws_parse_response(const struct cohd_aws_service_model *m, const char *
 			    size_t n_headers, const void *body, size_t body_len, json_t **ret,
 			    struct cohd_aws_error *reterr)
 {
-	struct par s = { .m = m };
+	struct par s = {.m = m};
 	const json_t *op, *out_ref, *shape;
 	json_auto_t *o = NULL;
 	const char *b = body ?: "";
@@ -508,7 +510,8 @@ int cohd_aws_parse_response(const struct cohd_aws_service_model *m, const char *
 		return -ENOENT;
 	if (http_status >= 300 || http_status < 100 ||
 	    (m->protocol == COHD_AWS_PROTOCOL_REST_XML && s3_error_in_200(operation, b, body_len)))
-		return cohd_aws_parse_error(m, http_status, headers, n_headers, b, body_len, reterr);
+		return cohd_aws_parse_error(m, http_status, headers, n_headers, b, body_len,
+					    reterr);
 
 	o = json_object();
 	if (!o)
@@ -564,14 +567,16 @@ int cohd_aws_parse_response(const struct cohd_aws_service_model *m, const char *
 	case COHD_AWS_PROTOCOL_REST_JSON:
 	case COHD_AWS_PROTOCOL_REST_XML: {
 		bool xml = m->protocol == COHD_AWS_PROTOCOL_REST_XML;
-		const char *payload = json_string_value(json_object_get(out_ref, "payload")) ?:
-				      json_string_value(json_object_get(shape, "payload"));
+		const char *payload =
+			json_string_value(json_object_get(out_ref, "payload"))
+				?: json_string_value(json_object_get(shape, "payload"));
 
 		r = rest_bound(&s, shape, http_status, headers, n_headers, o);
 		if (r < 0)
 			return r;
 		if (payload) {
-			const json_t *pref = json_object_get(json_object_get(shape, "members"), payload);
+			const json_t *pref =
+				json_object_get(json_object_get(shape, "members"), payload);
 			const char *pt = shape_type(shape_of(m, pref));
 			json_t *v = NULL;
 

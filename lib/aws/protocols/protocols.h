@@ -13,7 +13,8 @@
  *   - timestamps: in params an ISO 8601 string or a number (epoch seconds); in results always a
  *     number of epoch seconds (integer when whole, real when fractional);
  *   - blobs: in params the raw bytes as a string (encoded as needed on the wire); in results the
- *     decoded bytes as a string when they are valid UTF-8 without NUL, else the base64 text;
+ *     decoded bytes as a string when they are valid UTF-8, else the base64 text as received;
+ *   - floats: NaN and infinities as the strings "NaN", "Infinity", "-Infinity";
  *   - jsonvalue members (e.g. JSON documents in headers) are JSON values in both directions.
  */
 #pragma once

@@ -29,14 +29,21 @@ struct ser {
 static const char *json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "list";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "list";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	default: return "null";
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
 	}
 }
 
@@ -69,12 +76,13 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 	double d;
 
 	if (!shape)
-		return cohd_error_set(s->reterr, -EINVAL, "%s: model has no shape for %s", s->opname,
-				      path);
+		return cohd_error_set(s->reterr, -EINVAL, "%s: model has no shape for %s",
+				      s->opname, path);
 	if (depth > PATH_MAX_DEPTH)
 		return cohd_error_set(s->reterr, -EINVAL, "%s: parameters nested too deeply at %s",
 				      s->opname, path);
-	if (json_is_true(json_object_get(shape, "document")) || ref_trait_bool(s->m, ref, "jsonvalue"))
+	if (json_is_true(json_object_get(shape, "document")) ||
+	    ref_trait_bool(s->m, ref, "jsonvalue"))
 		return 0;
 
 #define WRONG(what)                                                                                \
@@ -91,7 +99,7 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 		if (!json_is_object(v))
 			return WRONG("an object");
 		/* idempotency tokens first, so that they count as set */
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			mv = json_object_get(v, k);
 			if (json_is_true(json_object_get(mref, "idempotencyToken")) &&
 			    (!mv || json_is_null(mv) ||
@@ -106,7 +114,7 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 					return -ENOMEM;
 			}
 		}
-		json_object_foreach(v, k, mv) {
+		json_object_foreach (v, k, mv) {
 			mref = json_object_get(members, k);
 			if (!mref) {
 				_cleanup_free_ char *names = NULL;
@@ -118,25 +126,28 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 
 				if (!f)
 					return -ENOMEM;
-				json_object_foreach((json_t *)members, mk, x) {
+				json_object_foreach ((json_t *)members, mk, x) {
 					fprintf(f, "%s%s", first ? "" : ", ", mk);
 					first = false;
 				}
 				fclose(f);
-				return cohd_error_set(s->reterr, -EINVAL,
-						      "%s: unknown parameter \"%s\" in %s; valid: %s",
-						      s->opname, k, path, names ?: "");
+				return cohd_error_set(
+					s->reterr, -EINVAL,
+					"%s: unknown parameter \"%s\" in %s; valid: %s", s->opname,
+					k, path, names ?: "");
 			}
 			if (json_is_null(mv))
 				continue;
 			if ((size_t)snprintf(sub, sizeof sub, "%s.%s", path, k) >= sizeof sub)
-				return cohd_error_set(s->reterr, -EINVAL, "%s: parameters nested too deeply", s->opname);
+				return cohd_error_set(s->reterr, -EINVAL,
+						      "%s: parameters nested too deeply",
+						      s->opname);
 			r = validate(s, mref, mv, sub, depth + 1);
 			if (r < 0)
 				return r;
 		}
 		req = json_object_get(shape, "required");
-		json_array_foreach(req, i, mv) {
+		json_array_foreach (req, i, mv) {
 			const char *rk = json_string_value(mv);
 			json_t *x = rk ? json_object_get(v, rk) : NULL;
 
@@ -155,9 +166,11 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 
 		if (!json_is_array(v))
 			return WRONG("a list");
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			if ((size_t)snprintf(sub, sizeof sub, "%s[%zu]", path, i) >= sizeof sub)
-				return cohd_error_set(s->reterr, -EINVAL, "%s: parameters nested too deeply", s->opname);
+				return cohd_error_set(s->reterr, -EINVAL,
+						      "%s: parameters nested too deeply",
+						      s->opname);
 			r = validate(s, mref, x, sub, depth + 1);
 			if (r < 0)
 				return r;
@@ -172,9 +185,11 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 
 		if (!json_is_object(v))
 			return WRONG("an object (map)");
-		json_object_foreach(v, k, x) {
+		json_object_foreach (v, k, x) {
 			if ((size_t)snprintf(sub, sizeof sub, "%s[\"%s\"]", path, k) >= sizeof sub)
-				return cohd_error_set(s->reterr, -EINVAL, "%s: parameters nested too deeply", s->opname);
+				return cohd_error_set(s->reterr, -EINVAL,
+						      "%s: parameters nested too deeply",
+						      s->opname);
 			r = validate(s, vref, x, sub, depth + 1);
 			if (r < 0)
 				return r;
@@ -193,7 +208,8 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 		return WRONG("an integer");
 	}
 	if (streq(t, "float") || streq(t, "double")) {
-		if (json_is_number(v) || (json_is_string(v) && is_special_float(json_string_value(v))))
+		if (json_is_number(v) ||
+		    (json_is_string(v) && is_special_float(json_string_value(v))))
 			return 0;
 		return WRONG("a number");
 	}
@@ -298,7 +314,7 @@ static int pct_encode(struct cohd_buf *b, const char *p, size_t n, bool keep_sla
 		    c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
 			r = cohd_buf_append(b, &p[i], 1);
 		else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
 
 			r = cohd_buf_append(b, e, 3);
 		}
@@ -362,7 +378,7 @@ static bool has_header(struct ser *s, const char *name)
 /* Format a parameter name; names longer than the buffer are an error, never truncated. */
 #define NAMEF(buf, ...)                                                                            \
 	do {                                                                                       \
-		if ((size_t)snprintf(buf, sizeof buf, __VA_ARGS__) >= sizeof buf)                 \
+		if ((size_t)snprintf(buf, sizeof buf, __VA_ARGS__) >= sizeof buf)                  \
 			return cohd_error_set(s->reterr, -EINVAL, "%s: parameter name too long",   \
 					      s->opname);                                          \
 	} while (0)
@@ -409,7 +425,7 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 		const json_t *members = json_object_get(shape, "members"), *mref;
 		const char *k;
 
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			const json_t *mv = json_object_get(v, k);
 			const char *n;
 
@@ -443,18 +459,18 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 			if (mn) {
 				char *dot = strrchr(lp, '.');
 
-				if (dot)
-					{
-					if ((size_t)snprintf(dot + 1, sizeof lp - (size_t)(dot + 1 - lp), "%s", mn) >= sizeof lp - (size_t)(dot + 1 - lp))
+				if (dot) {
+					if ((size_t)snprintf(
+						    dot + 1, sizeof lp - (size_t)(dot + 1 - lp),
+						    "%s", mn) >= sizeof lp - (size_t)(dot + 1 - lp))
 						return -EINVAL;
-				}
-				else
+				} else
 					NAMEF(lp, "%s", mn);
 			}
 		} else
 			NAMEF(lp, "%s.%s", prefix,
-				 ref_trait_str(s->m, mref, "locationName") ?: "member");
-		json_array_foreach(v, i, x) {
+			      ref_trait_str(s->m, mref, "locationName") ?: "member");
+		json_array_foreach (v, i, x) {
 			NAMEF(p, "%s.%zu", lp, i + 1);
 			r = query_value(s, b, mref, x, p, ec2);
 			if (r < 0)
@@ -463,7 +479,8 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 		return 0;
 	}
 	if (streq(t, "map")) {
-		const json_t *kref = json_object_get(shape, "key"), *vref = json_object_get(shape, "value");
+		const json_t *kref = json_object_get(shape, "key"),
+			     *vref = json_object_get(shape, "value");
 		const char *ks = ref_trait_str(s->m, kref, "locationName") ?: "key";
 		const char *vs = ref_trait_str(s->m, vref, "locationName") ?: "value";
 		bool flat = ref_trait_bool(s->m, ref, "flattened");
@@ -471,7 +488,7 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 		const json_t *x;
 		size_t i = 0;
 
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			i++;
 			if (flat)
 				NAMEF(p, "%s.%zu.%s", prefix, i, ks);
@@ -494,8 +511,8 @@ static int query_value(struct ser *s, struct cohd_buf *b, const json_t *ref, con
 		_cleanup_free_ char *txt = scalar_text(s, ref, v, "iso8601");
 
 		if (!txt)
-			return cohd_error_set(s->reterr, -EINVAL, "%s: cannot serialise %s", s->opname,
-					      prefix);
+			return cohd_error_set(s->reterr, -EINVAL, "%s: cannot serialise %s",
+					      s->opname, prefix);
 		return add_pair(b, prefix, txt);
 	}
 }
@@ -507,7 +524,8 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 	const json_t *shape = shape_of(s->m, ref);
 	const char *t = shape_type(shape);
 
-	if (json_is_true(json_object_get(shape, "document")) || ref_trait_bool(s->m, ref, "jsonvalue"))
+	if (json_is_true(json_object_get(shape, "document")) ||
+	    ref_trait_bool(s->m, ref, "jsonvalue"))
 		return json_deep_copy(v);
 	if (streq(t, "structure")) {
 		const json_t *members = json_object_get(shape, "members"), *mref;
@@ -516,7 +534,7 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 
 		if (!o)
 			return NULL;
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			const json_t *mv = json_object_get(v, k);
 			json_t *x;
 
@@ -525,8 +543,11 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 			if (skip_located && ref_trait(s->m, mref, "location"))
 				continue;
 			x = json_value(s, mref, mv, false);
-			if (!x || json_object_set_new(o, json_string_value(json_object_get(
-							     mref, "locationName")) ?: k, x) < 0)
+			if (!x ||
+			    json_object_set_new(
+				    o,
+				    json_string_value(json_object_get(mref, "locationName")) ?: k,
+				    x) < 0)
 				return NULL;
 		}
 		return json_incref(o);
@@ -538,7 +559,7 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 
 		if (!a)
 			return NULL;
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			json_t *y = json_is_null(x) ? json_null() : json_value(s, mref, x, false);
 
 			if (!y || json_array_append_new(a, y) < 0)
@@ -553,7 +574,7 @@ static json_t *json_value(struct ser *s, const json_t *ref, const json_t *v, boo
 
 		if (!o)
 			return NULL;
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			json_t *y = json_is_null(x) ? json_null() : json_value(s, vref, x, false);
 
 			if (!y || json_object_set_new(o, k, y) < 0)
@@ -601,13 +622,26 @@ static int xml_escape(struct cohd_buf *b, const char *p, size_t n, bool attr)
 
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		switch (p[i]) {
-		case '&': r = cohd_buf_append_str(b, "&amp;"); break;
-		case '<': r = cohd_buf_append_str(b, "&lt;"); break;
-		case '>': r = cohd_buf_append_str(b, "&gt;"); break;
-		case '"': r = attr ? cohd_buf_append_str(b, "&quot;") : cohd_buf_append(b, "\"", 1); break;
-		case '\r': r = cohd_buf_append_str(b, "&#xD;"); break;
-		case '\n': r = attr ? cohd_buf_append_str(b, "&#xA;") : cohd_buf_append(b, "\n", 1); break;
-		default: r = cohd_buf_append(b, &p[i], 1);
+		case '&':
+			r = cohd_buf_append_str(b, "&amp;");
+			break;
+		case '<':
+			r = cohd_buf_append_str(b, "&lt;");
+			break;
+		case '>':
+			r = cohd_buf_append_str(b, "&gt;");
+			break;
+		case '"':
+			r = attr ? cohd_buf_append_str(b, "&quot;") : cohd_buf_append(b, "\"", 1);
+			break;
+		case '\r':
+			r = cohd_buf_append_str(b, "&#xD;");
+			break;
+		case '\n':
+			r = attr ? cohd_buf_append_str(b, "&#xA;") : cohd_buf_append(b, "\n", 1);
+			break;
+		default:
+			r = cohd_buf_append(b, &p[i], 1);
 		}
 	}
 	return r;
@@ -640,16 +674,17 @@ static int xml_struct_children(struct ser *s, struct cohd_buf *b, const json_t *
 	const char *k;
 	int r;
 
-	json_object_foreach((json_t *)members, k, mref) {
+	json_object_foreach ((json_t *)members, k, mref) {
 		const json_t *mv = json_object_get(v, k);
 
 		if (!mv || json_is_null(mv) || ref_trait_bool(s->m, mref, "xmlAttribute"))
 			continue;
 		if (skip_located && ref_trait(s->m, mref, "location"))
 			continue;
-		/* element names come from the member, never from the target shape (Smithy xmlName) */
-		r = xml_value(s, b, mref, mv, json_string_value(json_object_get(mref, "locationName")) ?: k,
-			      false);
+		/* element names come from the member, never from the target shape (Smithy xmlName)
+		 */
+		r = xml_value(s, b, mref, mv,
+			      json_string_value(json_object_get(mref, "locationName")) ?: k, false);
 		if (r < 0)
 			return r;
 	}
@@ -669,7 +704,7 @@ static int xml_open(struct ser *s, struct cohd_buf *b, const json_t *ref, const 
 	if (r < 0)
 		return r;
 	if (streq(shape_type(shape), "structure") && json_is_object(v))
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			const json_t *mv = json_object_get(v, k);
 			_cleanup_free_ char *txt = NULL;
 
@@ -719,7 +754,7 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 			if (r < 0)
 				return r;
 		}
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			r = xml_value(s, b, mref, x, iname, false);
 			if (r < 0)
 				return r;
@@ -727,7 +762,8 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 		return flat ? 0 : cohd_buf_printf(b, "</%s>", name);
 	}
 	if (streq(t, "map")) {
-		const json_t *kref = json_object_get(shape, "key"), *vref = json_object_get(shape, "value");
+		const json_t *kref = json_object_get(shape, "key"),
+			     *vref = json_object_get(shape, "value");
 		const char *ks = ref_trait_str(s->m, kref, "locationName") ?: "key";
 		const char *vs = ref_trait_str(s->m, vref, "locationName") ?: "value";
 		bool flat = ref_trait_bool(s->m, ref, "flattened");
@@ -736,7 +772,7 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 
 		if (!flat && (r = xml_open(s, b, ref, shape, NULL, name)) < 0)
 			return r;
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach ((json_t *)v, k, x) {
 			json_auto_t *kv = json_string(k);
 
 			r = cohd_buf_printf(b, "<%s>", flat ? name : "entry");
@@ -755,8 +791,8 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 		_cleanup_free_ char *txt = scalar_text(s, ref, v, "iso8601");
 
 		if (!txt)
-			return cohd_error_set(s->reterr, -EINVAL, "%s: cannot serialise %s", s->opname,
-					      name);
+			return cohd_error_set(s->reterr, -EINVAL, "%s: cannot serialise %s",
+					      s->opname, name);
 		r = xml_open(s, b, ref, shape, v, name);
 		if (r >= 0)
 			r = xml_escape(b, txt, strlen(txt), false);
@@ -771,8 +807,9 @@ static int xml_value(struct ser *s, struct cohd_buf *b, const json_t *ref, const
 static int rest_uri(struct ser *s, const json_t *op, const json_t *in_shape, const json_t *p,
 		    struct cohd_buf *path, struct cohd_buf *query)
 {
-	const char *uri = json_string_value(json_object_get(json_object_get(op, "http"),
-							    "requestUri")) ?: "/";
+	const char *uri =
+		json_string_value(json_object_get(json_object_get(op, "http"), "requestUri"))
+			?: "/";
 	const char *q = strchr(uri, '?');
 	const char *end = q ?: uri + strlen(uri);
 	int r;
@@ -803,7 +840,7 @@ static int rest_uri(struct ser *s, const json_t *op, const json_t *in_shape, con
 			label[strlen(label) - 1] = 0;
 		}
 		members = json_object_get(in_shape, "members");
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			if (!streq_ptr(json_string_value(ref_trait(s->m, mref, "location")), "uri"))
 				continue;
 			if (streq(ref_trait_str(s->m, mref, "locationName") ?: k, label)) {
@@ -859,7 +896,8 @@ static bool query_has_key(struct cohd_buf *q, const char *k)
 	return found;
 }
 
-static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, struct cohd_buf *query)
+static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p,
+		      struct cohd_buf *query)
 {
 	const json_t *members = json_object_get(in_shape, "members"), *mref;
 	const char *k;
@@ -867,7 +905,7 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 
 	/* named query string members first: they take precedence over querystring maps */
 	for (int pass = 0; pass < 2; pass++)
-		json_object_foreach((json_t *)members, k, mref) {
+		json_object_foreach ((json_t *)members, k, mref) {
 			const char *loc = json_string_value(ref_trait(s->m, mref, "location"));
 			const char *ln = ref_trait_str(s->m, mref, "locationName") ?: k;
 			const json_t *mv = json_object_get(p, k), *shape = shape_of(s->m, mref);
@@ -881,17 +919,20 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 
 				if (pass == 0)
 					continue;
-				json_object_foreach((json_t *)mv, mk, x) {
+				json_object_foreach ((json_t *)mv, mk, x) {
 					if (query_has_key(query, mk))
 						continue;
 					if (json_is_array(x)) {
 						const json_t *y;
 						size_t i;
 
-						json_array_foreach(x, i, y)
-							if ((r = add_pair(query, mk, json_string_value(y))) < 0)
+						json_array_foreach (x, i, y)
+							if ((r = add_pair(query, mk,
+									  json_string_value(y))) <
+							    0)
 								return r;
-					} else if ((r = add_pair(query, mk, json_string_value(x))) < 0)
+					} else if ((r = add_pair(query, mk, json_string_value(x))) <
+						   0)
 						return r;
 				}
 			} else if (streq(loc, "querystring")) {
@@ -901,8 +942,9 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 					const json_t *y, *iref = json_object_get(shape, "member");
 					size_t i;
 
-					json_array_foreach(mv, i, y) {
-						_cleanup_free_ char *txt = scalar_text(s, iref, y, "iso8601");
+					json_array_foreach (mv, i, y) {
+						_cleanup_free_ char *txt =
+							scalar_text(s, iref, y, "iso8601");
 
 						if (!txt)
 							return -EINVAL;
@@ -910,7 +952,8 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 							return r;
 					}
 				} else {
-					_cleanup_free_ char *txt = scalar_text(s, mref, mv, "iso8601");
+					_cleanup_free_ char *txt =
+						scalar_text(s, mref, mv, "iso8601");
 
 					if (!txt)
 						return -EINVAL;
@@ -928,10 +971,13 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 					size_t i;
 
 					cohd_buf_init(&hb, 65536);
-					json_array_foreach(mv, i, y) {
-						_cleanup_free_ char *it = scalar_text(s, iref, y, "rfc822");
-						bool quote = it && streq(shape_type(shape_of(s->m, iref)),
-									 "string") && strpbrk(it, ",\"");
+					json_array_foreach (mv, i, y) {
+						_cleanup_free_ char *it =
+							scalar_text(s, iref, y, "rfc822");
+						bool quote = it &&
+							     streq(shape_type(shape_of(s->m, iref)),
+								   "string") &&
+							     strpbrk(it, ",\"");
 
 						r = it ? 0 : -EINVAL;
 						if (r >= 0 && i > 0)
@@ -939,8 +985,12 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 						if (r >= 0 && quote) {
 							r = cohd_buf_append(&hb, "\"", 1);
 							for (char *c = it; r >= 0 && *c; c++)
-								r = cohd_buf_printf(&hb, "%s%c",
-										    *c == '"' || *c == '\\' ? "\\" : "", *c);
+								r = cohd_buf_printf(
+									&hb, "%s%c",
+									*c == '"' || *c == '\\'
+										? "\\"
+										: "",
+									*c);
 							if (r >= 0)
 								r = cohd_buf_append(&hb, "\"", 1);
 						} else if (r >= 0)
@@ -953,7 +1003,8 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 					txt = cohd_buf_steal(&hb);
 					cohd_buf_done(&hb);
 				} else if (ref_trait_bool(s->m, mref, "jsonvalue")) {
-					_cleanup_free_ char *d = json_dumps(mv, JSON_COMPACT | JSON_ENCODE_ANY);
+					_cleanup_free_ char *d =
+						json_dumps(mv, JSON_COMPACT | JSON_ENCODE_ANY);
 
 					txt = d ? b64_encode(d, strlen(d)) : NULL;
 				} else
@@ -966,10 +1017,13 @@ static int rest_bound(struct ser *s, const json_t *in_shape, const json_t *p, st
 				const json_t *x;
 				const char *mk;
 
-				json_object_foreach((json_t *)mv, mk, x) {
+				json_object_foreach ((json_t *)mv, mk, x) {
 					_cleanup_free_ char *hn = NULL;
 
-					if (asprintf(&hn, "%s%s", ref_trait_str(s->m, mref, "locationName") ?: "", mk) < 0)
+					if (asprintf(&hn, "%s%s",
+						     ref_trait_str(s->m, mref, "locationName")
+							     ?: "",
+						     mk) < 0)
 						return -ENOMEM;
 					if ((r = add_header(s, hn, json_string_value(x) ?: "")) < 0)
 						return r;
@@ -984,7 +1038,7 @@ static bool has_body_members(struct ser *s, const json_t *shape)
 	const json_t *mref;
 	const char *k;
 
-	json_object_foreach(json_object_get(shape, "members"), k, mref)
+	json_object_foreach (json_object_get(shape, "members"), k, mref)
 		if (!ref_trait(s->m, mref, "location"))
 			return true;
 	return false;
@@ -995,7 +1049,7 @@ static bool body_members_set(struct ser *s, const json_t *shape, const json_t *p
 	const json_t *mref;
 	const char *k;
 
-	json_object_foreach(json_object_get(shape, "members"), k, mref) {
+	json_object_foreach (json_object_get(shape, "members"), k, mref) {
 		const json_t *v = json_object_get(p, k);
 
 		if (!ref_trait(s->m, mref, "location") && v && !json_is_null(v))
@@ -1007,8 +1061,8 @@ static bool body_members_set(struct ser *s, const json_t *shape, const json_t *p
 static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, const json_t *in_shape,
 		     const json_t *p, struct cohd_buf *body, bool xml)
 {
-	const char *payload = json_string_value(json_object_get(in_ref, "payload")) ?:
-			      json_string_value(json_object_get(in_shape, "payload"));
+	const char *payload = json_string_value(json_object_get(in_ref, "payload"))
+				      ?: json_string_value(json_object_get(in_shape, "payload"));
 	int r;
 
 	if (payload) {
@@ -1019,13 +1073,15 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 		if (streq(t, "blob") || streq(t, "string")) {
 			if (!mv || json_is_null(mv)) {
 				if (!xml && streq(t, "blob") && !has_header(s, "Content-Type"))
-					return add_header(s, "Content-Type", "application/octet-stream");
+					return add_header(s, "Content-Type",
+							  "application/octet-stream");
 				return 0;
 			}
 			r = cohd_buf_append(body, json_string_value(mv), json_string_length(mv));
 			if (r >= 0 && !has_header(s, "Content-Type"))
 				r = add_header(s, "Content-Type",
-					       streq(t, "blob") ? "application/octet-stream" : "text/plain");
+					       streq(t, "blob") ? "application/octet-stream"
+								: "text/plain");
 			return r;
 		}
 		if (xml) {
@@ -1090,8 +1146,8 @@ static int rest_body(struct ser *s, const json_t *op, const json_t *in_ref, cons
 static int host_prefix(struct ser *s, const json_t *op, const json_t *in_shape, const json_t *p,
 		       char **ret)
 {
-	const char *hp = json_string_value(json_object_get(json_object_get(op, "endpoint"),
-							   "hostPrefix"));
+	const char *hp =
+		json_string_value(json_object_get(json_object_get(op, "endpoint"), "hostPrefix"));
 	struct cohd_buf b;
 	int r = 0;
 
@@ -1118,14 +1174,15 @@ static int host_prefix(struct ser *s, const json_t *op, const json_t *in_shape, 
 		v = json_object_get(p, label);
 		if (!json_is_string(v) || json_string_length(v) == 0) {
 			r = cohd_error_set(s->reterr, -EINVAL,
-					   "%s: missing parameter %s for the endpoint host", s->opname,
-					   label);
+					   "%s: missing parameter %s for the endpoint host",
+					   s->opname, label);
 			break;
 		}
 		for (const char *x = json_string_value(v); *x; x++)
 			if (!(isalnum((unsigned char)*x) || *x == '-')) {
 				r = cohd_error_set(s->reterr, -EINVAL,
-						   "%s: %s is not a valid host label", s->opname, label);
+						   "%s: %s is not a valid host label", s->opname,
+						   label);
 				break;
 			}
 		if (r >= 0)
@@ -1160,7 +1217,7 @@ int cohd_aws_serialize(const struct cohd_aws_service_model *m, const char *opera
 		       const json_t *params, struct cohd_aws_http_request *ret,
 		       struct cohd_error *reterr)
 {
-	struct ser s = { .m = m, .opname = operation, .reterr = reterr };
+	struct ser s = {.m = m, .opname = operation, .reterr = reterr};
 	struct cohd_aws_http_request req = {};
 	const json_t *op, *in_ref, *in_shape = NULL, *http;
 	json_auto_t *p = NULL;

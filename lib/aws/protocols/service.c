@@ -10,10 +10,8 @@
 #include "lib/util/time.h"
 
 static const char *const protocol_names[_COHD_AWS_PROTOCOL_MAX] = {
-	[COHD_AWS_PROTOCOL_QUERY] = "query",
-	[COHD_AWS_PROTOCOL_EC2] = "ec2",
-	[COHD_AWS_PROTOCOL_JSON] = "json",
-	[COHD_AWS_PROTOCOL_REST_JSON] = "rest-json",
+	[COHD_AWS_PROTOCOL_QUERY] = "query",	   [COHD_AWS_PROTOCOL_EC2] = "ec2",
+	[COHD_AWS_PROTOCOL_JSON] = "json",	   [COHD_AWS_PROTOCOL_REST_JSON] = "rest-json",
 	[COHD_AWS_PROTOCOL_REST_XML] = "rest-xml",
 };
 
@@ -93,7 +91,8 @@ int cohd_aws_service_model_new(json_t *service_doc, json_t *paginators_doc,
 	m->metadata = json_object_get(service_doc, "metadata");
 	p = cohd_aws_protocol_from_string(meta_str(m->metadata, "protocol"));
 	if (p < 0)
-		return cohd_error_set(reterr, -EINVAL, "service model has no known metadata.protocol");
+		return cohd_error_set(reterr, -EINVAL,
+				      "service model has no known metadata.protocol");
 	m->protocol = (enum cohd_aws_protocol)p;
 	m->operations = json_object_get(service_doc, "operations");
 	m->shapes = json_object_get(service_doc, "shapes");
@@ -155,8 +154,8 @@ int cohd_aws_service_model(const struct cohd_aws_service *svc,
 	r = cohd_aws_service_model_new(doc, pag, &m, NULL);
 	if (r < 0)
 		return r;
-	log_debug(AWS, "loaded model of %s (%zu bytes) in %llu us", svc->cli_name,
-		  svc->_model_len, (unsigned long long)(cohd_now_monotonic() - t0));
+	log_debug(AWS, "loaded model of %s (%zu bytes) in %llu us", svc->cli_name, svc->_model_len,
+		  (unsigned long long)(cohd_now_monotonic() - t0));
 	cache[i] = m;
 	*ret = m;
 	return 0;
@@ -184,7 +183,8 @@ int cohd_aws_operation_find(const struct cohd_aws_service_model *m, const char *
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
 }
 
 json_t *cohd_aws_operation_list(const struct cohd_aws_service_model *m)
@@ -200,7 +200,7 @@ json_t *cohd_aws_operation_list(const struct cohd_aws_service_model *m)
 	v = calloc(json_object_size(m->operations) + 1, sizeof(*v));
 	if (!v)
 		return NULL;
-	json_object_foreach(m->operations, k, op) {
+	json_object_foreach (m->operations, k, op) {
 		v[n] = json_string(k);
 		if (!v[n]) {
 			while (n > 0)

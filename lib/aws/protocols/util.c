@@ -70,7 +70,7 @@ int b64_decode(const char *s, size_t n, unsigned char **ret, size_t *ret_len)
 		if (!strchr(" \t\r\n", s[i]))
 			clean[m++] = s[i];
 	while (m % 4)
-		clean[m++] = '=';  /* tolerate missing padding */
+		clean[m++] = '='; /* tolerate missing padding */
 	clean[m] = 0;
 	if (m >= 1 && clean[m - 1] == '=')
 		pad++;

@@ -105,10 +105,9 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 }
 
 /* No DTDs: refuse entity declarations (billion laughs) outright. */
-static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_pe,
-				   const XML_Char *value, int value_len, const XML_Char *base,
-				   const XML_Char *system_id, const XML_Char *public_id,
-				   const XML_Char *notation)
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_pe, const XML_Char *value,
+				   int value_len, const XML_Char *base, const XML_Char *system_id,
+				   const XML_Char *public_id, const XML_Char *notation)
 {
 	stop(ud, -EBADMSG, "XML entity declarations are not accepted");
 }

@@ -14,9 +14,9 @@
 #define COHD_XML_MAX_ELEMENTS 1000000
 
 struct xml_node {
-	char *name;     /* local name */
-	char **attrs;   /* name, value, ..., NULL; NULL if none */
-	char *text;     /* NUL-terminated, never NULL after parsing */
+	char *name;   /* local name */
+	char **attrs; /* name, value, ..., NULL; NULL if none */
+	char *text;   /* NUL-terminated, never NULL after parsing */
 	size_t text_len;
 	struct xml_node *parent, *first, *last, *next;
 };

@@ -886,7 +886,7 @@ START_TEST(test_serialize_cloudfront)
 
 	ser("cloudfront", "CreateDistribution",
 	    "{\"DistributionConfig\": {\"CallerReference\": \"ref-1\","
-	    " \"Aliases\": {\"Quantity\": 1, \"Items\": [\"www.example.com\"]},"
+	    " \"Aliases\": {\"Items\": [\"www.example.com\"]},"
 	    " \"Origins\": {\"Quantity\": 1, \"Items\": [{\"Id\": \"o1\", \"DomainName\": "
 	    "\"b.s3.amazonaws.com\","
 	    "   \"S3OriginConfig\": {\"OriginAccessIdentity\": \"\"}}]},"
@@ -1015,6 +1015,23 @@ START_TEST(test_serialize_validation)
 	p = json_loads("{\"MaxResults\": \"5\"}", 0, NULL);
 	ck_assert_int_eq(cohd_aws_serialize(model("ec2"), "DescribeVpcs", p, &req, &err), -EINVAL);
 	assert_contains(cohd_error_str(&err), "must be an integer");
+	json_decref(p);
+	p = NULL;
+
+	/* header injection, empty URI labels, bad header names */
+	p = json_loads("{\"Id\": \"E1\", \"IfMatch\": \"x\\r\\nX-Evil: 1\"}", 0, NULL);
+	ck_assert_int_eq(
+		cohd_aws_serialize(model("cloudfront"), "DeleteDistribution", p, &req, &err),
+		-EINVAL);
+	assert_contains(cohd_error_str(&err), "If-Match");
+	json_decref(p);
+	p = json_loads("{\"Bucket\": \"b\", \"Key\": \"\"}", 0, NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("s3"), "GetObject", p, &req, &err), -EINVAL);
+	assert_contains(cohd_error_str(&err), "must not be empty");
+	json_decref(p);
+	p = json_loads("{\"Bucket\": \"b\", \"Key\": \"k\", \"Metadata\": {\"a b\": \"c\"}}", 0,
+		       NULL);
+	ck_assert_int_eq(cohd_aws_serialize(model("s3"), "PutObject", p, &req, &err), -EINVAL);
 	json_decref(p);
 	p = NULL;
 

@@ -13,7 +13,7 @@
  *   - timestamps: in params an ISO 8601 string or a number (epoch seconds); in results always a
  *     number of epoch seconds (integer when whole, real when fractional);
  *   - blobs: in params the raw bytes as a string (encoded as needed on the wire); in results the
- *     decoded bytes as a string when they are valid UTF-8, else the base64 text as received;
+ *     decoded bytes as a string when they are valid UTF-8, else base64 of the bytes;
  *   - floats: NaN and infinities as the strings "NaN", "Infinity", "-Infinity";
  *   - jsonvalue members (e.g. JSON documents in headers) are JSON values in both directions.
  */
@@ -139,7 +139,9 @@ const char *cohd_aws_header_get(const struct cohd_aws_header *h, size_t n, const
 /* Serialise the operation's input. params: a JSON object (NULL = {}), validated against the input
  * shape first: unknown member, missing required member or wrong JSON type -> -EINVAL with a
  * message naming the member path and the operation. Members with idempotencyToken left unset
- * are filled with a random UUID. Unknown operation -> -ENOENT. *ret is written only on success
+ * are filled with a random UUID; rest-xml {Quantity, Items} pairs (CloudFront) get Quantity =
+ * the number of Items when Quantity is unset. Empty URI labels and header values with CR/LF
+ * are refused (-EINVAL). Unknown operation -> -ENOENT. *ret is written only on success
  * and must be released with cohd_aws_http_request_done(). */
 int cohd_aws_serialize(const struct cohd_aws_service_model *m, const char *operation,
 		       const json_t *params, struct cohd_aws_http_request *ret,

@@ -114,6 +114,16 @@ static int validate(struct ser *s, const json_t *ref, json_t *v, const char *pat
 					return -ENOMEM;
 			}
 		}
+		/* CloudFront lists are {Quantity, Items}: fill Quantity from Items if unset */
+		if (s->m->protocol == COHD_AWS_PROTOCOL_REST_XML &&
+		    json_object_get(members, "Quantity") && json_object_get(members, "Items") &&
+		    !json_object_get(v, "Quantity") &&
+		    streq(shape_type(shape_of(s->m, json_object_get(members, "Quantity"))),
+			  "integer") &&
+		    json_object_set_new(v, "Quantity",
+					json_integer((json_int_t)json_array_size(
+						json_object_get(v, "Items")))) < 0)
+			return -ENOMEM;
 		json_object_foreach (v, k, mv) {
 			mref = json_object_get(members, k);
 			if (!mref) {
@@ -342,6 +352,11 @@ static int add_pair(struct cohd_buf *b, const char *k, const char *v)
 static int add_header(struct ser *s, const char *name, const char *value)
 {
 	struct cohd_aws_header *h;
+
+	/* no header injection: names are tokens, values single-line */
+	if (!*name || strpbrk(name, " \t\r\n:()<>@,;\\\"/[]?={}") || strpbrk(value, "\r\n"))
+		return cohd_error_set(s->reterr, -EINVAL, "%s: invalid HTTP header %s", s->opname,
+				      name);
 
 	for (size_t i = 0; i < s->n_headers; i++)
 		if (strcasecmp(s->headers[i].name, name) == 0) {
@@ -850,6 +865,11 @@ static int rest_uri(struct ser *s, const json_t *op, const json_t *in_shape, con
 				break;
 			}
 		}
+		if (txt && !*txt)
+			return cohd_error_set(
+				s->reterr, -EINVAL,
+				"%s: the parameter for URI label {%s} must not be empty", s->opname,
+				label);
 		if (!txt)
 			return cohd_error_set(s->reterr, -EINVAL,
 					      "%s: missing required parameter for URI label {%s}",

@@ -81,9 +81,9 @@ class Pending:
         for elem in root.iter():
             for rule in rules:
                 ident = _child(elem, rule.id_field)
-                status = _child(elem, rule.status_field)
-                if ident is not None and status is not None:
-                    changed |= self._apply(rule, operation, ident.text, status, now)
+                if ident is not None:
+                    changed |= self._apply(rule, operation, ident.text,
+                                           _child(elem, rule.status_field), now)
         if not changed:
             return body
         ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else None
@@ -93,8 +93,8 @@ class Pending:
         changed = False
         if isinstance(doc, dict):
             for rule in rules:
-                if rule.id_field in doc and rule.status_field in doc:
-                    box = _JsonField(doc, rule.status_field)
+                if rule.id_field in doc:
+                    box = _JsonField(doc, rule.status_field) if rule.status_field in doc else None
                     if self._apply(rule, operation, doc[rule.id_field], box, now):
                         changed = True
                         for option in doc.get("DomainValidationOptions", ()):
@@ -116,6 +116,8 @@ class Pending:
                 self._dying[key] = now
             born = self._born.get(key)
             dying = self._dying.get(key)
+        if status is None:
+            return False
         if dying is not None and now - dying < self.seconds and status.text == rule.deleted:
             status.text = rule.deleting
             return True

@@ -400,13 +400,14 @@ def check_rest(service, op, labels, query, headers, body):
     if shape is None:
         return
     body_members = []
-    present = set(labels)
+    present = set()
     for name, member in shape.members.items():
         ser = member.serialization
         loc = ser.get("location")
         wire = ser.get("name", name)
         if loc == "uri":
             if wire in labels:
+                present.add(name)
                 check_text(member, labels[wire], name)
         elif loc == "querystring":
             if member.type_name == "map":

@@ -563,6 +563,60 @@ START_TEST(test_s3_payload)
 }
 END_TEST
 
+/* The worked examples of the S3 API reference ("Signature Calculations for the Authorization
+ * Header" and "Query String Authentication"): S3 rules, x-amz-content-sha256, presigned URL with
+ * UNSIGNED-PAYLOAD. */
+START_TEST(test_s3_doc_examples)
+{
+	static const struct cohd_http_header h[] = {
+		{ (char *)"Host", (char *)"examplebucket.s3.amazonaws.com" },
+		{ (char *)"Range", (char *)"bytes=0-9" },
+	};
+	static const struct {
+		const char *query;
+		size_t n_headers;
+		const char *sig;
+	} t[] = {
+		{ NULL, 2, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41" },
+		{ "lifecycle", 1, "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543" },
+		{ "max-keys=2&prefix=J", 1,
+		  "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7" },
+	};
+	struct cohd_sigv4_params p;
+	struct cohd_sigv4_result res = {};
+
+	cohd_sigv4_params_init(&p, "s3", "us-east-1", vector_time("2013-05-24T00:00:00Z"));
+	p.access_key_id = "AKIAIOSFODNN7EXAMPLE";
+	p.secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct cohd_sigv4_request req = { .method = "GET",
+						  .path = i == 0 ? "/test.txt" : "/",
+						  .query = t[i].query,
+						  .headers = h,
+						  .n_headers = t[i].n_headers };
+
+		ck_assert_int_eq(cohd_sigv4_sign(&req, &p, &res), 0);
+		ck_assert_str_eq(res.signature, t[i].sig);
+		cohd_sigv4_result_done(&res);
+	}
+	{
+		struct cohd_sigv4_request req = { .method = "GET", .path = "/test.txt", .headers = h,
+						  .n_headers = 1,
+						  .payload_hash = COHD_SIGV4_UNSIGNED_PAYLOAD };
+
+		p.presign = true;
+		p.expires = 86400;
+		ck_assert_int_eq(cohd_sigv4_sign(&req, &p, &res), 0);
+		ck_assert_str_eq(res.query,
+				 "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE"
+				 "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
+				 "&X-Amz-SignedHeaders=host&X-Amz-Expires=86400&X-Amz-Signature="
+				 "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+		cohd_sigv4_result_done(&res);
+	}
+}
+END_TEST
+
 START_TEST(test_signer_headers_replace_input)
 {
 	/* a stale X-Amz-Date / Authorization / token in the input must not be signed */
@@ -723,6 +777,7 @@ static Suite *sigv4_suite(void)
 	tc = tcase_create("sign");
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_s3_payload);
+	tcase_add_test(tc, test_s3_doc_examples);
 	tcase_add_test(tc, test_signer_headers_replace_input);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_key_cache);

@@ -82,7 +82,8 @@ struct cohd_sigv4_params {
 	/* Add X-Amz-Security-Token after signing instead of signing it (the "header-after" style
 	 * of the test suites; no current AWS service needs it). Default false: token is signed. */
 	bool omit_session_token;
-	/* Presigned URL instead of an Authorization header; expires in seconds (1..7 days). */
+	/* Presigned URL instead of an Authorization header; expires in seconds (1..7 days).
+	 * S3 presigned URLs normally set req.payload_hash = COHD_SIGV4_UNSIGNED_PAYLOAD. */
 	bool presign;
 	unsigned expires;
 

@@ -836,6 +836,24 @@ START_TEST(test_serialize_json_ecs_secrets)
 	assert_contains(cohd_buf_str(&req.body), "mine-0123456789");
 	cohd_aws_http_request_done(&req);
 
+	/* tokens filled into params for the caller to persist */
+	{
+		json_auto_t *p = json_loads("{\"Name\": \"s\"}", 0, NULL);
+		const char *t1;
+
+		ck_assert_int_eq(cohd_aws_fill_idempotency_tokens(model("secretsmanager"),
+								  "CreateSecret", p),
+				 1);
+		t1 = json_string_value(json_object_get(p, "ClientRequestToken"));
+		ck_assert_uint_eq(strlen(t1), 36);
+		ck_assert_int_eq(cohd_aws_fill_idempotency_tokens(model("secretsmanager"),
+								  "CreateSecret", p),
+				 0);
+		ck_assert_str_eq(json_string_value(json_object_get(p, "ClientRequestToken")), t1);
+		ck_assert_int_eq(cohd_aws_fill_idempotency_tokens(model("ec2"), "RunInstances", p),
+				 1);
+	}
+
 	/* empty input: {} */
 	ser("kms", "ListKeys", "{}", &req);
 	ck_assert_str_eq(cohd_buf_str(&req.body), "{}");

@@ -147,6 +147,13 @@ int cohd_aws_serialize(const struct cohd_aws_service_model *m, const char *opera
 		       const json_t *params, struct cohd_aws_http_request *ret,
 		       struct cohd_error *reterr);
 
+/* Fill the operation's unset top-level idempotencyToken members of params (an object, modified
+ * in place) with random UUIDs, so that a caller can persist them and resend the same tokens
+ * after a restart (aws-api.md §3). Returns the number of members filled, -ENOENT for an unknown
+ * operation, -EINVAL if params is not an object. */
+int cohd_aws_fill_idempotency_tokens(const struct cohd_aws_service_model *m,
+				     const char *operation, json_t *params);
+
 /* ---- responses ---- */
 
 /* Parse a response. On success (a status the protocol counts as success and no error body)

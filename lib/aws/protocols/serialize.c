@@ -1365,3 +1365,33 @@ int cohd_aws_serialize(const struct cohd_aws_service_model *m, const char *opera
 fail:
 	return r;
 }
+
+int cohd_aws_fill_idempotency_tokens(const struct cohd_aws_service_model *m, const char *operation,
+				     json_t *params)
+{
+	const json_t *op, *shape, *mref;
+	const char *k;
+	int n = 0, r;
+
+	cohd_assert_return(m && operation, -EINVAL);
+	if (!json_is_object(params))
+		return -EINVAL;
+	if (cohd_aws_operation_find(m, operation, &op) < 0)
+		return -ENOENT;
+	shape = shape_of(m, json_object_get(op, "input"));
+	json_object_foreach ((json_t *)json_object_get(shape, "members"), k, mref) {
+		const json_t *v = json_object_get(params, k);
+		char u[37];
+
+		if (!json_is_true(json_object_get(mref, "idempotencyToken")) ||
+		    (json_is_string(v) && json_string_length(v) > 0))
+			continue;
+		r = make_uuid(u);
+		if (r < 0)
+			return r;
+		if (json_object_set_new(params, k, json_string(u)) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	return n;
+}

@@ -341,7 +341,14 @@ START_TEST(test_burst_then_refill)
 	cohd_aws_budget_refund(b, &k);
 	ck_assert_int_eq(cohd_aws_budget_take(b, &k, now + 100000, &wait), 0);
 	ck_assert_uint_eq(wait, 0);
+	/* a default category by name, never looked up before */
+	k.category = "kms:default";
+	ck_assert_int_eq(cohd_aws_budget_take(b, &k, now, &wait), 0);
+	ck_assert_uint_eq(wait, 0);
+	ck_assert_double_eq(cohd_aws_budget_available(b, &k, now), 9); /* 0.5 * 20 - 1 */
 	/* errors */
+	k.category = ":default";
+	ck_assert_int_eq(cohd_aws_budget_take(b, &k, now, &wait), -EINVAL);
 	k.category = "nope";
 	ck_assert_int_eq(cohd_aws_budget_take(b, &k, now, &wait), -EINVAL);
 	ck_assert_ptr_null(cohd_aws_budget_new(0));

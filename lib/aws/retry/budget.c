@@ -164,6 +164,28 @@ const struct cohd_aws_budget_category *cohd_aws_budget_category_by_name(const ch
 	return NULL;
 }
 
+static const struct cohd_aws_budget_category *default_for(const char *service);
+
+/* by_name, plus "<service>:default" names created on first sight (a caller may build a key
+ * from a name it stored earlier, in this process or in its config). */
+static const struct cohd_aws_budget_category *lookup(const char *name)
+{
+	const struct cohd_aws_budget_category *c = cohd_aws_budget_category_by_name(name);
+	const char *suffix;
+	_cleanup_free_ char *service = NULL;
+
+	if (c || !name)
+		return c;
+	suffix = strrchr(name, ':');
+	if (!suffix || suffix == name || !streq(suffix, ":default"))
+		return NULL;
+	service = strndup(name, (size_t)(suffix - name));
+	if (!service)
+		return NULL;
+	c = default_for(service);
+	return c != &fallback ? c : NULL;
+}
+
 static const struct cohd_aws_budget_category *default_for(const char *service)
 {
 	_cleanup_free_ char *name = NULL;
@@ -277,7 +299,7 @@ static int bucket_get(struct cohd_aws_budget *b, const struct cohd_aws_budget_ke
 
 	if (!k || !k->category)
 		return -EINVAL;
-	cat = cohd_aws_budget_category_by_name(k->category);
+	cat = lookup(k->category);
 	if (!cat)
 		return -EINVAL;
 	bk = bucket_find(b, k, cat);
@@ -359,7 +381,7 @@ void cohd_aws_budget_refund(struct cohd_aws_budget *b, const struct cohd_aws_bud
 
 	if (!b || !key)
 		return;
-	cat = cohd_aws_budget_category_by_name(key->category);
+	cat = lookup(key->category);
 	if (!cat)
 		return;
 	bk = bucket_find(b, key, cat);
@@ -375,7 +397,7 @@ double cohd_aws_budget_available(struct cohd_aws_budget *b, const struct cohd_aw
 
 	if (!b || !key)
 		return -1;
-	cat = cohd_aws_budget_category_by_name(key->category);
+	cat = lookup(key->category);
 	if (!cat)
 		return -1;
 	bk = bucket_find(b, key, cat);

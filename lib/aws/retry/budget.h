@@ -52,7 +52,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct cohd_aws_budget *, cohd_aws_budget_free);
 struct cohd_aws_budget_key {
 	const char *account;
 	const char *region;
-	const char *category; /* a name from cohd_aws_budget_category_for() */
+	const char *category; /* a name from cohd_aws_budget_category_for(); any
+			       * "<service>:default" name is accepted too */
 };
 
 /* Take one token. Returns 0 with *ret_wait == 0 when a token was taken; 0 with *ret_wait > 0

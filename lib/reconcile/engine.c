@@ -1,0 +1,1847 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reconcile engine: one pass over one app environment. No I/O of its own; every effect
+ * goes through struct cohd_rec_ops (reconcile.h). Loop thread only.
+ *
+ * A pass (cohd_rec_engine_run) is a small state machine driven by port callbacks:
+ *
+ *   start     (a 0-delay timer, so the caller's stack is gone) forget the last pass's
+ *             observations, mark what the graph wants, remember every wanted resource's type,
+ *             deletion kind and dependencies (deletion protection lives here, not in the file).
+ *   observe   one bulk describe per resource type in play (wanted, remembered, or named by an
+ *             open journal intent), at most max_observe in flight. Items are matched by their
+ *             cohd:id tag; an item without it but with a wanted resource's deterministic name
+ *             is adopted when ManagedBy/Application say it is ours, and flagged "exists and is not
+ *             ours" otherwise (never touched).
+ *   lookup    look-up-before-create: for each wanted resource still missing whose type can look
+ *             up by name, one more describe (the bulk filter may not see untagged resources).
+ *   plan      resolve placeholders against what is known, diff every resource field by field
+ *             through the one accept-drift engine (bands from autoscaling targets included), settle
+ *             recovered journal intents (adopt what a crashed create made), decide holds (foreign,
+ *             grace period, confirmation), build the DAG and apply quarantine to corrections that
+ *             were already made quarantine_after times without converging. Record diff and plan.
+ *             A dry run stops here: every action is "skipped (dry run)".
+ *   act       start every action whose predecessors are done, at most max_inflight calls in
+ *             flight. Each mutating call: journal intent (with its idempotency token) -> call ->
+ *             journal outcome. "Already gone" completes a delete. Creates and deletes with a wait
+ *             poll on timers (never blocking); a wait that reaches its bound leaves the action
+ *             "timeout" (progressing; the next pass looks again) and blocks its dependents.
+ *   finish    per-resource and app status (sync x health), record it, call the pass callback.
+ *
+ * Nothing is carried from one pass to the next except what must be: quarantine counters,
+ * first-seen times of unmanaged resources, remembered deletion kinds, open intents, and the
+ * last status. Everything else is observed again: the loop is level-triggered (DESIGN.md §5).
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "lib/reconcile/reconcile.h"
+#include "lib/util/log.h"
+#include "lib/util/macro.h"
+
+#define TOKEN_LEN 32 /* fits ECS clientToken and ACM IdempotencyToken (<= 32) */
+
+/* One resource the engine knows: wanted by the graph, observed, remembered, or all three. */
+struct rec_res {
+	char *id;
+	const struct cohd_rec_type *type;
+	const struct cohd_resource *want; /* this pass's graph; NULL outside a pass */
+	struct cohd_rec_item *item;       /* observed this pass */
+	json_t *attrs;                    /* known attributes: observed or returned by create */
+	struct cohd_rec_res_diff diff;
+	bool has_diff;
+	bool foreign, adopt, gone;
+	char *foreign_msg;
+
+	/* Remembered across passes. */
+	enum cohd_deletion deletion;
+	char **deps;
+	size_t n_deps;
+	usec_t unmanaged_since;
+	uint64_t corr_digest;
+	unsigned corr_count;
+	bool quarantined;
+	int64_t open_intent; /* a create left open by a crash */
+	char *open_token;
+
+	/* Status of the last pass. */
+	enum cohd_rec_sync sync;
+	enum cohd_rec_health health;
+	char *message;
+	const char *hold;
+	char *hold_buf;
+};
+
+enum rec_phase { PHASE_IDLE, PHASE_OBSERVE, PHASE_LOOKUP, PHASE_ACT, PHASE_DONE };
+
+enum rec_call_kind { CALL_OBSERVE, CALL_LOOKUP, CALL_ACTION, CALL_WAIT };
+
+/* The userdata of every port callback: survives the engine (see cohd_rec_engine_free). */
+struct rec_call {
+	struct cohd_rec_engine *e;
+	enum rec_call_kind kind;
+	const struct cohd_rec_type *type;
+	size_t action;
+	char *res_id;
+};
+
+struct cohd_rec_engine {
+	struct cohd_rec_ops ops;
+	struct cohd_rec_config cfg;
+
+	struct rec_res **res;
+	size_t n_res;
+	bool confirmed;
+	unsigned long mutations;
+
+	/* The pass. */
+	enum rec_phase phase;
+	const struct cohd_graph *g;
+	cohd_rec_pass_cb cb;
+	void *cb_userdata;
+	void *start_timer;
+	const struct cohd_rec_type **obs;
+	size_t n_obs, next_obs;
+	size_t *lookups; /* res indexes */
+	size_t n_lookups, next_lookup;
+	unsigned inflight;
+	struct cohd_rec_band *bands;
+	size_t n_bands;
+	struct cohd_rec_plan plan;
+	json_t *status;
+
+	/* Port callbacks still owed to us; a freed engine lingers until they are 0. */
+	unsigned pending;
+	bool dead;
+};
+
+static void dispatch(struct cohd_rec_engine *e);
+static void finish(struct cohd_rec_engine *e, int r);
+static void observe_next(struct cohd_rec_engine *e);
+
+/* ---- small helpers ---- */
+
+static void event(struct cohd_rec_engine *e, const char *id, const char *level, const char *kind,
+		  const char *fmt, ...) _printf_(5, 6);
+static void event(struct cohd_rec_engine *e, const char *id, const char *level, const char *kind,
+		  const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	log_debug(RECONCILE, "%s.%s %s: %s", e->cfg.app, e->cfg.environment, strempty(id), msg);
+	if (e->ops.record_event)
+		e->ops.record_event(e->ops.userdata, id, level, kind, msg);
+}
+
+static void set_str(char **p, const char *fmt, ...) _printf_(2, 3);
+static void set_str(char **p, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(*p);
+	va_start(ap, fmt);
+	if (vasprintf(p, fmt, ap) < 0)
+		*p = NULL;
+	va_end(ap);
+}
+
+static const struct cohd_rec_type *find_type(const struct cohd_rec_engine *e, const char *name)
+{
+	for (size_t i = 0; e->cfg.types && e->cfg.types[i]; i++)
+		if (streq(e->cfg.types[i]->name, name))
+			return e->cfg.types[i];
+	return NULL;
+}
+
+static struct rec_res *find_res(const struct cohd_rec_engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->n_res; i++)
+		if (streq(e->res[i]->id, id))
+			return e->res[i];
+	return NULL;
+}
+
+static struct rec_res *get_res(struct cohd_rec_engine *e, const char *id,
+			       const struct cohd_rec_type *t)
+{
+	struct rec_res *r = find_res(e, id), **n;
+
+	if (r) {
+		if (t)
+			r->type = t;
+		return r;
+	}
+	n = reallocarray(e->res, e->n_res + 1, sizeof(*n));
+	if (!n)
+		return NULL;
+	e->res = n;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->id = strdup(id);
+	if (!r->id) {
+		free(r);
+		return NULL;
+	}
+	r->type = t;
+	r->health = COHD_REC_HEALTH_UNKNOWN;
+	e->res[e->n_res++] = r;
+	return r;
+}
+
+static void item_free(struct cohd_rec_item *it)
+{
+	if (!it)
+		return;
+	free(it->logical_id);
+	free(it->physical_id);
+	free(it->name);
+	json_decref(it->attrs);
+	json_decref(it->tags);
+	free(it);
+}
+
+static void res_forget_pass(struct rec_res *r)
+{
+	r->want = NULL;
+	item_free(r->item);
+	r->item = NULL;
+	json_decref(r->attrs);
+	r->attrs = NULL;
+	cohd_rec_res_diff_done(&r->diff);
+	r->has_diff = r->foreign = r->adopt = r->gone = false;
+	free(r->foreign_msg);
+	r->foreign_msg = NULL;
+	r->hold = NULL;
+	free(r->hold_buf);
+	r->hold_buf = NULL;
+}
+
+static void res_free(struct rec_res *r)
+{
+	res_forget_pass(r);
+	for (size_t i = 0; i < r->n_deps; i++)
+		free(r->deps[i]);
+	free(r->deps);
+	free(r->open_token);
+	free(r->message);
+	free(r->id);
+	free(r);
+}
+
+static const char *physical_id(const struct rec_res *r)
+{
+	const char *s;
+
+	if (r->item && r->item->physical_id)
+		return r->item->physical_id;
+	s = json_string_value(cohd_rec_json_path(r->attrs, r->type->id_path));
+	return s;
+}
+
+static bool owned(const struct cohd_rec_engine *e, const char *id)
+{
+	if (!e->cfg.owned_prefixes)
+		return true;
+	for (size_t i = 0; e->cfg.owned_prefixes[i]; i++)
+		if (strncmp(id, e->cfg.owned_prefixes[i], strlen(e->cfg.owned_prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static const char *env_type_name(int t)
+{
+	return t == 0 ? "production" : t == 1 ? "static" : "preview";
+}
+
+/* ---- port plumbing: every callback goes through a rec_call ---- */
+
+static struct rec_call *call_new(struct cohd_rec_engine *e, enum rec_call_kind kind,
+				 const struct cohd_rec_type *t, size_t action, const char *res_id)
+{
+	struct rec_call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = (struct rec_call){ .e = e, .kind = kind, .type = t, .action = action };
+	if (res_id && !(c->res_id = strdup(res_id))) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void call_free(struct rec_call *c)
+{
+	free(c->res_id);
+	free(c);
+}
+
+static void engine_destroy(struct cohd_rec_engine *e)
+{
+	free(e);
+}
+
+/* Returns true when the engine is gone and the callback must do nothing more. */
+static bool call_settle(struct rec_call *c)
+{
+	struct cohd_rec_engine *e = c->e;
+
+	e->pending--;
+	if (e->dead) {
+		if (e->pending == 0)
+			engine_destroy(e);
+		return true;
+	}
+	return false;
+}
+
+static void *timer(struct cohd_rec_engine *e, usec_t delay, void (*cb)(void *), void *arg)
+{
+	void *t = e->ops.timer_start(e->ops.userdata, delay, cb, arg);
+
+	if (t)
+		e->pending++;
+	return t;
+}
+
+static void stop_timer(struct cohd_rec_engine *e, void **t)
+{
+	if (!*t)
+		return;
+	e->ops.timer_stop(e->ops.userdata, *t);
+	*t = NULL;
+	e->pending--;
+}
+
+static int aws(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const char *region,
+	       const char *op, const json_t *params, bool all_pages, bool mutating,
+	       cohd_rec_call_cb cb, struct rec_call *c)
+{
+	struct cohd_rec_call call = {
+		.region = region, .service = t->service, .operation = op, .params = params,
+		.all_pages = all_pages, .mutating = mutating,
+	};
+	int r;
+
+	if (mutating) {
+		assert(!e->cfg.dry_run);
+		e->mutations++;
+	}
+	r = e->ops.aws_call(e->ops.userdata, &call, cb, c);
+	if (r >= 0)
+		e->pending++;
+	return r;
+}
+
+static char *aws_error_text(int r, const struct cohd_aws_error *err)
+{
+	char *s = err ? cohd_aws_error_format(err) : NULL;
+
+	if (!s && asprintf(&s, "%s", strerror(-r)) < 0)
+		return NULL;
+	return s;
+}
+
+/* ---- observe ---- */
+
+static json_t *tags_from(const json_t *raw, const struct cohd_rec_type *t)
+{
+	const json_t *src = t->tags_path ? cohd_rec_json_path(raw, t->tags_path) : NULL;
+	json_t *out = json_object(), *v;
+	const char *key;
+	size_t i;
+
+	if (!out || !src)
+		return out;
+	if (json_is_object(src)) {
+		json_object_foreach((json_t *)src, key, v)
+			if (json_is_string(v))
+				json_object_set(out, key, v);
+		return out;
+	}
+	json_array_foreach(src, i, v) {
+		const json_t *k = json_object_get(v, "Key") ?: json_object_get(v, "key");
+		const json_t *val = json_object_get(v, "Value") ?: json_object_get(v, "value");
+
+		if (json_is_string(k) && json_is_string(val))
+			json_object_set(out, json_string_value(k), (json_t *)val);
+	}
+	return out;
+}
+
+static char *text_at(const json_t *v, const char *path)
+{
+	const json_t *x = path ? cohd_rec_json_path(v, path) : NULL;
+
+	return x ? cohd_rec_json_text(x) : NULL;
+}
+
+static struct cohd_rec_item *item_parse(const struct cohd_rec_type *t, const json_t *raw)
+{
+	struct cohd_rec_item *it = calloc(1, sizeof(*it));
+	const char *lid;
+
+	if (!it)
+		return NULL;
+	it->attrs = t->project ? t->project(raw) : json_incref((json_t *)raw);
+	it->tags = tags_from(raw, t);
+	it->physical_id = text_at(it->attrs, t->id_path);
+	it->name = strncmp(strempty(t->name_path), "tag:", 4) == 0
+			   ? text_at(it->tags, t->name_path + 4)
+			   : text_at(it->attrs, t->name_path);
+	lid = json_string_value(json_object_get(it->tags, "cohd:id"));
+	if (lid)
+		it->logical_id = strdup(lid);
+	if (!it->attrs || !it->tags || (lid && !it->logical_id)) {
+		item_free(it);
+		return NULL;
+	}
+	return it;
+}
+
+static bool tagged_ours(const struct cohd_rec_engine *e, const struct cohd_rec_item *it)
+{
+	return streq_ptr(json_string_value(json_object_get(it->tags, "ManagedBy")), "coherence") &&
+	       streq_ptr(json_string_value(json_object_get(it->tags, "Application")), e->cfg.app);
+}
+
+/* Attach one observed item to the resource it belongs to (or note it is foreign). */
+static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const json_t *raw)
+{
+	struct cohd_rec_item *it = item_parse(t, raw);
+	struct rec_res *r = NULL;
+
+	if (!it)
+		return;
+	if (it->logical_id && tagged_ours(e, it)) {
+		r = find_res(e, it->logical_id);
+		if (!r && owned(e, it->logical_id))
+			r = get_res(e, it->logical_id, t);
+		if (r && r->type && !streq(r->type->name, t->name))
+			r = NULL; /* same id, other type: not this one */
+	} else if (it->name) {
+		/* No cohd:id (or not ours): is it a wanted resource's deterministic name? */
+		for (size_t i = 0; i < e->n_res && !r; i++) {
+			struct rec_res *w = e->res[i];
+
+			if (w->want && w->type == t && streq_ptr(w->want->name, it->name))
+				r = w;
+		}
+		if (r && r->item)
+			r = NULL;
+		if (r && !tagged_ours(e, it)) {
+			r->foreign = true;
+			set_str(&r->foreign_msg,
+				"%s '%s' exists and is not ours (ManagedBy/Application tags missing or "
+				"different): it is never touched; rename or remove it",
+				t->name, it->name);
+			event(e, r->id, "err", "foreign", "%s", r->foreign_msg);
+			r = NULL;
+		} else if (r)
+			r->adopt = true;
+	}
+	if (!r) {
+		item_free(it);
+		return;
+	}
+	if (r->item) {
+		event(e, r->id, "warning", "duplicate",
+		      "two %s resources carry cohd:id=%s (%s and %s); using the first", t->name,
+		      r->id, strempty(r->item->physical_id), strempty(it->physical_id));
+		item_free(it);
+		return;
+	}
+	r->item = it;
+	json_decref(r->attrs);
+	r->attrs = json_incref(it->attrs);
+	if (e->ops.record_observed)
+		e->ops.record_observed(e->ops.userdata, r->id, t->name, it->attrs);
+}
+
+static void observe_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+	const json_t *list, *item;
+	size_t i;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	e->inflight--;
+	if (r < 0) {
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		/* Without a full observation of a type nothing of it may be planned: a missing
+		 * item would look like "create" and produce a duplicate. */
+		event(e, NULL, "err", "observe", "%s %s failed: %s", c->type->service,
+		      c->type->describe_op, strempty(msg));
+		for (size_t k = 0; k < e->n_res; k++)
+			if (e->res[k]->type == c->type) {
+				e->res[k]->hold = "not observed: the describe call failed";
+				set_str(&e->res[k]->message, "observe failed: %s", strempty(msg));
+			}
+	} else {
+		list = cohd_rec_json_path(result, c->type->list_path);
+		json_array_foreach(list, i, item)
+			ingest(e, c->type, item);
+	}
+	call_free(c);
+	observe_next(e);
+}
+
+static int start_observe(struct cohd_rec_engine *e, const struct cohd_rec_type *t)
+{
+	_cleanup_free_ const struct cohd_resource **wanted = calloc(e->n_res + 1, sizeof(void *));
+	struct cohd_rec_observe_ctx ctx = {
+		.app = e->cfg.app, .environment = e->cfg.environment, .region = e->cfg.region,
+		.name_prefix = e->cfg.name_prefix, .wanted = wanted,
+	};
+	json_auto_t *params = NULL;
+	struct rec_call *c;
+	int r;
+
+	if (!wanted)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_res; i++)
+		if (e->res[i]->want && e->res[i]->type == t)
+			wanted[ctx.n_wanted++] = e->res[i]->want;
+	r = (t->observe_params ?: cohd_rec_default_observe_params)(&ctx, &params);
+	if (r < 0)
+		return r;
+	c = call_new(e, CALL_OBSERVE, t, 0, NULL);
+	if (!c)
+		return -ENOMEM;
+	r = aws(e, t, NULL, t->describe_op, params, true, false, observe_done, c);
+	if (r < 0) {
+		call_free(c);
+		return r;
+	}
+	e->inflight++;
+	return 0;
+}
+
+static void plan_pass(struct cohd_rec_engine *e);
+static void lookup_next(struct cohd_rec_engine *e);
+
+static void observe_next(struct cohd_rec_engine *e)
+{
+	unsigned max = e->cfg.max_observe ?: 8;
+
+	while (e->next_obs < e->n_obs && e->inflight < max) {
+		const struct cohd_rec_type *t = e->obs[e->next_obs++];
+		int r = start_observe(e, t);
+
+		if (r < 0)
+			for (size_t k = 0; k < e->n_res; k++)
+				if (e->res[k]->type == t)
+					e->res[k]->hold = "not observed: the describe call failed";
+	}
+	if (e->inflight > 0 || e->phase != PHASE_OBSERVE)
+		return;
+
+	/* Look-up-before-create for what the bulk describe did not find. */
+	e->phase = PHASE_LOOKUP;
+	free(e->lookups);
+	e->lookups = calloc(e->n_res + 1, sizeof(size_t));
+	e->n_lookups = e->next_lookup = 0;
+	for (size_t i = 0; e->lookups && i < e->n_res; i++) {
+		struct rec_res *r = e->res[i];
+
+		if (r->want && r->type && !r->item && !r->foreign && !r->hold &&
+		    r->type->lookup_params)
+			e->lookups[e->n_lookups++] = i;
+	}
+	lookup_next(e);
+}
+
+static void lookup_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+	const json_t *item;
+	size_t i;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	e->inflight--;
+	if (r >= 0)
+		json_array_foreach(cohd_rec_json_path(result, c->type->list_path), i, item)
+			ingest(e, c->type, item);
+	else if (!err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
+		struct rec_res *res = find_res(e, c->res_id);
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		if (res) {
+			res->hold = "look-up-before-create failed";
+			set_str(&res->message, "lookup by name failed: %s", strempty(msg));
+		}
+	}
+	call_free(c);
+	lookup_next(e);
+}
+
+static void lookup_next(struct cohd_rec_engine *e)
+{
+	unsigned max = e->cfg.max_observe ?: 8;
+
+	while (e->next_lookup < e->n_lookups && e->inflight < max) {
+		struct rec_res *r = e->res[e->lookups[e->next_lookup++]];
+		struct cohd_rec_type_ctx ctx = {
+			.type = r->type, .app = e->cfg.app, .environment = e->cfg.environment,
+			.region = e->cfg.region, .account = e->cfg.account, .resource = r->want,
+			.tags = r->want->tags,
+		};
+		json_auto_t *params = NULL;
+		struct rec_call *c;
+
+		if (r->type->lookup_params(&ctx, &params) < 0 || !params)
+			continue;
+		c = call_new(e, CALL_LOOKUP, r->type, 0, r->id);
+		if (!c)
+			continue;
+		if (aws(e, r->type, r->want->region, r->type->describe_op, params, true, false,
+			lookup_done, c) < 0) {
+			call_free(c);
+			r->hold = "look-up-before-create could not start";
+			continue;
+		}
+		e->inflight++;
+	}
+	if (e->inflight == 0 && e->phase == PHASE_LOOKUP)
+		plan_pass(e);
+}
+
+/* ---- plan ---- */
+
+static const json_t *attrs_of(void *userdata, const char *id)
+{
+	struct rec_res *r = find_res(userdata, id);
+
+	return r ? r->attrs : NULL;
+}
+
+static struct cohd_rec_resolve_ctx resolve_ctx(struct cohd_rec_engine *e, const char *self,
+					       bool keep_generated)
+{
+	return (struct cohd_rec_resolve_ctx){
+		.account = e->cfg.account, .partition = e->cfg.partition,
+		.image_tag = e->cfg.image_tag, .azs = e->cfg.azs, .attrs = attrs_of,
+		.generate = e->ops.generate, .userdata = e, .self = self,
+		.keep_generated = keep_generated,
+	};
+}
+
+/* Bands: an autoscaling target governs a field of the resource it depends on. */
+static void compute_bands(struct cohd_rec_engine *e)
+{
+	free(e->bands);
+	e->n_bands = 0;
+	e->bands = calloc(e->n_res + 1, sizeof(*e->bands));
+	if (!e->bands)
+		return;
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *g = e->res[i];
+		const json_t *src;
+		const json_t *mn, *mx;
+
+		if (!g->want || !g->type || !g->type->governs_type)
+			continue;
+		src = g->item ? g->item->attrs : g->want->properties;
+		mn = cohd_rec_json_path(src, g->type->min_path);
+		mx = cohd_rec_json_path(src, g->type->max_path);
+		if (!json_is_number(mn) || !json_is_number(mx))
+			continue;
+		for (size_t d = 0; d < g->want->n_depends_on; d++) {
+			struct rec_res *t = find_res(e, g->want->depends_on[d]);
+			struct cohd_rec_band *b;
+
+			if (!t || !t->type || !streq(t->type->name, g->type->governs_type))
+				continue;
+			b = &e->bands[e->n_bands++];
+			*b = (struct cohd_rec_band){
+				.logical_id = t->id, .field = g->type->governs_field,
+				.min = json_number_value(mn), .max = json_number_value(mx), .by = g->id,
+			};
+			snprintf(b->text, sizeof b->text, "autoscaling target %s: %g..%g", g->id,
+				 b->min, b->max);
+			break;
+		}
+	}
+}
+
+static enum cohd_deletion deletion_of(const struct cohd_rec_engine *e, const struct rec_res *r)
+{
+	/* Stateful types of static and production environments always need confirmation, even
+	 * when nothing was remembered (a lost database must not lose the protection). */
+	if (r->type && r->type->stateful && e->cfg.env_type != 2)
+		return COHD_DELETION_CONFIRM;
+	return r->deletion;
+}
+
+/* Diff one resource and decide whether it may be acted on. */
+static int diff_one(struct cohd_rec_engine *e, struct rec_res *r, const struct cohd_rec_accept *a)
+{
+	usec_t now = e->ops.now(e->ops.userdata);
+
+	if (r->want && r->foreign) {
+		r->diff.state = COHD_REC_RES_FOREIGN;
+		r->has_diff = true;
+		r->hold = r->foreign_msg;
+		return 0;
+	}
+	if (r->want && !r->item) {
+		r->diff.state = COHD_REC_RES_MISSING;
+		r->has_diff = true;
+		return 0;
+	}
+	if (r->want) {
+		struct cohd_rec_resolve_ctx rc = resolve_ctx(e, r->id, true);
+		json_auto_t *props = NULL;
+		int k = cohd_rec_resolve(&rc, r->want->properties, &props, NULL);
+
+		if (k < 0 && k != -EAGAIN)
+			return k;
+		k = cohd_rec_diff_resource(r->type, a, r->id, k < 0 ? NULL : props, r->want->tags,
+					   r->item, &r->diff);
+		if (k < 0)
+			return k;
+		r->has_diff = true;
+		r->unmanaged_since = 0;
+		if (r->diff.replace && deletion_of(e, r) == COHD_DELETION_CONFIRM && !e->confirmed)
+			r->hold = "a field that forces replacement drifted; replacing would destroy "
+				  "data: needs `cohd-status delete --confirm`";
+		return 0;
+	}
+	if (!r->item)
+		return 0;
+	/* Observed, ours, not wanted: the deletion path (DESIGN.md §6). */
+	r->diff.state = COHD_REC_RES_UNMANAGED;
+	r->has_diff = true;
+	if (!r->unmanaged_since)
+		r->unmanaged_since = now;
+	if (deletion_of(e, r) == COHD_DELETION_CONFIRM && !e->confirmed) {
+		set_str(&r->hold_buf,
+			"waiting for confirmation: cohd-status delete %s.%s --confirm (stateful)",
+			e->cfg.app, e->cfg.environment);
+		r->hold = r->hold_buf;
+	} else if (now < r->unmanaged_since + e->cfg.deletion_grace) {
+		set_str(&r->hold_buf, "deletion grace period: %llu s left",
+			(unsigned long long)((r->unmanaged_since + e->cfg.deletion_grace - now) /
+					     USEC_PER_SEC));
+		r->hold = r->hold_buf;
+	}
+	return 0;
+}
+
+/* Open journal intents from before a crash, now that we know what exists. */
+static void settle_recovered(struct cohd_rec_engine *e, struct rec_res *r)
+{
+	json_auto_t *res = NULL;
+
+	if (!r->open_intent || !r->item)
+		return;
+	/* The create happened before the crash: adopt, never duplicate. */
+	res = json_pack("{s:s, s:s?}", "adopted", "observed after restart", "id",
+			r->item->physical_id);
+	if (e->ops.journal_complete)
+		e->ops.journal_complete(e->ops.userdata, r->open_intent, true, NULL, NULL, res);
+	event(e, r->id, "notice", "recovered", "create interrupted by a restart had happened: %s "
+	      "adopted", strempty(r->item->physical_id));
+	r->open_intent = 0;
+	free(r->open_token);
+	r->open_token = NULL;
+}
+
+/* Quarantine (anchors.md §4.2): the same correction made quarantine_after times without the
+ * live value converging stops being made. */
+static void apply_quarantine(struct cohd_rec_engine *e)
+{
+	unsigned limit = e->cfg.quarantine_after ?: 3;
+
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *r = e->res[i];
+		bool corrects = false;
+
+		for (size_t k = 0; k < e->plan.n; k++) {
+			struct cohd_rec_action *a = &e->plan.actions[k];
+
+			if (a->kind != COHD_REC_ACTION_UPDATE || !streq(a->logical_id, r->id))
+				continue;
+			corrects = true;
+			if (r->quarantined && a->digest != r->corr_digest) {
+				/* The desired value changed: a new correction, a new chance. */
+				r->quarantined = false;
+				r->corr_count = 0;
+				event(e, r->id, "notice", "quarantine", "released: desired value "
+				      "changed");
+			}
+			if (!r->quarantined && a->digest == r->corr_digest && r->corr_count >= limit) {
+				r->quarantined = true;
+				event(e, r->id, "warning", "quarantine",
+				      "the same correction was made %u times and the live value did "
+				      "not converge (something else writes it?): quarantined, no more "
+				      "corrections until the desired value changes or it is released",
+				      r->corr_count);
+			}
+			if (r->quarantined) {
+				a->state = COHD_REC_ACTION_SKIPPED;
+				set_str(&a->message, "quarantined after %u identical corrections",
+					r->corr_count);
+			}
+		}
+		if (!corrects && r->has_diff && r->diff.state == COHD_REC_RES_PRESENT &&
+		    r->diff.n_drift == 0) {
+			/* Converged (or fixed by hand): forget the counter. */
+			r->corr_count = 0;
+			r->quarantined = false;
+		}
+	}
+}
+
+static void plan_pass(struct cohd_rec_engine *e)
+{
+	struct cohd_rec_accept accept = {
+		.config_rules = e->cfg.config_rules, .n_config_rules = e->cfg.n_config_rules,
+		.app_rules = e->cfg.app_rules, .n_app_rules = e->cfg.n_app_rules,
+		.env_bit = 1u << e->cfg.env_type,
+	};
+	_cleanup_free_ size_t *order = NULL;
+	_cleanup_free_ struct cohd_rec_plan_entry *entries = NULL;
+	size_t n = 0;
+	json_auto_t *plan_json = NULL;
+	int r;
+
+	compute_bands(e);
+	accept.bands = e->bands;
+	accept.n_bands = e->n_bands;
+
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *res = e->res[i];
+
+		if (!res->type)
+			continue;
+		settle_recovered(e, res);
+		if (res->hold && !res->foreign)
+			continue; /* not observed: nothing about it may be decided */
+		r = diff_one(e, res, &accept);
+		if (r < 0)
+			return finish(e, r);
+		if (res->has_diff && e->ops.record_diff) {
+			json_auto_t *d = cohd_rec_res_diff_to_json(&res->diff);
+
+			e->ops.record_diff(e->ops.userdata, res->id, d);
+		}
+	}
+
+	/* Entries: wanted resources in topological order, then the unmanaged ones. */
+	r = cohd_graph_toposort(e->g, &order, NULL);
+	if (r < 0)
+		return finish(e, r);
+	entries = calloc(e->n_res + 1, sizeof(*entries));
+	if (!entries)
+		return finish(e, -ENOMEM);
+	for (size_t i = 0; i < cohd_graph_size(e->g); i++) {
+		const struct cohd_resource *w = cohd_graph_get(e->g, order[i]);
+		struct rec_res *res = find_res(e, w->id);
+
+		if (!res || !res->type || !res->has_diff)
+			continue;
+		entries[n++] = (struct cohd_rec_plan_entry){
+			.logical_id = res->id, .type = res->type, .diff = &res->diff,
+			.depends_on = (const char *const *)w->depends_on,
+			.n_depends_on = w->n_depends_on, .hold = res->hold, .adopt = res->adopt,
+		};
+	}
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *res = e->res[i];
+
+		if (res->has_diff && res->diff.state == COHD_REC_RES_UNMANAGED)
+			entries[n++] = (struct cohd_rec_plan_entry){
+				.logical_id = res->id, .type = res->type, .diff = &res->diff,
+				.depends_on = (const char *const *)res->deps,
+				.n_depends_on = res->n_deps, .hold = res->hold,
+			};
+	}
+	r = cohd_rec_plan_build(entries, n, &e->plan);
+	if (r < 0)
+		return finish(e, r);
+	apply_quarantine(e);
+	if (e->cfg.dry_run)
+		for (size_t k = 0; k < e->plan.n; k++)
+			if (e->plan.actions[k].state == COHD_REC_ACTION_PENDING) {
+				e->plan.actions[k].state = COHD_REC_ACTION_SKIPPED;
+				set_str(&e->plan.actions[k].message, "dry run");
+			}
+	plan_json = cohd_rec_plan_to_json(&e->plan);
+	if (plan_json && e->ops.record_plan)
+		e->ops.record_plan(e->ops.userdata, plan_json);
+
+	e->phase = PHASE_ACT;
+	dispatch(e);
+}
+
+/* ---- act ---- */
+
+static int default_update_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
+				 size_t n, json_t **ret)
+{
+	json_t *p = json_object();
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+
+	if (!p)
+		return -ENOMEM;
+	if (ctx->type->id_member && id)
+		json_object_set_new(p, ctx->type->id_member, json_string(id));
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = cohd_rec_json_path(ctx->props, fields[i]);
+
+		if (v && cohd_rec_json_set_path(p, fields[i], json_deep_copy(v)) < 0) {
+			json_decref(p);
+			return -ENOMEM;
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+static int default_id_params(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+
+	if (!id || !ctx->type->id_member)
+		return -EINVAL;
+	*ret = json_pack("{s:s}", ctx->type->id_member, id);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int default_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+
+	if (!id)
+		return -EINVAL;
+	*ret = json_pack("{s:[s], s:o}", "Resources", id, "Tags",
+			 cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static const struct cohd_rec_field *field_spec(const struct cohd_rec_type *t, const char *path)
+{
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (streq(t->fields[i].path, path))
+			return &t->fields[i];
+	return NULL;
+}
+
+/* A copy of params fit for the journal and the record: write-only and generated values out. */
+static json_t *redacted(const struct rec_res *r, const json_t *params)
+{
+	json_t *c = json_deep_copy(params);
+	const char *key;
+	json_t *v;
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < r->type->n_fields; i++)
+		if ((r->type->fields[i].flags & COHD_REC_F_WRITE_ONLY) &&
+		    cohd_rec_json_path(c, r->type->fields[i].path))
+			cohd_rec_json_set_path(c, r->type->fields[i].path, json_string("(redacted)"));
+	if (r->want)
+		json_object_foreach(r->want->properties, key, v)
+			if (cohd_rec_has_generated(v) && json_object_get(c, key))
+				json_object_set_new(c, key, json_string("(redacted)"));
+	return c;
+}
+
+static bool is_gone(const struct cohd_rec_type *t, const struct cohd_aws_error *err)
+{
+	if (!err)
+		return false;
+	if (err->class == COHD_AWS_ERROR_NOT_FOUND)
+		return true;
+	for (size_t i = 0; t->gone_codes && t->gone_codes[i]; i++)
+		if (streq_ptr(err->code, t->gone_codes[i]))
+			return true;
+	return false;
+}
+
+static void record_action(struct cohd_rec_engine *e, const struct cohd_rec_action *a)
+{
+	json_auto_t *o = NULL;
+
+	if (!e->ops.record_action)
+		return;
+	o = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?}", "id", (json_int_t)a->id, "kind",
+		      cohd_rec_action_kind_to_string(a->kind), "resource", a->logical_id,
+		      "operation", a->operation, "state", cohd_rec_action_state_to_string(a->state),
+		      "message", a->message);
+	if (o)
+		e->ops.record_action(e->ops.userdata, o);
+}
+
+static void action_end(struct cohd_rec_engine *e, struct cohd_rec_action *a,
+		       enum cohd_rec_action_state s)
+{
+	a->state = s;
+	record_action(e, a);
+}
+
+static void wait_poll(void *arg);
+
+static void wait_start(struct cohd_rec_engine *e, struct cohd_rec_action *a,
+		       const struct cohd_rec_wait *w)
+{
+	struct rec_call *c = call_new(e, CALL_WAIT, a->type, a->id, a->logical_id);
+
+	a->state = COHD_REC_ACTION_WAITING;
+	set_str(&a->message, "waiting for %s (every %llu s, at most %u polls)", w->what,
+		(unsigned long long)(w->interval / USEC_PER_SEC), w->max_polls);
+	a->timer = c ? timer(e, w->interval, wait_poll, c) : NULL;
+	a->timer_arg = c;
+	if (!a->timer) {
+		if (c)
+			call_free(c);
+		set_str(&a->message, "cannot start the wait for %s", w->what);
+		action_end(e, a, COHD_REC_ACTION_FAILED);
+	}
+}
+
+static const struct cohd_rec_wait *action_wait(const struct cohd_rec_action *a)
+{
+	return a->kind == COHD_REC_ACTION_CREATE   ? a->type->create_wait
+	       : a->kind == COHD_REC_ACTION_DELETE ? a->type->delete_wait
+						   : NULL;
+}
+
+static void wait_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+	struct cohd_rec_action *a;
+	const struct cohd_rec_wait *w;
+	const json_t *item = NULL, *x;
+	const char *state = NULL, *want_id;
+	struct rec_res *res;
+	size_t i;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	e->inflight--;
+	a = &e->plan.actions[c->action];
+	w = action_wait(a);
+	res = find_res(e, a->logical_id);
+	want_id = a->kind == COHD_REC_ACTION_DELETE && res->item ? res->item->physical_id
+								  : physical_id(res);
+	if (r >= 0)
+		json_array_foreach(cohd_rec_json_path(result, a->type->list_path), i, x) {
+			_cleanup_free_ char *id = text_at(x, a->type->id_path);
+
+			if (streq_ptr(id, want_id))
+				item = x;
+		}
+	call_free(c);
+	if (r < 0 && !is_gone(a->type, err)) {
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		set_str(&a->message, "waiting for %s: poll failed: %s", w->what, strempty(msg));
+	} else if (!item && w->gone_is_done) {
+		set_str(&a->message, "%s: gone", w->what);
+		action_end(e, a, COHD_REC_ACTION_DONE);
+		return dispatch(e);
+	} else if (item) {
+		state = json_string_value(cohd_rec_json_path(item, w->state_path));
+		for (size_t k = 0; state && w->done && w->done[k]; k++)
+			if (streq(state, w->done[k])) {
+				if (a->kind == COHD_REC_ACTION_CREATE) {
+					json_decref(res->attrs);
+					res->attrs = json_incref((json_t *)item);
+				}
+				set_str(&a->message, "%s: %s", w->what, state);
+				action_end(e, a, COHD_REC_ACTION_DONE);
+				return dispatch(e);
+			}
+		for (size_t k = 0; state && w->failed && w->failed[k]; k++)
+			if (streq(state, w->failed[k])) {
+				set_str(&a->message, "%s failed: state %s", w->what, state);
+				action_end(e, a, COHD_REC_ACTION_FAILED);
+				return dispatch(e);
+			}
+	}
+	/* Not there yet (eventual consistency counts as "not yet" too). */
+	if (++a->polls >= w->max_polls) {
+		set_str(&a->message,
+			"gave up waiting for %s of %s after %u polls (%llu s): last state %s; "
+			"the next pass looks again",
+			w->what, a->logical_id, a->polls,
+			(unsigned long long)(a->polls * w->interval / USEC_PER_SEC),
+			state ? state : item ? "unknown" : "not listed");
+		action_end(e, a, COHD_REC_ACTION_TIMEOUT);
+		return dispatch(e);
+	}
+	c = call_new(e, CALL_WAIT, a->type, a->id, a->logical_id);
+	a->timer = c ? timer(e, w->interval, wait_poll, c) : NULL;
+	a->timer_arg = c;
+	if (!a->timer) {
+		if (c)
+			call_free(c);
+		action_end(e, a, COHD_REC_ACTION_FAILED);
+		dispatch(e);
+	}
+}
+
+static void wait_poll(void *arg)
+{
+	struct rec_call *c = arg;
+	struct cohd_rec_engine *e = c->e;
+	struct cohd_rec_action *a;
+	struct rec_res *res;
+	struct cohd_rec_item live = {};
+	struct cohd_rec_type_ctx ctx = {};
+	json_auto_t *params = NULL;
+	int r;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	a = &e->plan.actions[c->action];
+	a->timer = NULL;
+	a->timer_arg = NULL;
+	res = find_res(e, a->logical_id);
+	live.physical_id = (char *)(a->kind == COHD_REC_ACTION_DELETE && res->item
+					    ? res->item->physical_id
+					    : physical_id(res));
+	ctx = (struct cohd_rec_type_ctx){ .type = a->type, .app = e->cfg.app,
+					  .environment = e->cfg.environment, .live = &live,
+					  .resource = res->want };
+	if (a->type->by_id_params)
+		r = a->type->by_id_params(&ctx, &params);
+	else {
+		params = live.physical_id && a->type->id_list_member
+				 ? json_pack("{s:[s]}", a->type->id_list_member, live.physical_id)
+				 : NULL;
+		r = params ? 0 : -EINVAL;
+	}
+	if (r >= 0)
+		r = aws(e, a->type, res->want ? res->want->region : NULL, a->type->describe_op,
+			params, true, false, wait_done, c);
+	if (r < 0) {
+		call_free(c);
+		set_str(&a->message, "cannot poll %s: %s", action_wait(a)->what, strerror(-r));
+		action_end(e, a, COHD_REC_ACTION_FAILED);
+		return dispatch(e);
+	}
+	e->inflight++;
+}
+
+static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *err,
+			   void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+	size_t idx = c->action;
+	struct cohd_rec_action *a;
+	struct rec_res *res;
+	const struct cohd_rec_wait *w;
+
+	if (call_settle(c)) {
+		/* The engine is gone (a crash, as far as the journal knows): no outcome is
+		 * written; recovery settles the open intent on the next start. */
+		call_free(c);
+		return;
+	}
+	call_free(c);
+	e->inflight--;
+	a = &e->plan.actions[idx];
+	res = find_res(e, a->logical_id);
+	w = action_wait(a);
+
+	if (r < 0 && a->kind == COHD_REC_ACTION_DELETE && is_gone(a->type, err))
+		r = 0; /* "already gone" counts as deleted (DESIGN.md §6) */
+	if (a->intent_id > 0 && e->ops.journal_complete)
+		e->ops.journal_complete(e->ops.userdata, a->intent_id, r >= 0,
+					err ? err->request_id : NULL,
+					r < 0 && err ? err->code : NULL, NULL);
+	a->intent_id = 0;
+	if (r < 0) {
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		if (a->kind == COHD_REC_ACTION_CREATE && err &&
+		    err->class == COHD_AWS_ERROR_ALREADY_EXISTS)
+			set_str(&a->message, "%s: already exists; the next pass checks ownership "
+				"by tags and adopts it or reports it", strempty(msg));
+		else
+			set_str(&a->message, "%s failed: %s", a->operation, strempty(msg));
+		event(e, a->logical_id, "err", "action", "%s", a->message);
+		action_end(e, a, COHD_REC_ACTION_FAILED);
+		return dispatch(e);
+	}
+
+	switch (a->kind) {
+	case COHD_REC_ACTION_CREATE: {
+		const json_t *item = a->type->create_result_path
+					     ? cohd_rec_json_path(result, a->type->create_result_path)
+					     : result;
+
+		if (item) {
+			json_decref(res->attrs);
+			res->attrs = json_deep_copy(item);
+		}
+		if (res->open_intent) {
+			res->open_intent = 0;
+			free(res->open_token);
+			res->open_token = NULL;
+		}
+		event(e, a->logical_id, "notice", "created", "%s %s",
+		      a->type->name, strempty(physical_id(res)));
+		break;
+	}
+	case COHD_REC_ACTION_UPDATE:
+		if (a->digest == res->corr_digest)
+			res->corr_count++;
+		else {
+			res->corr_digest = a->digest;
+			res->corr_count = 1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (w) {
+		wait_start(e, a, w);
+		record_action(e, a);
+	} else
+		action_end(e, a, COHD_REC_ACTION_DONE);
+	dispatch(e);
+}
+
+/* Build the call of one action and send it: journal intent first. */
+static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
+{
+	struct rec_res *res = find_res(e, a->logical_id);
+	struct cohd_rec_resolve_ctx rc = resolve_ctx(e, a->logical_id, false);
+	struct cohd_rec_type_ctx ctx = {
+		.type = a->type, .app = e->cfg.app, .environment = e->cfg.environment,
+		.env_type = env_type_name(e->cfg.env_type), .region = e->cfg.region,
+		.account = e->cfg.account, .partition = e->cfg.partition ?: "aws",
+		.resource = res->want, .live = res->item,
+		.tags = res->want ? res->want->tags : NULL,
+	};
+	json_auto_t *props = NULL, *params = NULL, *token = NULL, *journal = NULL;
+	_cleanup_free_ char *missing = NULL;
+	char tok[TOKEN_LEN + 1];
+	struct rec_call *c;
+	int r;
+
+	if (a->kind == COHD_REC_ACTION_CREATE || a->kind == COHD_REC_ACTION_UPDATE) {
+		r = cohd_rec_resolve(&rc, res->want->properties, &props, &missing);
+		if (r == -EAGAIN) {
+			set_str(&a->message, "waiting for %s", strempty(missing));
+			a->state = COHD_REC_ACTION_BLOCKED;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		ctx.props = props;
+	}
+
+	switch (a->kind) {
+	case COHD_REC_ACTION_CREATE:
+		if (a->type->token_member) {
+			if (res->open_token)
+				snprintf(tok, sizeof tok, "%s", res->open_token);
+			else if (!e->ops.random_token ||
+				 e->ops.random_token(e->ops.userdata, tok, sizeof tok) < 0)
+				return -EIO;
+			token = json_string(tok);
+			ctx.token = token;
+		}
+		ctx.live = NULL;
+		r = a->type->create_params ? a->type->create_params(&ctx, &params)
+					   : cohd_rec_default_create_params(&ctx, &params);
+		break;
+	case COHD_REC_ACTION_UPDATE: {
+		_cleanup_free_ const char **fields = calloc(json_object_size(a->values) + 1,
+							    sizeof(char *));
+		const struct cohd_rec_field *f = NULL;
+		cohd_rec_update_fn fn;
+		const char *key;
+		json_t *v;
+		size_t n = 0;
+
+		if (!fields)
+			return -ENOMEM;
+		json_object_foreach(a->values, key, v) {
+			fields[n++] = key;
+			f = f ?: field_spec(a->type, key);
+			/* Write the target (desired, or clamped into a governing band). */
+			if (!json_is_null(v))
+				cohd_rec_json_set_path(props, key, json_incref(v));
+		}
+		fn = f && f->update_params ? f->update_params
+		     : a->type->update_params ? a->type->update_params
+					      : default_update_params;
+		r = fn(&ctx, fields, n, &params);
+		break;
+	}
+	case COHD_REC_ACTION_TAG:
+		ctx.tags = a->adopt || !a->values ? res->want->tags : a->values;
+		r = (a->type->tag_params ?: default_tag_params)(&ctx, &params);
+		break;
+	case COHD_REC_ACTION_DELETE:
+		r = (a->type->delete_params ?: default_id_params)(&ctx, &params);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	if (r < 0)
+		return r;
+
+	/* The journal first: a crash from here on is recovered from the intent. A create
+	 * recovered from a crash reuses its open intent and its token. */
+	if (a->kind == COHD_REC_ACTION_CREATE && res->open_intent)
+		a->intent_id = res->open_intent;
+	else if (e->ops.journal_intent) {
+		journal = redacted(res, params);
+		r = e->ops.journal_intent(e->ops.userdata, a->logical_id, a->type->service,
+					  a->operation, token ? tok : NULL, journal, &a->intent_id);
+		if (r < 0)
+			return r;
+		if (a->kind == COHD_REC_ACTION_CREATE && token) {
+			res->open_intent = a->intent_id;
+			free(res->open_token);
+			res->open_token = strdup(tok);
+		}
+	}
+	c = call_new(e, CALL_ACTION, a->type, a->id, a->logical_id);
+	if (!c)
+		return -ENOMEM;
+	r = aws(e, a->type, res->want ? res->want->region : NULL, a->operation, params, false,
+		true, action_done_cb, c);
+	if (r < 0) {
+		call_free(c);
+		return r;
+	}
+	a->state = COHD_REC_ACTION_RUNNING;
+	a->started = e->ops.now(e->ops.userdata);
+	e->inflight++;
+	return 0;
+}
+
+/* Start whatever is ready; finish the pass when nothing is left to do. */
+static void dispatch(struct cohd_rec_engine *e)
+{
+	unsigned max = e->cfg.max_inflight ?: 8;
+	bool busy = false, changed = true;
+
+	if (e->phase != PHASE_ACT)
+		return;
+	/* Block what can no longer run, until nothing changes. */
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < e->plan.n; i++) {
+			struct cohd_rec_action *a = &e->plan.actions[i];
+
+			if (a->state != COHD_REC_ACTION_PENDING)
+				continue;
+			for (size_t k = 0; k < a->n_after; k++) {
+				const struct cohd_rec_action *d = &e->plan.actions[a->after[k]];
+
+				if (d->state == COHD_REC_ACTION_FAILED ||
+				    d->state == COHD_REC_ACTION_BLOCKED ||
+				    d->state == COHD_REC_ACTION_TIMEOUT) {
+					set_str(&a->message, "waiting for %s (%s %s)", d->logical_id,
+						cohd_rec_action_kind_to_string(d->kind),
+						cohd_rec_action_state_to_string(d->state));
+					action_end(e, a, COHD_REC_ACTION_BLOCKED);
+					changed = true;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < e->plan.n; i++) {
+		struct cohd_rec_action *a = &e->plan.actions[i];
+		bool ready = true;
+		int r;
+
+		if (a->state == COHD_REC_ACTION_RUNNING || a->state == COHD_REC_ACTION_WAITING)
+			busy = true;
+		if (a->state != COHD_REC_ACTION_PENDING)
+			continue;
+		for (size_t k = 0; k < a->n_after && ready; k++) {
+			enum cohd_rec_action_state s = e->plan.actions[a->after[k]].state;
+
+			ready = s == COHD_REC_ACTION_DONE || s == COHD_REC_ACTION_SKIPPED;
+		}
+		if (!ready) {
+			busy = true;
+			continue;
+		}
+		if (e->inflight >= max) {
+			busy = true;
+			continue;
+		}
+		r = start_action(e, a);
+		if (r < 0) {
+			set_str(&a->message, "%s could not start: %s", a->operation, strerror(-r));
+			action_end(e, a, COHD_REC_ACTION_FAILED);
+			return dispatch(e); /* dependents are now blocked */
+		}
+		if (a->state == COHD_REC_ACTION_BLOCKED)
+			return dispatch(e);
+		busy = true;
+	}
+	if (!busy)
+		finish(e, 0);
+}
+
+/* ---- status ---- */
+
+static const enum cohd_rec_sync sync_rank[] = {
+	COHD_REC_SYNC_SYNCED, COHD_REC_SYNC_DELETING, COHD_REC_SYNC_PROGRESSING,
+	COHD_REC_SYNC_DRIFTED, COHD_REC_SYNC_QUARANTINED, COHD_REC_SYNC_ERROR,
+};
+static const enum cohd_rec_health health_rank[] = {
+	COHD_REC_HEALTH_HEALTHY, COHD_REC_HEALTH_UNKNOWN, COHD_REC_HEALTH_PROGRESSING,
+	COHD_REC_HEALTH_DEGRADED,
+};
+
+static size_t rank_sync(enum cohd_rec_sync s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(sync_rank); i++)
+		if (sync_rank[i] == s)
+			return i;
+	return 0;
+}
+
+static size_t rank_health(enum cohd_rec_health h)
+{
+	for (size_t i = 0; i < ELEMENTSOF(health_rank); i++)
+		if (health_rank[i] == h)
+			return i;
+	return 0;
+}
+
+/* Decide one resource's sync and health from its diff and its actions this pass. */
+static void res_status(struct cohd_rec_engine *e, struct rec_res *r)
+{
+	enum cohd_rec_sync s = COHD_REC_SYNC_SYNCED;
+	enum cohd_rec_health h;
+	bool deleted = false, created = false, skipped = false;
+
+	free(r->message);
+	r->message = NULL;
+	for (size_t k = 0; k < e->plan.n; k++) {
+		const struct cohd_rec_action *a = &e->plan.actions[k];
+		enum cohd_rec_sync as = COHD_REC_SYNC_SYNCED;
+
+		if (!streq(a->logical_id, r->id))
+			continue;
+		switch (a->state) {
+		case COHD_REC_ACTION_FAILED:
+			as = COHD_REC_SYNC_ERROR;
+			break;
+		case COHD_REC_ACTION_TIMEOUT:
+		case COHD_REC_ACTION_BLOCKED:
+		case COHD_REC_ACTION_WAITING:
+		case COHD_REC_ACTION_RUNNING:
+		case COHD_REC_ACTION_PENDING:
+			as = COHD_REC_SYNC_PROGRESSING;
+			break;
+		case COHD_REC_ACTION_SKIPPED:
+			skipped = true;
+			as = r->quarantined ? COHD_REC_SYNC_QUARANTINED : COHD_REC_SYNC_DRIFTED;
+			break;
+		case COHD_REC_ACTION_DONE:
+			if (a->kind == COHD_REC_ACTION_DELETE && !a->replace)
+				deleted = true;
+			if (a->kind == COHD_REC_ACTION_CREATE)
+				created = true;
+			break;
+		default:
+			break;
+		}
+		if (rank_sync(as) > rank_sync(s)) {
+			s = as;
+			free(r->message);
+			r->message = a->message ? strdup(a->message) : NULL;
+		}
+	}
+	r->gone = deleted;
+	if (r->foreign) {
+		s = COHD_REC_SYNC_ERROR;
+		free(r->message);
+		r->message = r->foreign_msg ? strdup(r->foreign_msg) : NULL;
+	} else if (r->has_diff && r->diff.state == COHD_REC_RES_UNMANAGED && !deleted &&
+		   rank_sync(s) < rank_sync(COHD_REC_SYNC_DELETING)) {
+		s = COHD_REC_SYNC_DELETING;
+		free(r->message);
+		r->message = r->hold ? strdup(r->hold) : NULL;
+	} else if (r->hold && rank_sync(s) < rank_sync(COHD_REC_SYNC_DRIFTED)) {
+		s = r->has_diff && r->diff.n_drift == 0 && r->diff.state == COHD_REC_RES_PRESENT
+			    ? COHD_REC_SYNC_ERROR
+			    : COHD_REC_SYNC_DRIFTED;
+		if (!r->message)
+			r->message = strdup(r->hold);
+		if (r->diff.state == COHD_REC_RES_PRESENT && r->diff.n_drift == 0 && !r->item)
+			s = COHD_REC_SYNC_ERROR;
+	} else if (r->quarantined)
+		s = COHD_REC_SYNC_QUARANTINED;
+	else if (!skipped && s == COHD_REC_SYNC_SYNCED && r->has_diff &&
+		 r->diff.state == COHD_REC_RES_PRESENT && r->diff.n_drift > 0 && !created) {
+		/* Drift that no action can correct (observe-only fields, no update op). */
+		bool acted = false;
+
+		for (size_t k = 0; k < e->plan.n; k++)
+			acted |= streq(e->plan.actions[k].logical_id, r->id);
+		if (!acted)
+			s = COHD_REC_SYNC_DRIFTED;
+	}
+	if (!r->item && !created)
+		h = COHD_REC_HEALTH_UNKNOWN;
+	else if (s == COHD_REC_SYNC_PROGRESSING)
+		h = COHD_REC_HEALTH_PROGRESSING;
+	else if (r->item && r->type->health)
+		h = r->type->health(r->item);
+	else
+		h = COHD_REC_HEALTH_HEALTHY;
+	r->sync = s;
+	r->health = h;
+}
+
+static json_t *build_status(struct cohd_rec_engine *e)
+{
+	enum cohd_rec_sync app_sync = COHD_REC_SYNC_SYNCED;
+	enum cohd_rec_health app_health = COHD_REC_HEALTH_HEALTHY;
+	json_t *resources = json_array(), *counts = json_object(), *o;
+	unsigned n_sync[_COHD_REC_SYNC_MAX] = {};
+
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *r = e->res[i];
+		json_t *ro;
+
+		if (!r->type || (!r->want && !r->item) || !(r->has_diff || r->foreign ||
+							     r->hold))
+			continue;
+		res_status(e, r);
+		if (r->gone)
+			continue;
+		n_sync[r->sync]++;
+		if (rank_sync(r->sync) > rank_sync(app_sync))
+			app_sync = r->sync;
+		if (rank_health(r->health) > rank_health(app_health))
+			app_health = r->health;
+		ro = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "id", r->id, "type",
+			       r->type->name, "physical_id", physical_id(r), "sync",
+			       cohd_rec_sync_to_string(r->sync), "health",
+			       cohd_rec_health_to_string(r->health), "message", r->message);
+		if (ro && r->has_diff)
+			json_object_set_new(ro, "diff", cohd_rec_res_diff_to_json(&r->diff));
+		if (ro && r->quarantined)
+			json_object_set_new(ro, "quarantine",
+					    json_pack("{s:i}", "corrections", (int)r->corr_count));
+		json_array_append_new(resources, ro);
+	}
+	for (int s = 0; s < _COHD_REC_SYNC_MAX; s++)
+		json_object_set_new(counts, cohd_rec_sync_to_string(s),
+				    json_integer(n_sync[s]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "app", e->cfg.app,
+		      "environment", e->cfg.environment, "sync", cohd_rec_sync_to_string(app_sync),
+		      "health", cohd_rec_health_to_string(app_health), "dry_run", e->cfg.dry_run,
+		      "counts", counts, "resources", resources, "plan",
+		      cohd_rec_plan_to_json(&e->plan));
+	return o;
+}
+
+static void finish(struct cohd_rec_engine *e, int r)
+{
+	cohd_rec_pass_cb cb = e->cb;
+	void *ud = e->cb_userdata;
+
+	if (e->phase == PHASE_DONE || e->phase == PHASE_IDLE)
+		return;
+	e->phase = PHASE_DONE;
+	if (r >= 0) {
+		json_decref(e->status);
+		e->status = build_status(e);
+		if (e->status && e->ops.record_status)
+			e->ops.record_status(e->ops.userdata, e->status);
+	}
+	/* The graph is the caller's again: forget pointers into it. */
+	for (size_t i = 0; i < e->n_res; i++)
+		e->res[i]->want = NULL;
+	e->g = NULL;
+	e->phase = PHASE_IDLE;
+	e->cb = NULL;
+	if (cb)
+		cb(e, r, ud);
+}
+
+/* ---- the pass ---- */
+
+static int remember_deps(struct rec_res *r, char *const *deps, size_t n)
+{
+	char **copy = calloc(n + 1, sizeof(char *));
+
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(copy[i] = strdup(deps[i]))) {
+			for (size_t k = 0; k < i; k++)
+				free(copy[k]);
+			free(copy);
+			return -ENOMEM;
+		}
+	for (size_t i = 0; i < r->n_deps; i++)
+		free(r->deps[i]);
+	free(r->deps);
+	r->deps = copy;
+	r->n_deps = n;
+	return 0;
+}
+
+static void pass_start(void *arg)
+{
+	struct cohd_rec_engine *e = arg;
+	size_t n_graph = cohd_graph_size(e->g);
+
+	e->pending--;
+	e->start_timer = NULL;
+	if (e->dead) {
+		if (e->pending == 0)
+			engine_destroy(e);
+		return;
+	}
+	for (size_t i = 0; i < e->n_res; i++)
+		res_forget_pass(e->res[i]);
+	cohd_rec_plan_done(&e->plan);
+
+	for (size_t i = 0; i < n_graph; i++) {
+		const struct cohd_resource *w = cohd_graph_get(e->g, i);
+		const struct cohd_rec_type *t = find_type(e, w->type);
+		struct rec_res *r = get_res(e, w->id, t);
+
+		if (!r)
+			return finish(e, -ENOMEM);
+		r->want = w;
+		r->deletion = w->deletion;
+		if (remember_deps(r, w->depends_on, w->n_depends_on) < 0)
+			return finish(e, -ENOMEM);
+		if (!t) {
+			set_str(&r->message, "no resource type '%s' in this build", w->type);
+			event(e, r->id, "err", "type", "%s", r->message);
+		}
+	}
+
+	/* Types in play: wanted, remembered, or named by an open intent. */
+	free(e->obs);
+	e->obs = calloc(e->n_res + 1, sizeof(*e->obs));
+	e->n_obs = e->next_obs = 0;
+	if (!e->obs)
+		return finish(e, -ENOMEM);
+	for (size_t i = 0; i < e->n_res; i++) {
+		const struct cohd_rec_type *t = e->res[i]->type;
+		bool seen = !t;
+
+		for (size_t k = 0; k < e->n_obs && !seen; k++)
+			seen = e->obs[k] == t;
+		if (!seen)
+			e->obs[e->n_obs++] = t;
+	}
+	e->phase = PHASE_OBSERVE;
+	observe_next(e);
+}
+
+int cohd_rec_engine_run(struct cohd_rec_engine *e, const struct cohd_graph *g, cohd_rec_pass_cb cb,
+			void *userdata)
+{
+	cohd_assert_return(e && g && !e->dead, -EINVAL);
+	if (e->phase != PHASE_IDLE)
+		return -EBUSY;
+	e->g = g;
+	e->cb = cb;
+	e->cb_userdata = userdata;
+	e->phase = PHASE_OBSERVE;
+	e->inflight = 0;
+	/* Never call back from inside run(): start from the loop. */
+	e->start_timer = timer(e, 0, pass_start, e);
+	if (!e->start_timer) {
+		e->phase = PHASE_IDLE;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int cohd_rec_engine_new(const struct cohd_rec_ops *ops, const struct cohd_rec_config *config,
+			struct cohd_rec_engine **ret)
+{
+	struct cohd_rec_engine *e;
+
+	cohd_assert_return(ops && config && ret, -EINVAL);
+	cohd_assert_return(ops->aws_call && ops->now && ops->timer_start && ops->timer_stop,
+			   -EINVAL);
+	cohd_assert_return(config->app && config->environment, -EINVAL);
+	cohd_assert_return(config->env_type >= 0 && config->env_type < 3, -EINVAL);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->ops = *ops;
+	e->cfg = *config;
+	*ret = e;
+	return 0;
+}
+
+struct cohd_rec_engine *cohd_rec_engine_free(struct cohd_rec_engine *e)
+{
+	if (!e)
+		return NULL;
+	stop_timer(e, &e->start_timer);
+	for (size_t i = 0; i < e->plan.n; i++)
+		if (e->plan.actions[i].timer) {
+			stop_timer(e, &e->plan.actions[i].timer);
+			call_free(e->plan.actions[i].timer_arg);
+		}
+	for (size_t i = 0; i < e->n_res; i++)
+		res_free(e->res[i]);
+	free(e->res);
+	cohd_rec_plan_done(&e->plan);
+	free(e->obs);
+	free(e->lookups);
+	free(e->bands);
+	json_decref(e->status);
+	if (e->pending > 0) {
+		/* AWS calls still in flight hold e as their userdata: keep a tombstone. */
+		e->dead = true;
+		e->res = NULL;
+		e->n_res = 0;
+		return NULL;
+	}
+	engine_destroy(e);
+	return NULL;
+}
+
+int cohd_rec_engine_recover(struct cohd_rec_engine *e, const struct cohd_rec_intent *intents,
+			    size_t n)
+{
+	cohd_assert_return(e, -EINVAL);
+	for (size_t i = 0; i < n; i++) {
+		const struct cohd_rec_intent *in = &intents[i];
+		const struct cohd_rec_type *t = NULL;
+		struct rec_res *r;
+		bool create = false;
+
+		for (size_t k = 0; e->cfg.types && e->cfg.types[k]; k++)
+			if (streq(e->cfg.types[k]->service, in->service) &&
+			    streq_ptr(e->cfg.types[k]->create_op, in->operation)) {
+				t = e->cfg.types[k];
+				create = true;
+			}
+		if (!create || !in->logical_id) {
+			/* Updates, tags and deletes are level-triggered: the next diff redoes
+			 * what is still needed. */
+			if (e->ops.journal_complete)
+				e->ops.journal_complete(e->ops.userdata, in->id, false, NULL,
+							"Interrupted", NULL);
+			continue;
+		}
+		r = get_res(e, in->logical_id, t);
+		if (!r)
+			return -ENOMEM;
+		r->open_intent = in->id;
+		free(r->open_token);
+		r->open_token = in->token ? strdup(in->token) : NULL;
+		event(e, r->id, "notice", "recovering",
+		      "%s %s was interrupted by a restart: observing before deciding", in->service,
+		      in->operation);
+	}
+	return 0;
+}
+
+int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, const char *type,
+			     enum cohd_deletion deletion, const char *const *depends_on, size_t n)
+{
+	struct rec_res *r;
+
+	cohd_assert_return(e && logical_id && type, -EINVAL);
+	r = get_res(e, logical_id, find_type(e, type));
+	if (!r)
+		return -ENOMEM;
+	r->deletion = deletion;
+	return remember_deps(r, (char *const *)depends_on, n);
+}
+
+void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e)
+{
+	if (e)
+		e->confirmed = true;
+}
+
+int cohd_rec_engine_release(struct cohd_rec_engine *e, const char *logical_id)
+{
+	struct rec_res *r;
+
+	cohd_assert_return(e && logical_id, -EINVAL);
+	r = find_res(e, logical_id);
+	if (!r || !r->quarantined)
+		return -ENOENT;
+	r->quarantined = false;
+	r->corr_count = 0;
+	event(e, r->id, "notice", "quarantine", "released by request");
+	return 0;
+}
+
+json_t *cohd_rec_engine_status(const struct cohd_rec_engine *e)
+{
+	if (!e || !e->status)
+		return NULL;
+	return json_incref(e->status);
+}
+
+unsigned long cohd_rec_engine_mutations(const struct cohd_rec_engine *e)
+{
+	return e ? e->mutations : 0;
+}
+
+const char *cohd_rec_sync_to_string(enum cohd_rec_sync s)
+{
+	static const char *const t[_COHD_REC_SYNC_MAX] = {
+		[COHD_REC_SYNC_SYNCED] = "synced",
+		[COHD_REC_SYNC_DRIFTED] = "drifted",
+		[COHD_REC_SYNC_PROGRESSING] = "progressing",
+		[COHD_REC_SYNC_QUARANTINED] = "quarantined",
+		[COHD_REC_SYNC_ERROR] = "error",
+		[COHD_REC_SYNC_DELETING] = "deleting",
+	};
+
+	return s >= 0 && s < _COHD_REC_SYNC_MAX ? t[s] : NULL;
+}
+
+const char *cohd_rec_health_to_string(enum cohd_rec_health h)
+{
+	static const char *const t[_COHD_REC_HEALTH_MAX] = {
+		[COHD_REC_HEALTH_HEALTHY] = "healthy",
+		[COHD_REC_HEALTH_PROGRESSING] = "progressing",
+		[COHD_REC_HEALTH_DEGRADED] = "degraded",
+		[COHD_REC_HEALTH_UNKNOWN] = "unknown",
+	};
+
+	return h >= 0 && h < _COHD_REC_HEALTH_MAX ? t[h] : NULL;
+}

@@ -1,0 +1,1342 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for lib/reconcile with fake ports: an in-memory fake AWS that serves five fake
+ * resource types (a network, a subnet that refers to it, a stateful database named like RDS, an
+ * ECS-like service and an autoscaling target that governs its count), a fake clock and timers
+ * the test advances, and a fake journal. No network, no database, no libuv.
+ */
+#include <jansson.h>
+
+#include "lib/reconcile/reconcile.h"
+#include "test.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* The fake world: AWS state, call log, completions queue, clock, timers, journal.          */
+/* ---------------------------------------------------------------------------------------- */
+
+#define MAX_Q 4096
+
+struct completion {
+	cohd_rec_call_cb cb;
+	void *ud;
+	int r;
+	json_t *result;
+	struct cohd_aws_error err;
+};
+
+struct ftimer {
+	usec_t due;
+	void (*cb)(void *);
+	void *arg;
+	bool active;
+};
+
+struct intent {
+	int64_t id;
+	char *logical_id, *service, *operation, *token;
+	bool open, ok;
+};
+
+struct world {
+	json_t *aws;            /* {"Nets": [...], "Subs": [...], ...} */
+	json_t *log;            /* ["DescribeNets", "CreateNet", ...] */
+	json_t *mut_log;        /* mutating calls: [{"op":..., "params":...}] */
+	unsigned mutations;
+	unsigned next_id;
+	json_t *tokens;         /* ClientToken -> id */
+
+	struct completion q[MAX_Q];
+	size_t q_head, q_tail;
+	bool drop_completions;  /* a crash: calls happen, no answer reaches the engine */
+	bool lose_mutations;    /* calls never reach AWS */
+
+	usec_t now;
+	struct ftimer timers[MAX_Q];
+	size_t n_timers;
+
+	struct intent journal[256];
+	size_t n_journal;
+
+	/* Faults. */
+	const char *fight_field; /* after every ModifyNetAttribute, someone sets it back */
+	json_t *fight_value;
+	unsigned pending_polls;  /* nets stay "pending" this many describes (UINT_MAX: forever) */
+	const char *delete_says_gone; /* this delete finds the resource already gone */
+
+	bool pass_done;
+	int pass_r;
+};
+
+static struct world W;
+
+static json_t *list_of(const char *key)
+{
+	json_t *l = json_object_get(W.aws, key);
+
+	if (!l) {
+		l = json_array();
+		json_object_set_new(W.aws, key, l);
+	}
+	return l;
+}
+
+static const char *tag_of(const json_t *item, const char *key)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(item, "Tags"), i, t)
+		if (streq(json_string_value(json_object_get(t, "Key")), key))
+			return json_string_value(json_object_get(t, "Value"));
+	return NULL;
+}
+
+static json_t *find_item(const char *list, const char *id_key, const char *id)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(list_of(list), i, it)
+		if (streq_ptr(json_string_value(json_object_get(it, id_key)), id))
+			return it;
+	return NULL;
+}
+
+static void remove_item(const char *list, const char *id_key, const char *id)
+{
+	json_t *l = list_of(list), *it;
+	size_t i;
+
+	json_array_foreach(l, i, it)
+		if (streq_ptr(json_string_value(json_object_get(it, id_key)), id)) {
+			json_array_remove(l, i);
+			return;
+		}
+}
+
+/* The list key, id key and id prefix of each fake describe/create family. */
+struct family {
+	const char *noun, *list, *id_key, *prefix;
+};
+static const struct family families[] = {
+	{ "Net", "Nets", "NetId", "net" },
+	{ "Sub", "Subs", "SubId", "sub" },
+	{ "Db", "Dbs", "DbName", NULL },
+	{ "Service", "Services", "ServiceName", NULL },
+	{ "Target", "Targets", "TargetId", "tgt" },
+};
+
+static const struct family *family_of(const char *op, const char *verb)
+{
+	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+		char name[64];
+
+		snprintf(name, sizeof name, "%s%s", verb, families[i].noun);
+		if (streq(op, name))
+			return &families[i];
+		snprintf(name, sizeof name, "%s%ss", verb, families[i].noun);
+		if (streq(op, name))
+			return &families[i];
+		snprintf(name, sizeof name, "%s%sAttribute", verb, families[i].noun);
+		if (streq(op, name))
+			return &families[i];
+	}
+	return NULL;
+}
+
+static bool filters_match(const json_t *params, const json_t *item)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(params, "Filters"), i, f) {
+		const char *name = json_string_value(json_object_get(f, "Name"));
+		const char *want = json_string_value(json_array_get(json_object_get(f, "Values"), 0));
+
+		if (strncmp(name, "tag:", 4) == 0 && !streq_ptr(tag_of(item, name + 4), want))
+			return false;
+	}
+	return true;
+}
+
+static int aws_fail(struct cohd_aws_error *err, const char *code, enum cohd_aws_error_class class)
+{
+	err->code = strdup(code);
+	err->message = strdup("fake AWS says no");
+	err->http_status = 400;
+	err->class = class;
+	return -EREMOTEIO;
+}
+
+/* Execute one call against the fake AWS state. */
+static int fake_exec(const char *op, const json_t *params, json_t **ret, struct cohd_aws_error *err)
+{
+	const struct family *fam;
+
+	if ((fam = family_of(op, "Describe"))) {
+		json_t *out = json_array(), *it;
+		const json_t *ids = json_object_get(params, "Ids");
+		const char *prefix = json_string_value(json_object_get(params, "Prefix"));
+		const char *name = json_string_value(json_object_get(params, "Name"));
+		size_t i;
+
+		json_array_foreach(list_of(fam->list), i, it) {
+			const char *id = json_string_value(json_object_get(it, fam->id_key));
+
+			if (ids) {
+				bool hit = false;
+				const json_t *x;
+				size_t k;
+
+				json_array_foreach(ids, k, x)
+					hit |= streq_ptr(json_string_value(x), id);
+				if (!hit)
+					continue;
+			}
+			if (prefix && strncmp(id, prefix, strlen(prefix)) != 0)
+				continue;
+			if (name && !streq(id, name))
+				continue;
+			if (!filters_match(params, it))
+				continue;
+			if (streq(fam->noun, "Net") && W.pending_polls > 0 &&
+			    streq_ptr(json_string_value(json_object_get(it, "State")), "pending")) {
+				if (W.pending_polls != UINT_MAX)
+					W.pending_polls--;
+			} else if (json_object_get(it, "State"))
+				json_object_set_new(it, "State", json_string("available"));
+			json_array_append(out, it);
+		}
+		*ret = json_pack("{s:o}", fam->list, out);
+		return 0;
+	}
+	if ((fam = family_of(op, "Create"))) {
+		const char *token = json_string_value(json_object_get(params, "ClientToken"));
+		json_t *item = json_object(), *v;
+		const char *key;
+		char id[64];
+
+		if (token && json_object_get(W.tokens, token)) {
+			/* Idempotent retry: the same resource. */
+			json_t *old = find_item(fam->list, fam->id_key,
+						json_string_value(json_object_get(W.tokens, token)));
+
+			*ret = json_pack("{s:O}", fam->noun, old);
+			return 0;
+		}
+		if (fam->prefix)
+			snprintf(id, sizeof id, "%s-%04u", fam->prefix, ++W.next_id);
+		else
+			snprintf(id, sizeof id, "%s",
+				 json_string_value(json_object_get(params, fam->id_key)));
+		if (!fam->prefix && find_item(fam->list, fam->id_key, id)) {
+			json_decref(item);
+			return aws_fail(err, "AlreadyExists", COHD_AWS_ERROR_ALREADY_EXISTS);
+		}
+		json_object_foreach((json_t *)params, key, v)
+			if (!streq(key, "TagSpecifications") && !streq(key, "ClientToken") &&
+			    !streq(key, "Tags"))
+				json_object_set(item, key, v);
+		json_object_set_new(item, fam->id_key, json_string(id));
+		v = json_object_get(params, "Tags");
+		if (!v)
+			v = json_object_get(json_array_get(json_object_get(params, "TagSpecifications"),
+							   0),
+					    "Tags");
+		json_object_set_new(item, "Tags", v ? json_deep_copy(v) : json_array());
+		if (streq(fam->noun, "Net"))
+			json_object_set_new(item, "State", json_string("pending"));
+		if (token)
+			json_object_set_new(W.tokens, token, json_string(id));
+		json_array_append(list_of(fam->list), item);
+		*ret = json_pack("{s:o}", fam->noun, item);
+		return 0;
+	}
+	if ((fam = family_of(op, "Delete"))) {
+		const char *id = json_string_value(json_object_get(params, fam->id_key));
+
+		if (W.delete_says_gone && streq(op, W.delete_says_gone))
+			remove_item(fam->list, fam->id_key, id);
+		if (!find_item(fam->list, fam->id_key, id))
+			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+		remove_item(fam->list, fam->id_key, id);
+		*ret = json_object();
+		return 0;
+	}
+	if ((fam = family_of(op, "Modify")) || (fam = family_of(op, "Update"))) {
+		const char *id = json_string_value(json_object_get(params, fam->id_key));
+		json_t *it = find_item(fam->list, fam->id_key, id), *v;
+		const char *key;
+
+		if (!it)
+			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+		json_object_foreach((json_t *)params, key, v)
+			if (!streq(key, fam->id_key))
+				json_object_set(it, key, v);
+		if (W.fight_field && json_object_get(it, W.fight_field))
+			json_object_set(it, W.fight_field, W.fight_value);
+		*ret = json_object();
+		return 0;
+	}
+	if (streq(op, "CreateTags")) {
+		const char *id = json_string_value(json_array_get(json_object_get(params, "Resources"),
+								  0));
+		const json_t *t;
+		size_t i;
+
+		for (size_t f = 0; f < ELEMENTSOF(families); f++) {
+			json_t *it = find_item(families[f].list, families[f].id_key, id);
+
+			if (!it)
+				continue;
+			json_array_foreach(json_object_get(params, "Tags"), i, t) {
+				json_t *tags = json_object_get(it, "Tags");
+				const json_t *old;
+				size_t k;
+
+				json_array_foreach(tags, k, old)
+					if (json_equal(json_object_get(old, "Key"),
+						       json_object_get(t, "Key"))) {
+						json_array_remove(tags, k);
+						break;
+					}
+				json_array_append(tags, (json_t *)t);
+			}
+			*ret = json_object();
+			return 0;
+		}
+		return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+	}
+	return aws_fail(err, "UnknownOperation", COHD_AWS_ERROR_VALIDATION);
+}
+
+static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_cb cb, void *cbud)
+{
+	struct completion *c;
+
+	ck_assert_uint_lt(W.q_tail, MAX_Q);
+	json_array_append_new(W.log, json_string(call->operation));
+	/* The engine's own flag must agree with the operation's name. */
+	ck_assert_int_eq(call->mutating, strncmp(call->operation, "Describe", 8) != 0);
+	if (call->mutating) {
+		W.mutations++;
+		json_array_append_new(W.mut_log, json_pack("{s:s, s:O}", "op", call->operation,
+							   "params", call->params));
+	}
+	c = &W.q[W.q_tail++];
+	*c = (struct completion){ .cb = cb, .ud = cbud };
+	if (call->mutating && W.lose_mutations)
+		c->r = -ETIMEDOUT, c->err.message = strdup("lost"),
+		c->err.class = COHD_AWS_ERROR_TRANSIENT;
+	else
+		c->r = fake_exec(call->operation, call->params, &c->result, &c->err);
+	return 0;
+}
+
+static usec_t f_now(void *ud)
+{
+	return W.now;
+}
+
+static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg)
+{
+	struct ftimer *t;
+
+	ck_assert_uint_lt(W.n_timers, MAX_Q);
+	t = &W.timers[W.n_timers++];
+	*t = (struct ftimer){ .due = W.now + delay, .cb = cb, .arg = arg, .active = true };
+	return t;
+}
+
+static void f_timer_stop(void *ud, void *timer)
+{
+	((struct ftimer *)timer)->active = false;
+}
+
+static int f_journal_intent(void *ud, const char *logical_id, const char *service,
+			    const char *operation, const char *token, const json_t *request,
+			    int64_t *ret_id)
+{
+	struct intent *in = &W.journal[W.n_journal];
+	_cleanup_free_ char *req = json_dumps(request, 0);
+
+	ck_assert_uint_lt(W.n_journal, ELEMENTSOF(W.journal));
+	/* Secrets never reach the journal. */
+	ck_assert_ptr_null(strstr(req, "s3cr3t"));
+	*in = (struct intent){ .id = (int64_t)W.n_journal + 1, .open = true };
+	in->logical_id = strdup(logical_id);
+	in->service = strdup(service);
+	in->operation = strdup(operation);
+	in->token = token ? strdup(token) : NULL;
+	W.n_journal++;
+	*ret_id = in->id;
+	return 0;
+}
+
+static int f_journal_complete(void *ud, int64_t id, bool ok, const char *rid, const char *code,
+			      const json_t *result)
+{
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_le(id, (int64_t)W.n_journal);
+	ck_assert_msg(W.journal[id - 1].open, "intent %lld completed twice", (long long)id);
+	W.journal[id - 1].open = false;
+	W.journal[id - 1].ok = ok;
+	return 0;
+}
+
+static int f_random_token(void *ud, char *buf, size_t size)
+{
+	static unsigned n;
+
+	snprintf(buf, size, "tok%029u", ++n);
+	return 0;
+}
+
+static int f_generate(void *ud, const char *id, const json_t *ph, json_t **ret)
+{
+	*ret = json_string("s3cr3t-password");
+	return 0;
+}
+
+static const struct cohd_rec_ops fake_ops = {
+	.aws_call = f_aws_call,
+	.now = f_now,
+	.timer_start = f_timer_start,
+	.timer_stop = f_timer_stop,
+	.journal_intent = f_journal_intent,
+	.journal_complete = f_journal_complete,
+	.random_token = f_random_token,
+	.generate = f_generate,
+};
+
+/* One loop iteration: answer the oldest call; when none is pending, jump the clock to the
+ * next timer and fire it. false when idle. */
+static bool step(void)
+{
+	struct ftimer *next = NULL;
+
+	if (W.q_head < W.q_tail) {
+		struct completion c = W.q[W.q_head++];
+
+		if (!W.drop_completions)
+			c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
+		else
+			c.cb(-ECANCELED, NULL, NULL, c.ud); /* into the tombstone */
+		json_decref(c.result);
+		cohd_aws_error_done(&c.err);
+		return true;
+	}
+	for (size_t i = 0; i < W.n_timers; i++)
+		if (W.timers[i].active && (!next || W.timers[i].due < next->due))
+			next = &W.timers[i];
+	if (!next)
+		return false;
+	if (next->due > W.now)
+		W.now = next->due;
+	next->active = false;
+	next->cb(next->arg);
+	return true;
+}
+
+static void run_loop(void)
+{
+	for (unsigned guard = 0; guard < 100000; guard++)
+		if (!step())
+			return;
+	ck_abort_msg("the loop never went idle");
+}
+
+static void world_init(void)
+{
+	W = (struct world){};
+	W.aws = json_object();
+	W.log = json_array();
+	W.mut_log = json_array();
+	W.tokens = json_object();
+	W.now = 1000 * USEC_PER_SEC;
+}
+
+static void world_done(void)
+{
+	json_decref(W.aws);
+	json_decref(W.log);
+	json_decref(W.mut_log);
+	json_decref(W.tokens);
+	json_decref(W.fight_value);
+	for (size_t i = 0; i < W.n_journal; i++) {
+		free(W.journal[i].logical_id);
+		free(W.journal[i].service);
+		free(W.journal[i].operation);
+		free(W.journal[i].token);
+	}
+}
+
+static void pass_cb(struct cohd_rec_engine *e, int r, void *ud)
+{
+	W.pass_done = true;
+	W.pass_r = r;
+}
+
+/* One pass: returns the number of mutating calls it made; *ret_status (if given) the status. */
+static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g, json_t **ret_status)
+{
+	unsigned before = W.mutations;
+
+	W.pass_done = false;
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	ck_assert(!W.pass_done); /* never from inside run() */
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), -EBUSY);
+	run_loop();
+	ck_assert(W.pass_done);
+	ck_assert_int_eq(W.pass_r, 0);
+	if (ret_status)
+		*ret_status = cohd_rec_engine_status(e);
+	return W.mutations - before;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Fake resource types: static tables, as lib/resources/<type>.c will be.                    */
+/* ---------------------------------------------------------------------------------------- */
+
+static const char *const available[] = { "available", NULL };
+static const char *const failed_states[] = { "failed", NULL };
+
+static const struct cohd_rec_wait net_available = {
+	.what = "network available", .state_path = "State", .done = available,
+	.failed = failed_states, .interval = 15 * USEC_PER_SEC, .max_polls = 40,
+};
+
+static const struct cohd_rec_field net_fields[] = {
+	{ .path = "CidrBlock", .flags = COHD_REC_F_REPLACE },
+	{ .path = "EnableDns", .default_json = "true", .update_op = "ModifyNetAttribute",
+	  .flags = COHD_REC_F_ONE_PER_CALL },
+	{ .path = "Mode", .update_op = "ModifyNetAttribute", .flags = COHD_REC_F_ONE_PER_CALL },
+	{ .path = "Policy", .flags = COHD_REC_F_JSON_DOC, .update_op = "ModifyNetAttribute" },
+};
+
+static const struct cohd_rec_type fake_net = {
+	.name = "fake.net", .service = "fake", .tier = 0,
+	.describe_op = "DescribeNets", .list_path = "Nets", .id_path = "NetId",
+	.tags_path = "Tags", .name_path = "tag:Name", .id_list_member = "Ids",
+	.fields = net_fields, .n_fields = ELEMENTSOF(net_fields),
+	.create_op = "CreateNet", .token_member = "ClientToken",
+	.create_tag_style = COHD_REC_TAGS_EC2_SPEC, .tag_resource_type = "net",
+	.create_result_path = "Net", .create_wait = &net_available,
+	.id_member = "NetId", .tag_op = "CreateTags", .delete_op = "DeleteNet",
+};
+
+static const struct cohd_rec_field sub_fields[] = {
+	{ .path = "NetId", .flags = COHD_REC_F_REPLACE },
+	{ .path = "Cidr", .flags = COHD_REC_F_REPLACE },
+	{ .path = "Arn", .flags = COHD_REC_F_OBSERVE_ONLY },
+	{ .path = "Zone", .flags = COHD_REC_F_REPLACE },
+};
+
+static const struct cohd_rec_type fake_sub = {
+	.name = "fake.sub", .service = "fake", .tier = 1,
+	.describe_op = "DescribeSubs", .list_path = "Subs", .id_path = "SubId",
+	.tags_path = "Tags", .name_path = "tag:Name", .id_list_member = "Ids",
+	.fields = sub_fields, .n_fields = ELEMENTSOF(sub_fields),
+	.create_op = "CreateSub", .create_tag_style = COHD_REC_TAGS_EC2_SPEC,
+	.tag_resource_type = "subnet", .create_result_path = "Sub",
+	.id_member = "SubId", .tag_op = "CreateTags", .delete_op = "DeleteSub",
+};
+
+/* RDS-like: found by name prefix (sees untagged resources too), stateful, unique names. */
+static int db_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	*ret = json_pack("{s:s}", "Prefix", ctx->name_prefix);
+	return 0;
+}
+
+static const char *const gone_codes[] = { "DbGone", NULL };
+static const struct cohd_rec_wait db_gone = {
+	.what = "database deleted", .state_path = "Status", .done = NULL, .gone_is_done = true,
+	.interval = 30 * USEC_PER_SEC, .max_polls = 60,
+};
+
+static const struct cohd_rec_field db_fields[] = {
+	{ .path = "DBInstanceClass", .update_op = "ModifyDb" },
+	{ .path = "AllocatedStorage", .update_op = "ModifyDb" },
+	{ .path = "EngineVersion", .update_op = "ModifyDb", .flags = COHD_REC_F_LOWER },
+	{ .path = "MasterUserPassword", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "ModifyDb" },
+};
+
+static const struct cohd_rec_type fake_db = {
+	.name = "rds.db_instance", .service = "fake", .tier = 2, .stateful = true,
+	.unique_name = true, .describe_op = "DescribeDbs", .observe_params = db_observe,
+	.list_path = "Dbs", .id_path = "DbName", .name_path = "DbName", .tags_path = "Tags",
+	.id_list_member = "Ids", .fields = db_fields, .n_fields = ELEMENTSOF(db_fields),
+	.create_op = "CreateDb", .create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Db", .id_member = "DbName", .tag_op = "CreateTags",
+	.delete_op = "DeleteDb", .gone_codes = gone_codes, .delete_wait = &db_gone,
+};
+
+static const struct cohd_rec_field svc_fields[] = {
+	{ .path = "DesiredCount", .update_op = "UpdateService" },
+};
+
+static const struct cohd_rec_type fake_svc = {
+	.name = "ecs.service", .service = "fake", .tier = 3, .describe_op = "DescribeServices",
+	.list_path = "Services", .id_path = "ServiceName", .name_path = "ServiceName",
+	.tags_path = "Tags", .fields = svc_fields, .n_fields = ELEMENTSOF(svc_fields),
+	.create_op = "CreateService", .create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Service", .id_member = "ServiceName", .tag_op = "CreateTags",
+	.delete_op = "DeleteService",
+};
+
+static const struct cohd_rec_field tgt_fields[] = {
+	{ .path = "MinCapacity", .update_op = "ModifyTarget" },
+	{ .path = "MaxCapacity", .update_op = "ModifyTarget" },
+};
+
+static const struct cohd_rec_type fake_tgt = {
+	.name = "aas.target", .service = "fake", .tier = 4, .describe_op = "DescribeTargets",
+	.list_path = "Targets", .id_path = "TargetId", .tags_path = "Tags",
+	.fields = tgt_fields, .n_fields = ELEMENTSOF(tgt_fields), .create_op = "CreateTarget",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE, .create_result_path = "Target",
+	.id_member = "TargetId", .delete_op = "DeleteTarget",
+	.governs_type = "ecs.service", .governs_field = "DesiredCount",
+	.min_path = "MinCapacity", .max_path = "MaxCapacity",
+};
+
+static const struct cohd_rec_type *const fake_types[] = {
+	&fake_net, &fake_sub, &fake_db, &fake_svc, &fake_tgt, NULL,
+};
+
+static const char *const azs[] = { "eu-west-1a", "eu-west-1b", NULL };
+
+static struct cohd_rec_config base_config(void)
+{
+	return (struct cohd_rec_config){
+		.app = "shop", .environment = "pr-1", .env_type = 2, .region = "eu-west-1",
+		.account = "123456789012", .partition = "aws", .name_prefix = "shop-",
+		.azs = azs, .types = fake_types,
+	};
+}
+
+static struct cohd_rec_engine *engine(const struct cohd_rec_config *cfg)
+{
+	struct cohd_rec_engine *e = NULL;
+
+	ck_assert_int_eq(cohd_rec_engine_new(&fake_ops, cfg, &e), 0);
+	return e;
+}
+
+/* ---- desired graphs ---- */
+
+static struct cohd_resource *add(struct cohd_graph *g, const char *type, const char *id,
+				 const char *name, json_t *props)
+{
+	struct cohd_resource *r = NULL;
+
+	ck_assert_int_eq(cohd_graph_add(g, type, id, name, COHD_SCOPE_ENVIRONMENT, props, &r), 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "ManagedBy", "coherence"), 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "Application", "shop"), 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "cohd:id", id), 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "Name", name), 0);
+	return r;
+}
+
+static void add_net(struct cohd_graph *g, const char *mode)
+{
+	add(g, "fake.net", "app/net", "shop-net",
+	    json_pack("{s:s, s:b, s:s, s:{s:s, s:{s:s, s:s}}}", "CidrBlock", "10.0.0.0/16",
+		      "EnableDns", 1, "Mode", mode, "Policy", "Version", "2012-10-17", "Statement",
+		      "Effect", "Allow", "Action", "x:Get"));
+}
+
+static void add_sub(struct cohd_graph *g)
+{
+	add(g, "fake.sub", "app/sub", "shop-sub",
+	    json_pack("{s:o, s:s, s:o, s:o}", "NetId", cohd_ref("app/net", "NetId"), "Cidr",
+		      "10.0.1.0/24", "Arn",
+		      cohd_sub("arn:${AWS::Partition}:fake:eu-west-1:${AWS::AccountId}:sub/"
+			       "${app/net.NetId}"),
+		      "Zone", json_pack("{s:i}", "Az", 1)));
+}
+
+static struct cohd_resource *add_db(struct cohd_graph *g, const char *cls)
+{
+	return add(g, "rds.db_instance", "env/pr-1/db", "shop-db",
+		   json_pack("{s:s, s:s, s:i, s:s, s:{s:s, s:i}}", "DbName", "shop-db",
+			     "DBInstanceClass", cls, "AllocatedStorage", 20, "EngineVersion",
+			     "16.3", "MasterUserPassword", "Generate", "password", "Length", 32));
+}
+
+static struct cohd_graph *graph_net_sub_db(void)
+{
+	struct cohd_graph *g = cohd_graph_new();
+
+	ck_assert_ptr_nonnull(g);
+	add_net(g, "fast");
+	add_sub(g);
+	add_db(g, "db.t3.micro");
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	return g;
+}
+
+static int op_index(const char *op, unsigned nth)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(W.log, i, v)
+		if (streq(json_string_value(v), op) && nth-- == 0)
+			return (int)i;
+	return -1;
+}
+
+static unsigned op_count(const char *op)
+{
+	unsigned n = 0;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(W.mut_log, i, v)
+		n += streq(json_string_value(json_object_get(v, "op")), op);
+	return n;
+}
+
+static const json_t *mut_params(const char *op, unsigned nth)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(W.mut_log, i, v)
+		if (streq(json_string_value(json_object_get(v, "op")), op) && nth-- == 0)
+			return json_object_get(v, "params");
+	return NULL;
+}
+
+static const json_t *status_res(const json_t *st, const char *id)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "resources"), i, r)
+		if (streq(json_string_value(json_object_get(r, "id")), id))
+			return r;
+	return NULL;
+}
+
+static const char *res_sync(const json_t *st, const char *id)
+{
+	return json_string_value(json_object_get(status_res(st, id), "sync"));
+}
+
+static const json_t *field_of(const json_t *st, const char *id, const char *field)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(status_res(st, id), "diff"), "fields"),
+			   i, f)
+		if (streq(json_string_value(json_object_get(f, "field")), field))
+			return f;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tests                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+START_TEST(test_converge_from_nothing)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	const json_t *p;
+	char arn[128];
+
+	world_init();
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 3);
+
+	/* Dependency order: the subnet is created after the network is available. */
+	ck_assert_int_ge(op_index("CreateNet", 0), 0);
+	ck_assert_int_gt(op_index("CreateSub", 0), op_index("CreateNet", 0));
+	ck_assert_int_gt(op_index("CreateSub", 0), op_index("DescribeNets", 1));
+
+	/* Placeholders: Ref, Sub with account/partition/attribute, Az. */
+	p = mut_params("CreateSub", 0);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")), "net-0001");
+	snprintf(arn, sizeof arn, "arn:aws:fake:eu-west-1:123456789012:sub/net-0001");
+	ck_assert_str_eq(json_string_value(json_object_get(p, "Arn")), arn);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "Zone")), "eu-west-1b");
+	/* JSON documents are serialised just before the call; tags on create; a token. */
+	p = mut_params("CreateNet", 0);
+	ck_assert(json_is_string(json_object_get(p, "Policy")));
+	ck_assert_str_eq(json_string_value(json_object_get(p, "ClientToken")),
+			 W.journal[0].token);
+	ck_assert_str_eq(tag_of(json_array_get(json_object_get(p, "TagSpecifications"), 0),
+				"cohd:id"),
+			 "app/net");
+	/* Generated secrets go to AWS but never into the journal (checked by the fake). */
+	p = mut_params("CreateDb", 0);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "MasterUserPassword")),
+			 "s3cr3t-password");
+
+	/* Journal: intent before each call, all completed. */
+	ck_assert_uint_eq(W.n_journal, 3);
+	for (size_t i = 0; i < W.n_journal; i++)
+		ck_assert(!W.journal[i].open && W.journal[i].ok);
+
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "health")), "healthy");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "counts"),
+							    "synced")),
+			 3);
+
+	/* The second pass changes nothing. */
+	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
+	ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "app/net", "Policy"),
+							   "state")),
+			 "match");
+	ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "env/pr-1/db",
+								    "MasterUserPassword"),
+							   "state")),
+			 "unchecked");
+	ck_assert_ptr_null(json_object_get(field_of(st2, "env/pr-1/db", "MasterUserPassword"),
+					   "live"));
+	world_done();
+}
+END_TEST
+
+START_TEST(test_drift_corrected)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	json_t *net;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	/* Someone changes two attributes and removes a tag behind cohd's back. */
+	net = find_item("Nets", "NetId", "net-0001");
+	json_object_set_new(net, "EnableDns", json_false());
+	json_object_set_new(net, "Mode", json_string("slow"));
+	json_array_remove(json_object_get(net, "Tags"), 3); /* Name */
+
+	/* One call per attribute (ONE_PER_CALL), plus the tag fix. */
+	ck_assert_uint_eq(run_pass(e, g, &st), 3);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2);
+	ck_assert_uint_eq(op_count("CreateTags"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert(json_is_true(json_object_get(find_item("Nets", "NetId", "net-0001"),
+					       "EnableDns")));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+
+	/* A live value AWS omits takes its default: EnableDns missing = true = desired. */
+	json_object_del(find_item("Nets", "NetId", "net-0001"), "EnableDns");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_accepted_drift)
+{
+	struct cohd_rec_config cfg = base_config();
+	struct cohd_drift_rule app_rule = {
+		.resource = (char *)"fake.*", .field = (char *)"Mode", .op = COHD_DRIFT_OP_MATCH,
+		.operand = (char *)"sl*", .env_mask = COHD_DRIFT_ENV_ALL,
+		.reason = (char *)"ops may slow it", .source = (char *)"shop.pr-1.yml:9:7",
+	};
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	const json_t *f;
+
+	world_init();
+	cfg.app_rules = &app_rule;
+	cfg.n_app_rules = 1;
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	/* A DBA resizes the database; an operator slows the network. Both allowed. */
+	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "DBInstanceClass",
+			    json_string("db.r6g.large"));
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode", json_string("slow"));
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	f = field_of(st, "env/pr-1/db", "DBInstanceClass");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "accepted");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "live")), "db.r6g.large");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")),
+			 "built-in: rds.db_instance:DBInstanceClass");
+	f = field_of(st, "app/net", "Mode");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "accepted");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "shop.pr-1.yml:9:7");
+
+	/* The rule's condition fails for another value: corrected (one engine for all). */
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode", json_string("odd"));
+	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 1);
+	/* Case normaliser: "16.3" vs "16.3" in another case is not drift. */
+	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "EngineVersion",
+			    json_string("16.3"));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
+static struct cohd_graph *graph_svc(int desired, int min, int max)
+{
+	struct cohd_graph *g = cohd_graph_new();
+
+	add(g, "ecs.service", "svc/api/service", "shop-api",
+	    json_pack("{s:s, s:i}", "ServiceName", "shop-api", "DesiredCount", desired));
+	add(g, "aas.target", "svc/api/scaling", "shop-api-scaling",
+	    json_pack("{s:o, s:i, s:i}", "Service",
+		      cohd_ref("svc/api/service", "ServiceName"), "MinCapacity", min,
+		      "MaxCapacity", max));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	return g;
+}
+
+START_TEST(test_autoscaling_band)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_svc(1, 1, 4);
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	const json_t *f;
+
+	world_init();
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	/* The autoscaler moved it to 3: inside 1..4, accepted. */
+	json_object_set_new(find_item("Services", "ServiceName", "shop-api"), "DesiredCount",
+			    json_integer(3));
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	f = field_of(st, "svc/api/service", "DesiredCount");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "accepted");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")),
+			 "autoscaling target svc/api/scaling: 1..4");
+	/* Someone set 9: outside, corrected into the band (4), not reset to 1. */
+	json_object_set_new(find_item("Services", "ServiceName", "shop-api"), "DesiredCount",
+			    json_integer(9));
+	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(mut_params("UpdateService", 0),
+							    "DesiredCount")),
+			 4);
+	ck_assert_str_eq(res_sync(st2, "svc/api/service"), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_quarantine)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g2 = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	/* Something else keeps writing Mode=slow right after every correction. */
+	W.fight_field = "Mode";
+	W.fight_value = json_string("slow");
+	json_object_set(find_item("Nets", "NetId", "net-0001"), "Mode", W.fight_value);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 3);
+	ck_assert_str_eq(res_sync(st, "app/net"), "quarantined");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "quarantined");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+
+	/* Released when the desired value changes. */
+	W.fight_field = NULL;
+	g2 = cohd_graph_new();
+	add_net(g2, "medium");
+	add_sub(g2);
+	add_db(g2, "db.t3.micro");
+	ck_assert_int_eq(cohd_graph_finalize(g2, NULL), 0);
+	ck_assert_uint_eq(run_pass(e, g2, &st2), 1);
+	ck_assert_str_eq(res_sync(st2, "app/net"), "synced");
+
+	/* And by request. */
+	ck_assert_int_eq(cohd_rec_engine_release(e, "app/net"), -ENOENT);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_crash_recovery_adopts)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	struct cohd_rec_engine *e;
+	struct cohd_rec_intent open[8];
+	size_t n_open = 0;
+	json_auto_t *st = NULL;
+
+	world_init();
+	e = engine(&cfg);
+	/* Start a pass and run the loop until the first creates were sent, then "crash": the
+	 * engine goes away, answers never reach it. */
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	while (op_count("CreateNet") == 0)
+		ck_assert(step());
+	ck_assert_uint_eq(op_count("CreateNet"), 1);
+	e = cohd_rec_engine_free(e);
+	W.drop_completions = true;
+	run_loop(); /* in-flight answers go to the tombstone, which then frees itself */
+	W.drop_completions = false;
+	for (size_t i = 0; i < W.n_journal; i++)
+		if (W.journal[i].open)
+			open[n_open++] = (struct cohd_rec_intent){
+				.id = W.journal[i].id, .logical_id = W.journal[i].logical_id,
+				.service = W.journal[i].service,
+				.operation = W.journal[i].operation, .token = W.journal[i].token,
+			};
+	ck_assert_uint_ge(n_open, 1);
+
+	/* Restart: a new engine, the open intents from the journal. */
+	e = engine(&cfg);
+	ck_assert_int_eq(cohd_rec_engine_recover(e, open, n_open), 0);
+	run_pass(e, g, &st);
+	ck_assert_uint_eq(op_count("CreateNet"), 1); /* adopted, not duplicated */
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	ck_assert_uint_eq(json_array_size(list_of("Subs")), 1);
+	ck_assert_uint_eq(json_array_size(list_of("Dbs")), 1);
+	for (size_t i = 0; i < W.n_journal; i++)
+		ck_assert_msg(!W.journal[i].open, "intent %zu still open", i);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	cohd_rec_engine_free(e);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_crash_recovery_resends_same_token)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	struct cohd_rec_engine *e;
+	struct cohd_rec_intent in;
+	json_auto_t *st = NULL;
+
+	world_init();
+	add_net(g, "fast");
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	/* The create never reached AWS, and the engine died before hearing so. */
+	W.lose_mutations = true;
+	e = engine(&cfg);
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	while (op_count("CreateNet") == 0)
+		ck_assert(step());
+	ck_assert_uint_eq(op_count("CreateNet"), 1);
+	e = cohd_rec_engine_free(e);
+	W.drop_completions = true;
+	run_loop();
+	W.drop_completions = false;
+	W.lose_mutations = false;
+	ck_assert(W.journal[0].open);
+
+	in = (struct cohd_rec_intent){ .id = 1, .logical_id = "app/net", .service = "fake",
+				       .operation = "CreateNet", .token = W.journal[0].token };
+	e = engine(&cfg);
+	ck_assert_int_eq(cohd_rec_engine_recover(e, &in, 1), 0);
+	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	/* Re-sent under the same intent with the same token. */
+	ck_assert_uint_eq(W.n_journal, 1);
+	ck_assert(!W.journal[0].open && W.journal[0].ok);
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateNet", 1),
+							   "ClientToken")),
+			 W.journal[0].token);
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	cohd_rec_engine_free(e);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_adoption_after_database_loss)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL, *e2 = NULL;
+	json_auto_t *st = NULL;
+	json_t *db;
+	const json_t *t;
+	size_t i;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	/* The database is lost: a brand-new engine with no state and no journal. The DB also
+	 * lost its cohd:id tag (someone cleaned tags) but keeps ManagedBy/Application. */
+	db = find_item("Dbs", "DbName", "shop-db");
+	json_array_foreach(json_object_get(db, "Tags"), i, t)
+		if (streq(json_string_value(json_object_get(t, "Key")), "cohd:id")) {
+			json_array_remove(json_object_get(db, "Tags"), i);
+			break;
+		}
+	e2 = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e2, g, &st), 1); /* only the tag that adopts the DB */
+	ck_assert_uint_eq(op_count("CreateTags"), 1);
+	ck_assert_uint_eq(op_count("CreateNet") + op_count("CreateSub") + op_count("CreateDb"), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_foreign_never_touched)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	add_db(g, "db.t3.micro");
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	/* Someone else's database has our deterministic name. */
+	json_array_append_new(list_of("Dbs"),
+			      json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "DbName", "shop-db",
+					"DBInstanceClass", "db.m5.large", "Tags", "Key", "Owner",
+					"Value", "someone"));
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/db"), "error");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+					     status_res(st, "env/pr-1/db"), "message")),
+				     "exists and is not ours"));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "error");
+	ck_assert_str_eq(json_string_value(json_object_get(find_item("Dbs", "DbName", "shop-db"),
+							   "DBInstanceClass")),
+			 "db.m5.large");
+	world_done();
+}
+END_TEST
+
+START_TEST(test_dry_run)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *plan, *a;
+	size_t i;
+
+	world_init();
+	cfg.dry_run = true;
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(W.mutations, 0);
+	ck_assert_uint_eq(W.n_journal, 0);
+	ck_assert_uint_eq(cohd_rec_engine_mutations(e), 0);
+	plan = json_object_get(json_object_get(st, "plan"), "actions");
+	ck_assert_uint_eq(json_array_size(plan), 3);
+	json_array_foreach(plan, i, a) {
+		ck_assert_str_eq(json_string_value(json_object_get(a, "kind")), "create");
+		ck_assert_str_eq(json_string_value(json_object_get(a, "state")), "skipped");
+	}
+	/* The subnet's create comes after the network's (net and db are ready first). */
+	a = json_array_get(plan, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "resource")), "app/sub");
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(a, "after"), 0)), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "drifted");
+	world_done();
+}
+END_TEST
+
+START_TEST(test_wait_timeout)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	usec_t t0;
+	const char *msg;
+
+	world_init();
+	W.pending_polls = UINT_MAX; /* the network never becomes available */
+	e = engine(&cfg);
+	t0 = W.now;
+	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* net and db; the subnet waits */
+	ck_assert_uint_eq(W.now - t0, 40 * 15 * USEC_PER_SEC);
+	ck_assert_str_eq(res_sync(st, "app/net"), "progressing");
+	msg = json_string_value(json_object_get(status_res(st, "app/net"), "message"));
+	ck_assert_ptr_nonnull(strstr(msg, "gave up waiting for network available of app/net "
+					  "after 40 polls (600 s): last state pending"));
+	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/sub"),
+								       "message")),
+				     "waiting for app/net"));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "progressing");
+	/* Next pass: it became available; the subnet follows; no second network. */
+	W.pending_polls = 0;
+	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_uint_eq(op_count("CreateNet"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
+	world_done();
+}
+END_TEST
+
+START_TEST(test_delete_reverse_order_and_confirm)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *empty = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL, *st3 = NULL;
+
+	world_init();
+	cfg.env_type = 0; /* production: the database needs confirmation */
+	cfg.deletion_grace = 60 * USEC_PER_SEC;
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
+
+	/* The file is gone: grace period first. */
+	ck_assert_uint_eq(run_pass(e, empty, &st), 0);
+	ck_assert_str_eq(res_sync(st, "app/net"), "deleting");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
+								       "message")),
+				     "grace period"));
+	W.now += 61 * USEC_PER_SEC;
+	ck_assert_uint_eq(run_pass(e, empty, &st2), 2);
+	/* Dependents first: the subnet goes before the network. */
+	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
+	ck_assert_uint_eq(op_count("DeleteDb"), 0);
+	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "deleting");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+					     status_res(st2, "env/pr-1/db"), "message")),
+				     "--confirm"));
+	ck_assert_ptr_null(status_res(st2, "app/net"));
+
+	/* Confirmed: deleted, and the wait sees it gone. */
+	cohd_rec_engine_confirm_delete(e);
+	ck_assert_uint_eq(run_pass(e, empty, &st3), 1);
+	ck_assert_uint_eq(json_array_size(list_of("Dbs")), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st3, "sync")), "synced");
+	world_done();
+}
+END_TEST
+
+START_TEST(test_delete_already_gone)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *empty = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
+	/* Preview: no confirmation, no grace. The subnet vanishes between observe and delete:
+	 * DeleteSub answers NotFound, which counts as deleted, and the network follows. */
+	W.delete_says_gone = "DeleteSub";
+	ck_assert_uint_eq(run_pass(e, empty, &st), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(json_array_size(list_of("Nets")) + json_array_size(list_of("Subs")) +
+				  json_array_size(list_of("Dbs")),
+			  0);
+	ck_assert_uint_eq(json_array_size(json_object_get(st, "resources")), 0);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_normalise)
+{
+	struct cohd_rec_field doc = { .path = "P", .flags = COHD_REC_F_JSON_DOC };
+	struct cohd_rec_field sorted = { .path = "S", .flags = COHD_REC_F_SORT };
+	struct cohd_rec_field dflt = { .path = "D", .default_json = "false" };
+	/* IAM returns policies URL-encoded, with single values where lists were written. */
+	json_auto_t *enc = json_string("%7B%22Statement%22%3A%7B%22Action%22%3A%22s3%3AGet%22%7D%7D");
+	json_auto_t *obj = json_pack("{s:[{s:[s]}]}", "Statement", "Action", "s3:Get");
+	json_auto_t *l1 = json_pack("[s,s]", "b", "a"), *l2 = json_pack("[s,s]", "a", "b");
+	json_auto_t *a = cohd_rec_normalise(&doc, enc, true);
+	json_auto_t *b = cohd_rec_normalise(&doc, obj, false);
+	json_auto_t *c = cohd_rec_normalise(&sorted, l1, true);
+	json_auto_t *d = cohd_rec_normalise(&sorted, l2, false);
+	json_auto_t *f = cohd_rec_normalise(&dflt, NULL, true);
+
+	ck_assert(json_equal(a, b));
+	ck_assert(json_equal(c, d));
+	ck_assert(json_is_false(f));
+	ck_assert_ptr_null(cohd_rec_normalise(&dflt, NULL, false));
+}
+END_TEST
+
+static const json_t *one_attrs(void *ud, const char *id)
+{
+	return streq(id, "n") ? ud : NULL;
+}
+
+START_TEST(test_resolve_placeholders)
+{
+	json_auto_t *net = json_pack("{s:s, s:{s:s}, s:[{s:s}]}", "NetId", "net-1", "Endpoint",
+				     "Address", "db.example", "L", "K", "deep");
+	json_auto_t *v = json_pack("{s:o, s:o, s:[o], s:{s:i}, s:o}", "A", cohd_ref("n", "NetId"),
+				   "B", cohd_sub("x-${n.Endpoint.Address}-${AWS::AccountId}"),
+				   "C", json_pack("{s:i}", "Az", 1), "D", "Az", 7, "E",
+				   cohd_ref("n", "L.0.K"));
+	json_auto_t *out = NULL;
+	struct cohd_rec_resolve_ctx ctx = {
+		.account = "123", .azs = azs, .attrs = one_attrs, .userdata = net,
+	};
+
+	ck_assert_int_eq(cohd_rec_resolve(&ctx, v, &out, NULL), -EAGAIN); /* Az 7 */
+	json_object_del(v, "D");
+	ck_assert_int_eq(cohd_rec_resolve(&ctx, v, &out, NULL), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(out, "A")), "net-1");
+	ck_assert_str_eq(json_string_value(json_object_get(out, "B")), "x-db.example-123");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(out, "C"), 0)),
+			 "eu-west-1b");
+	ck_assert_str_eq(json_string_value(json_object_get(out, "E")), "deep");
+
+	{
+		json_auto_t *m = json_pack("{s:[o]}", "X", cohd_ref("m", "Arn")), *o2 = NULL;
+		_cleanup_free_ char *missing = NULL;
+
+		ck_assert_int_eq(cohd_rec_resolve(&ctx, m, &o2, &missing), -EAGAIN);
+		ck_assert_str_eq(missing, "m.Arn");
+	}
+}
+END_TEST
+
+static Suite *reconcile_suite(void)
+{
+	Suite *s = suite_create("reconcile");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "converge", test_converge_from_nothing },
+		{ "drift", test_drift_corrected },
+		{ "accepted_drift", test_accepted_drift },
+		{ "autoscaling_band", test_autoscaling_band },
+		{ "quarantine", test_quarantine },
+		{ "crash_adopt", test_crash_recovery_adopts },
+		{ "crash_resend", test_crash_recovery_resends_same_token },
+		{ "adoption", test_adoption_after_database_loss },
+		{ "foreign", test_foreign_never_touched },
+		{ "dry_run", test_dry_run },
+		{ "wait_timeout", test_wait_timeout },
+		{ "delete", test_delete_reverse_order_and_confirm },
+		{ "delete_gone", test_delete_already_gone },
+		{ "normalise", test_normalise },
+		{ "resolve", test_resolve_placeholders },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_add_test(tc, cases[i].fn);
+		tcase_set_timeout(tc, 30);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+COHD_TEST_MAIN(reconcile_suite)

@@ -432,6 +432,8 @@ START_TEST(test_role_chain_errors)
 		{ "orphan", -EINVAL, "profile orphan has no role_arn" },
 		{ "cs-env", -EINVAL, "credential_source Environment but AWS_ACCESS_KEY_ID is not set" },
 		{ "cs-ecs", -EINVAL, "credential_source EcsContainer but no" },
+		{ "process", -EOPNOTSUPP, "profile process uses credential_process" },
+		{ "sso", -EOPNOTSUPP, "profile sso uses sso_session" },
 	};
 
 	write_file(".aws/config",
@@ -450,7 +452,9 @@ START_TEST(test_role_chain_errors)
 		   "[profile half]\naws_access_key_id = A\n"
 		   "[profile orphan]\nsource_profile = half\n"
 		   "[profile cs-env]\nrole_arn = arn:j\ncredential_source = Environment\n"
-		   "[profile cs-ecs]\nrole_arn = arn:k\ncredential_source = EcsContainer\n");
+		   "[profile cs-ecs]\nrole_arn = arn:k\ncredential_source = EcsContainer\n"
+		   "[profile process]\ncredential_process = /bin/creds\n"
+		   "[profile sso]\nsso_session = corp\nsso_account_id = 1\n");
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
 		_cleanup_(cohd_aws_credential_source_freep) struct cohd_aws_credential_source *s =
 			NULL;

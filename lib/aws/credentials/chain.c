@@ -290,7 +290,22 @@ static int resolve_profile(const struct cohd_aws_env *env, const struct files *f
 			return cohd_error_set(reterr, -EINVAL, "%s: profile %s has no role_arn",
 					      where, name);
 		}
-		return static_from_profile(f, name, ret, reterr);
+		r = static_from_profile(f, name, ret, reterr);
+		if (r == -ENOENT) {
+			/* say so rather than falling through to IMDS, which would only time out */
+			static const char *const unsupported[] = { "credential_process",
+								   "sso_session", "sso_start_url" };
+
+			for (size_t i = 0; i < ELEMENTSOF(unsupported); i++)
+				if (profile_get(f, name, unsupported[i])) {
+					kv_where(f, name, unsupported[i], where, sizeof where);
+					return cohd_error_set(reterr, -EOPNOTSUPP,
+							      "%s: profile %s uses %s, which cohd "
+							      "does not support",
+							      where, name, unsupported[i]);
+				}
+		}
+		return r;
 	}
 
 	if (source_profile && credential_source) {

@@ -150,7 +150,8 @@ const char *cohd_aws_credential_kind_to_string(enum cohd_aws_credential_kind k);
  * Returns 0 and a new descriptor; -ENOENT when nothing applies (IMDS disabled);
  * -EINVAL / -EBADMSG / -ELOOP / -EFBIG / -errno with a message in reterr ("file:line: message"
  * for file errors) for a partial or broken configuration (e.g. only AWS_ACCESS_KEY_ID set, an
- * explicit AWS_PROFILE that exists nowhere, a source_profile loop, a disallowed full URI).
+ * explicit AWS_PROFILE that exists nowhere, a source_profile loop, a disallowed full URI);
+ * -EOPNOTSUPP for a profile that only has credential_process or SSO settings.
  * Missing default files are not errors. */
 int cohd_aws_credentials_resolve(const struct cohd_aws_env *env,
 				 struct cohd_aws_credential_source **ret, struct cohd_error *reterr);

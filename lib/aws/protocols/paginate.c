@@ -121,8 +121,10 @@ int cohd_aws_paginate_next(const struct cohd_aws_service_model *m, const char *o
 			return 0;
 	}
 	next = params ? json_deep_copy(params) : json_object();
-	if (!next || !json_is_object(next))
+	if (!next)
 		return -ENOMEM;
+	if (!json_is_object(next))
+		return -EINVAL;
 	n = LIST_N(in);
 	for (size_t i = 0; i < n; i++) {
 		const char *ik = AS_LIST(in, i), *ok = AS_LIST(out, i);

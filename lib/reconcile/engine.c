@@ -13,6 +13,8 @@
  *             cohd:id tag; an item without it but with a wanted resource's deterministic name
  *             is adopted when ManagedBy/Application say it is ours, and flagged "exists and is not
  *             ours" otherwise (never touched).
+ *   detail    attributes the bulk describe omits (DescribeVpcAttribute, GetBucketPolicy...):
+ *             one read per managed item and detail, bounded like observe.
  *   lookup    look-up-before-create: for each wanted resource still missing whose type can look
  *             up by name, one more describe (the bulk filter may not see untagged resources).
  *   plan      resolve placeholders against what is known, diff every resource field by field
@@ -73,9 +75,9 @@ struct rec_res {
 	char *hold_buf;
 };
 
-enum rec_phase { PHASE_IDLE, PHASE_OBSERVE, PHASE_LOOKUP, PHASE_ACT, PHASE_DONE };
+enum rec_phase { PHASE_IDLE, PHASE_OBSERVE, PHASE_DETAIL, PHASE_LOOKUP, PHASE_ACT, PHASE_DONE };
 
-enum rec_call_kind { CALL_OBSERVE, CALL_LOOKUP, CALL_ACTION, CALL_WAIT };
+enum rec_call_kind { CALL_OBSERVE, CALL_DETAIL, CALL_LOOKUP, CALL_ACTION, CALL_WAIT };
 
 /* The userdata of every port callback: survives the engine (see cohd_rec_engine_free). */
 struct rec_call {
@@ -103,8 +105,8 @@ struct cohd_rec_engine {
 	void *start_timer;
 	const struct cohd_rec_type **obs;
 	size_t n_obs, next_obs;
-	size_t *lookups; /* res indexes */
-	size_t n_lookups, next_lookup;
+	size_t *lookups; /* res indexes for the detail, then the lookup phase */
+	size_t n_lookups, next_lookup, next_detail;
 	unsigned inflight;
 	struct cohd_rec_band *bands;
 	size_t n_bands;
@@ -392,7 +394,8 @@ static struct cohd_rec_item *item_parse(const struct cohd_rec_type *t, const jso
 
 	if (!it)
 		return NULL;
-	it->attrs = t->project ? t->project(raw) : json_incref((json_t *)raw);
+	/* A copy: details are merged into it, and the raw item belongs to the response. */
+	it->attrs = t->project ? t->project(raw) : json_deep_copy(raw);
 	it->tags = tags_from(raw, t);
 	it->physical_id = text_at(it->attrs, t->id_path);
 	it->name = strncmp(strempty(t->name_path), "tag:", 4) == 0
@@ -533,6 +536,7 @@ static int start_observe(struct cohd_rec_engine *e, const struct cohd_rec_type *
 
 static void plan_pass(struct cohd_rec_engine *e);
 static void lookup_next(struct cohd_rec_engine *e);
+static void detail_next(struct cohd_rec_engine *e);
 
 static void observe_next(struct cohd_rec_engine *e)
 {
@@ -548,6 +552,89 @@ static void observe_next(struct cohd_rec_engine *e)
 					e->res[k]->hold = "not observed: the describe call failed";
 	}
 	if (e->inflight > 0 || e->phase != PHASE_OBSERVE)
+		return;
+
+	/* Per-item details of the resources we manage (attributes bulk describes omit). */
+	e->phase = PHASE_DETAIL;
+	free(e->lookups);
+	e->lookups = calloc(e->n_res + 1, sizeof(size_t));
+	e->n_lookups = e->next_lookup = e->next_detail = 0;
+	for (size_t i = 0; e->lookups && i < e->n_res; i++) {
+		struct rec_res *r = e->res[i];
+
+		if (r->want && r->item && !r->hold && r->type->n_details > 0)
+			e->lookups[e->n_lookups++] = i;
+	}
+	detail_next(e);
+}
+
+static void detail_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+	struct rec_res *res;
+	const struct cohd_rec_detail *d;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	e->inflight--;
+	res = find_res(e, c->res_id);
+	d = &c->type->details[c->action];
+	if (res && res->item && r >= 0) {
+		json_t *v = d->result_path ? cohd_rec_json_path(result, d->result_path) : result;
+
+		if (v)
+			cohd_rec_json_set_path(res->item->attrs, d->merge_as, json_deep_copy(v));
+	} else if (res && res->item) {
+		bool absent = false;
+
+		for (size_t k = 0; err && d->absent_codes && d->absent_codes[k]; k++)
+			absent |= streq_ptr(err->code, d->absent_codes[k]);
+		if (!absent) {
+			_cleanup_free_ char *msg = aws_error_text(r, err);
+
+			res->hold = "not observed: a detail read failed";
+			set_str(&res->message, "%s failed: %s", d->operation, strempty(msg));
+		}
+	}
+	call_free(c);
+	detail_next(e);
+}
+
+/* Queue entries are (resource, detail) pairs walked in order: lookups[] holds resources and
+ * next_detail the position inside the current one. */
+static void detail_next(struct cohd_rec_engine *e)
+{
+	unsigned max = e->cfg.max_observe ?: 8;
+
+	while (e->next_lookup < e->n_lookups && e->inflight < max) {
+		struct rec_res *r = e->res[e->lookups[e->next_lookup]];
+		size_t k = e->next_detail++;
+		const struct cohd_rec_detail *d;
+		json_auto_t *params = NULL;
+		struct rec_call *c;
+
+		if (k + 1 >= r->type->n_details) {
+			e->next_lookup++;
+			e->next_detail = 0;
+		}
+		d = &r->type->details[k];
+		if (d->params(r->item, &params) < 0 || !params)
+			continue;
+		c = call_new(e, CALL_DETAIL, r->type, k, r->id);
+		if (!c)
+			continue;
+		if (aws(e, r->type, r->want->region, d->operation, params, false, false, detail_done,
+			c) < 0) {
+			call_free(c);
+			r->hold = "not observed: a detail read could not start";
+			continue;
+		}
+		e->inflight++;
+	}
+	if (e->inflight > 0 || e->phase != PHASE_DETAIL)
 		return;
 
 	/* Look-up-before-create for what the bulk describe did not find. */
@@ -863,6 +950,7 @@ static void plan_pass(struct cohd_rec_engine *e)
 			.logical_id = res->id, .type = res->type, .diff = &res->diff,
 			.depends_on = (const char *const *)w->depends_on,
 			.n_depends_on = w->n_depends_on, .hold = res->hold, .adopt = res->adopt,
+			.props = w->properties,
 		};
 	}
 	for (size_t i = 0; i < e->n_res; i++) {
@@ -1244,9 +1332,17 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	};
 	json_auto_t *props = NULL, *params = NULL, *token = NULL, *journal = NULL;
 	_cleanup_free_ char *missing = NULL;
+	struct cohd_rec_item made = {};
 	char tok[TOKEN_LEN + 1];
 	struct rec_call *c;
 	int r;
+
+	/* Created earlier in this pass: address it by what the create returned. */
+	if (!res->item && a->kind != COHD_REC_ACTION_CREATE) {
+		made.physical_id = (char *)physical_id(res);
+		made.attrs = res->attrs;
+		ctx.live = &made;
+	}
 
 	if (a->kind == COHD_REC_ACTION_CREATE || a->kind == COHD_REC_ACTION_UPDATE) {
 		r = cohd_rec_resolve(&rc, res->want->properties, &props, &missing);
@@ -1284,12 +1380,23 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		json_t *v;
 		size_t n = 0;
 
+		json_auto_t *values = NULL;
+
 		if (!fields)
 			return -ENOMEM;
-		json_object_foreach(a->values, key, v) {
+		/* Write the targets (desired, or clamped into a governing band); after-create
+		 * values may still hold placeholders. */
+		r = cohd_rec_resolve(&rc, a->values, &values, &missing);
+		if (r == -EAGAIN) {
+			set_str(&a->message, "waiting for %s", strempty(missing));
+			a->state = COHD_REC_ACTION_BLOCKED;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		json_object_foreach(values, key, v) {
 			fields[n++] = key;
 			f = f ?: field_spec(a->type, key);
-			/* Write the target (desired, or clamped into a governing band). */
 			if (!json_is_null(v))
 				cohd_rec_json_set_path(props, key, json_incref(v));
 		}

@@ -157,15 +157,55 @@ static int plan_updates(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 	return r;
 }
 
+/* Fields the create call cannot set: one update per operation, right after the create. */
+static int plan_after_create(struct cohd_rec_plan *p, const struct cohd_rec_plan_entry *e,
+			     size_t create)
+{
+	const struct cohd_rec_type *t = e->type;
+
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct cohd_rec_field *f = &t->fields[i];
+		const char *op = f->update_op ? f->update_op : t->update_op;
+		struct cohd_rec_action *a = NULL;
+		bool grouped = false;
+
+		if (!(f->flags & COHD_REC_F_AFTER_CREATE) || !op || !e->props ||
+		    !cohd_rec_json_path(e->props, f->path))
+			continue;
+		for (size_t k = create + 1; k < p->n && !(f->flags & COHD_REC_F_ONE_PER_CALL); k++)
+			if (p->actions[k].kind == COHD_REC_ACTION_UPDATE &&
+			    streq(p->actions[k].operation, op) &&
+			    streq(p->actions[k].logical_id, e->logical_id))
+				a = &p->actions[k], grouped = true;
+		if (!grouped) {
+			a = add(p, COHD_REC_ACTION_UPDATE, e, op,
+				"set after create (the create call does not take it)");
+			if (!a)
+				return -ENOMEM;
+			a->values = json_object();
+			if (!a->values || after(a, create) < 0)
+				return -ENOMEM;
+		}
+		json_object_set(a->values, f->path, cohd_rec_json_path(e->props, f->path));
+	}
+	return 0;
+}
+
 static int plan_create(struct cohd_rec_plan *p, const struct cohd_rec_plan_entry *e,
 		       const char *reason, bool replace)
 {
 	struct cohd_rec_action *a = add(p, COHD_REC_ACTION_CREATE, e, e->type->create_op, reason);
+	size_t id;
+	int r;
 
 	if (!a)
 		return -ENOMEM;
 	a->replace = replace;
-	return after_deps(p, a->id, e);
+	id = a->id;
+	r = after_deps(p, id, e);
+	if (r < 0)
+		return r;
+	return plan_after_create(p, e, id);
 }
 
 static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entry *e)
@@ -191,18 +231,19 @@ static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 				return -ENOMEM;
 			a->replace = true;
 			del = a->id;
+			cre = p->n;
 			r = plan_create(p, e, "replace: create after the delete", true);
 			if (r < 0)
 				return r;
-			return after(&p->actions[p->n - 1], del);
+			return after(&p->actions[cre], del);
 		}
+		cre = p->n;
 		r = plan_create(p, e,
 				"replace: a field AWS cannot change in place drifted; create the "
 				"new one first, then delete the old",
 				true);
 		if (r < 0)
 			return r;
-		cre = p->n - 1;
 		a = add(p, COHD_REC_ACTION_DELETE, e, e->type->delete_op,
 			"replace: delete the old one after its successor exists");
 		if (!a)

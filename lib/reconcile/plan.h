@@ -79,6 +79,8 @@ struct cohd_rec_plan_entry {
 	const char *hold;              /* non-NULL: no action, this is why (grace period,
 					* confirmation, foreign, replacement needs confirmation) */
 	bool adopt;                    /* found by name with our tags but no cohd:id: tag it */
+	const json_t *props;           /* desired properties (placeholders and all): the values
+					* of after-create updates are taken from here */
 };
 
 /* Build the plan (appends to *plan, which starts zeroed). Returns 0 or -ENOMEM. */

@@ -41,6 +41,10 @@ int cohd_rec_default_create_params(const struct cohd_rec_type_ctx *ctx, json_t *
 	json_object_foreach((json_t *)ctx->props, key, v)
 		if (strncmp(key, "cohd:", 5) != 0)
 			json_object_set_new(p, key, json_deep_copy(v));
+	/* Fields the create call does not take are set by an update right after it. */
+	for (size_t i = 0; i < t->n_fields; i++)
+		if ((t->fields[i].flags & COHD_REC_F_AFTER_CREATE) && !strchr(t->fields[i].path, '.'))
+			json_object_del(p, t->fields[i].path);
 	/* JSON documents are given as objects (graph.h): serialise them for the wire. */
 	for (size_t i = 0; i < t->n_fields; i++) {
 		json_t *doc;

@@ -67,6 +67,20 @@ enum {
 	COHD_REC_F_WRITE_ONLY = 1u << 4,  /* never returned by AWS (passwords): never compared */
 	COHD_REC_F_ONE_PER_CALL = 1u << 5, /* the update op changes one field per call */
 	COHD_REC_F_OBSERVE_ONLY = 1u << 6, /* reported, never corrected (no update op exists) */
+	COHD_REC_F_AFTER_CREATE = 1u << 7, /* the create call does not take it: the default create
+					    * builder leaves it out and the plan sets it with its
+					    * update op right after the create (VPC DNS attributes) */
+};
+
+/* Attributes the bulk describe does not return, read per observed resource after it
+ * (DescribeVpcAttribute, GetBucketPolicy...): one call each, bounded like observe. */
+struct cohd_rec_detail {
+	const char *operation;                 /* "DescribeVpcAttribute" */
+	/* Params for one item: {"VpcId": id, "Attribute": "enableDnsHostnames"}. */
+	int (*params)(const struct cohd_rec_item *item, json_t **ret_params);
+	const char *result_path;               /* what to take from the response; NULL = all */
+	const char *merge_as;                  /* where it goes in the item: "EnableDnsHostnames" */
+	const char *const *absent_codes;       /* error codes meaning "not set" (NoSuchBucketPolicy) */
 };
 
 /* One managed field: a dotted path in AWS's names ("EnableDnsHostnames", "Endpoint.Port"). A
@@ -127,6 +141,8 @@ struct cohd_rec_type {
 	/* Describe just one (waits); NULL = {id_list_member: [physical id]}. */
 	cohd_rec_params_fn by_id_params;
 	const char *id_list_member;          /* "VpcIds" */
+	const struct cohd_rec_detail *details; /* per-item reads after the bulk describe */
+	size_t n_details;
 	enum cohd_rec_health (*health)(const struct cohd_rec_item *item); /* NULL = healthy */
 
 	/* Diff. */

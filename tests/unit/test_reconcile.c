@@ -173,6 +173,18 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 {
 	const struct family *fam;
 
+	if (streq(op, "DescribeNetAttribute")) {
+		/* A detail read: the bulk describe does not return it; AWS's default is false. */
+		json_t *it = find_item("Nets", "NetId",
+				       json_string_value(json_object_get(params, "NetId")));
+		json_t *v;
+
+		if (!it)
+			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+		v = json_object_get(it, "EnableDns");
+		*ret = json_pack("{s:{s:O}}", "EnableDns", "Value", v ? v : json_false());
+		return 0;
+	}
 	if ((fam = family_of(op, "Describe"))) {
 		json_t *out = json_array(), *it;
 		const json_t *ids = json_object_get(params, "Ids");
@@ -205,7 +217,9 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 					W.pending_polls--;
 			} else if (json_object_get(it, "State"))
 				json_object_set_new(it, "State", json_string("available"));
-			json_array_append(out, it);
+			it = json_deep_copy(it);
+			json_object_del(it, "EnableDns"); /* only DescribeNetAttribute tells */
+			json_array_append_new(out, it);
 		}
 		*ret = json_pack("{s:o}", fam->list, out);
 		return 0;
@@ -508,13 +522,25 @@ static const struct cohd_rec_wait net_available = {
 
 static const struct cohd_rec_field net_fields[] = {
 	{ .path = "CidrBlock", .flags = COHD_REC_F_REPLACE },
-	{ .path = "EnableDns", .default_json = "true", .update_op = "ModifyNetAttribute",
-	  .flags = COHD_REC_F_ONE_PER_CALL },
+	{ .path = "EnableDns", .live_path = "EnableDns.Value", .update_op = "ModifyNetAttribute",
+	  .flags = COHD_REC_F_ONE_PER_CALL | COHD_REC_F_AFTER_CREATE },
 	{ .path = "Mode", .update_op = "ModifyNetAttribute", .flags = COHD_REC_F_ONE_PER_CALL },
 	{ .path = "Policy", .flags = COHD_REC_F_JSON_DOC, .update_op = "ModifyNetAttribute" },
 };
 
+static int net_dns_params(const struct cohd_rec_item *item, json_t **ret)
+{
+	*ret = json_pack("{s:s, s:s}", "NetId", item->physical_id, "Attribute", "enableDns");
+	return 0;
+}
+
+static const struct cohd_rec_detail net_details[] = {
+	{ .operation = "DescribeNetAttribute", .params = net_dns_params,
+	  .result_path = "EnableDns", .merge_as = "EnableDns" },
+};
+
 static const struct cohd_rec_type fake_net = {
+	.details = net_details, .n_details = ELEMENTSOF(net_details),
 	.name = "fake.net", .service = "fake", .tier = 0,
 	.describe_op = "DescribeNets", .list_path = "Nets", .id_path = "NetId",
 	.tags_path = "Tags", .name_path = "tag:Name", .id_list_member = "Ids",
@@ -752,7 +778,13 @@ START_TEST(test_converge_from_nothing)
 
 	world_init();
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 3);
+	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+
+	/* What the create call does not take is set right after it. */
+	p = mut_params("CreateNet", 0);
+	ck_assert_ptr_null(json_object_get(p, "EnableDns"));
+	ck_assert_int_gt(op_index("ModifyNetAttribute", 0), op_index("CreateNet", 0));
+	ck_assert(json_is_true(json_object_get(mut_params("ModifyNetAttribute", 0), "EnableDns")));
 
 	/* Dependency order: the subnet is created after the network is available. */
 	ck_assert_int_ge(op_index("CreateNet", 0), 0);
@@ -779,7 +811,7 @@ START_TEST(test_converge_from_nothing)
 			 "s3cr3t-password");
 
 	/* Journal: intent before each call, all completed. */
-	ck_assert_uint_eq(W.n_journal, 3);
+	ck_assert_uint_eq(W.n_journal, 4);
 	for (size_t i = 0; i < W.n_journal; i++)
 		ck_assert(!W.journal[i].open && W.journal[i].ok);
 
@@ -824,15 +856,11 @@ START_TEST(test_drift_corrected)
 
 	/* One call per attribute (ONE_PER_CALL), plus the tag fix. */
 	ck_assert_uint_eq(run_pass(e, g, &st), 3);
-	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 3); /* 1 after create + 2 */
 	ck_assert_uint_eq(op_count("CreateTags"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert(json_is_true(json_object_get(find_item("Nets", "NetId", "net-0001"),
 					       "EnableDns")));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
-
-	/* A live value AWS omits takes its default: EnableDns missing = true = desired. */
-	json_object_del(find_item("Nets", "NetId", "net-0001"), "EnableDns");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
@@ -874,7 +902,7 @@ START_TEST(test_accepted_drift)
 	/* The rule's condition fails for another value: corrected (one engine for all). */
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode", json_string("odd"));
 	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
-	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 1);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2); /* 1 after create + 1 */
 	/* Case normaliser: "16.3" vs "16.3" in another case is not drift. */
 	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "EngineVersion",
 			    json_string("16.3"));
@@ -947,7 +975,7 @@ START_TEST(test_quarantine)
 	for (int i = 0; i < 3; i++)
 		ck_assert_uint_eq(run_pass(e, g, NULL), 1);
 	ck_assert_uint_eq(run_pass(e, g, &st), 0);
-	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 3);
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 4); /* 1 after create + 3 */
 	ck_assert_str_eq(res_sync(st, "app/net"), "quarantined");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "quarantined");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
@@ -1043,9 +1071,9 @@ START_TEST(test_crash_recovery_resends_same_token)
 				       .operation = "CreateNet", .token = W.journal[0].token };
 	e = engine(&cfg);
 	ck_assert_int_eq(cohd_rec_engine_recover(e, &in, 1), 0);
-	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* CreateNet + ModifyNetAttribute */
 	/* Re-sent under the same intent with the same token. */
-	ck_assert_uint_eq(W.n_journal, 1);
+	ck_assert_uint_eq(W.n_journal, 2);
 	ck_assert(!W.journal[0].open && W.journal[0].ok);
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateNet", 1),
 							   "ClientToken")),
@@ -1133,13 +1161,13 @@ START_TEST(test_dry_run)
 	ck_assert_uint_eq(W.n_journal, 0);
 	ck_assert_uint_eq(cohd_rec_engine_mutations(e), 0);
 	plan = json_object_get(json_object_get(st, "plan"), "actions");
-	ck_assert_uint_eq(json_array_size(plan), 3);
-	json_array_foreach(plan, i, a) {
-		ck_assert_str_eq(json_string_value(json_object_get(a, "kind")), "create");
+	ck_assert_uint_eq(json_array_size(plan), 4);
+	json_array_foreach(plan, i, a)
 		ck_assert_str_eq(json_string_value(json_object_get(a, "state")), "skipped");
-	}
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(plan, 1), "kind")),
+			 "update");
 	/* The subnet's create comes after the network's (net and db are ready first). */
-	a = json_array_get(plan, 2);
+	a = json_array_get(plan, 3);
 	ck_assert_str_eq(json_string_value(json_object_get(a, "resource")), "app/sub");
 	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(a, "after"), 0)), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "drifted");
@@ -1160,7 +1188,7 @@ START_TEST(test_wait_timeout)
 	W.pending_polls = UINT_MAX; /* the network never becomes available */
 	e = engine(&cfg);
 	t0 = W.now;
-	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* net and db; the subnet waits */
+	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* net and db; the rest waits */
 	ck_assert_uint_eq(W.now - t0, 40 * 15 * USEC_PER_SEC);
 	ck_assert_str_eq(res_sync(st, "app/net"), "progressing");
 	msg = json_string_value(json_object_get(status_res(st, "app/net"), "message"));
@@ -1171,9 +1199,10 @@ START_TEST(test_wait_timeout)
 								       "message")),
 				     "waiting for app/net"));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "progressing");
-	/* Next pass: it became available; the subnet follows; no second network. */
+	/* Next pass: it became available; its DNS setting and the subnet follow; no second
+	 * network. */
 	W.pending_polls = 0;
-	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_uint_eq(run_pass(e, g, &st2), 2);
 	ck_assert_uint_eq(op_count("CreateNet"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
 	world_done();

@@ -265,9 +265,14 @@ static void print_errors(const json_t *app)
 
 static void print_event(const json_t *ev)
 {
-	printf("%s %-7s %s.%s %s%s%s: %s\n", str(ev, "time"), str(ev, "level"), str(ev, "app"),
-	       str(ev, "environment"), json_object_get(ev, "logical_id") ? str(ev, "logical_id") : "",
-	       json_object_get(ev, "logical_id") ? " " : "", str(ev, "kind"), str(ev, "message"));
+	const json_t *app = json_object_get(ev, "app"), *id = json_object_get(ev, "logical_id");
+
+	printf("%s %-7s ", str(ev, "time"), str(ev, "level"));
+	if (app)
+		printf("%s.%s ", json_string_value(app), str(ev, "environment"));
+	if (id)
+		printf("%s ", json_string_value(id));
+	printf("%s: %s\n", str(ev, "kind"), str(ev, "message"));
 }
 
 /* Human output of a result; returns the exit code it implies. */

@@ -56,6 +56,7 @@ struct cohd_aws_client {
 	struct cohd_aws_retry *retry;
 	struct cohd_aws_budget *budget; /* NULL = no budgets */
 	int64_t skew; /* usec added to the wall clock when signing */
+	usec_t min_refresh_interval;
 	struct call *calls; /* pending, doubly linked */
 	bool closing;
 	struct cohd_aws_client_stats stats;

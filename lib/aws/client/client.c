@@ -436,6 +436,9 @@ static void on_http_done(int r, struct cohd_http_response *resp, void *userdata)
 	cohd_aws_error_done(&call->err);
 	if (r < 0) {
 		(void)cohd_aws_error_transport(&call->err, r, resp->error);
+		/* a certificate that does not verify or an oversized answer will not get better */
+		if (r == -EPERM || r == -EMSGSIZE)
+			call->err.class = COHD_AWS_ERROR_OTHER;
 	} else {
 		hdr = calloc(resp->n_headers ? resp->n_headers : 1, sizeof *hdr);
 		if (!hdr) {
@@ -649,6 +652,8 @@ int cohd_aws_client_new(struct uv_loop_s *loop, const struct cohd_aws_client_con
 	if (!c)
 		return -ENOMEM;
 	c->env = config->env ? config->env : &cohd_aws_env_process;
+	c->min_refresh_interval = config->min_refresh_interval ? config->min_refresh_interval
+							       : 60 * USEC_PER_SEC;
 
 	if (config->region)
 		region = strdup(config->region);

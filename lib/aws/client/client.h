@@ -37,6 +37,7 @@ struct cohd_aws_client_config {
 	bool credentials_steal;
 	double budget_share; /* 0 = COHD_AWS_BUDGET_SHARE_DEFAULT; < 0 = no client-side budgets */
 	unsigned max_attempts; /* 0 = AWS_MAX_ATTEMPTS, else 3 */
+	usec_t min_refresh_interval; /* between background credential refreshes; 0 = 60 s */
 	double (*random)(void *userdata); /* retry jitter; NULL = internal (tests inject) */
 	void *random_userdata;
 	struct cohd_http_config http;

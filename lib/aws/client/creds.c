@@ -9,7 +9,7 @@
  *   WEB_IDENTITY  STS AssumeRoleWithWebIdentity through this client, unsigned
  * Each provider keeps its current credentials. Calls use them until they are expired
  * (cohd_aws_credentials_expired); once refresh is due a background fetch starts (at most one
- * a minute) and calls keep going with the old ones; only calls issued after expiry (or after AWS
+ * a minute by default) and calls keep going with the old ones; only calls issued after expiry (or after AWS
  * said ExpiredToken) queue until the fetch ends. Loop thread only; secrets are wiped and never
  * logged (HTTP bodies are fetched with COHD_HTTP_SECRET).
  */
@@ -23,7 +23,6 @@
 #include "lib/util/log.h"
 #include "lib/util/macro.h"
 
-#define FETCH_MIN_INTERVAL (60 * USEC_PER_SEC)
 #define METADATA_TIMEOUT (1 * USEC_PER_SEC)
 #define METADATA_BODY_MAX (64u << 10)
 #define TOKEN_FILE_MAX (64u << 10)
@@ -121,7 +120,7 @@ int creds_provider_get(struct creds_provider *p, struct creds_waiter *w)
 	if (p->creds && !p->invalid && !cohd_aws_credentials_expired(p->creds, now)) {
 		if (!p->fetching && cohd_aws_credentials_refresh_due(p->creds, now) &&
 		    p->src->kind != COHD_AWS_CREDENTIALS_STATIC &&
-		    cohd_now_monotonic() >= p->last_fetch + FETCH_MIN_INTERVAL)
+		    cohd_now_monotonic() >= p->last_fetch + p->client->min_refresh_interval)
 			provider_start_fetch(p); /* in the background: keep using p->creds */
 		return 0;
 	}

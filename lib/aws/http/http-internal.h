@@ -14,6 +14,10 @@
 
 struct http_poll;
 
+/* Idle easy handles kept for reuse: curl_easy_init() and the first transfer's buffers cost
+ * more than curl_easy_reset(). */
+#define HTTP_EASY_POOL 128
+
 struct cohd_http {
 	uv_loop_t *loop;
 	CURLM *multi;
@@ -25,6 +29,8 @@ struct cohd_http {
 	struct cohd_http_req *reqs; /* in flight, doubly linked */
 	unsigned n_in_flight;
 	struct http_poll *polls; /* one per socket curl watches */
+	CURL *pool[HTTP_EASY_POOL]; /* idle easy handles, curl_easy_reset() */
+	unsigned n_pool;
 	unsigned pending_closes; /* uv_close()s not yet called back; free at 0 when closing */
 	bool closing;
 	bool in_curl; /* inside a curl callback: completions and curl_multi_* must not run */

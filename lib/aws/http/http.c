@@ -279,7 +279,12 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 
 static void req_free(struct cohd_http_req *req)
 {
-	if (req->easy)
+	struct cohd_http *h = req->http;
+
+	if (req->easy && !h->closing && h->n_pool < HTTP_EASY_POOL) {
+		curl_easy_reset(req->easy);
+		h->pool[h->n_pool++] = req->easy;
+	} else if (req->easy)
 		curl_easy_cleanup(req->easy);
 	curl_url_cleanup(req->url);
 	curl_slist_free_all(req->headers);
@@ -425,7 +430,7 @@ int cohd_http_submit(struct cohd_http *h, const struct cohd_http_request *r, coh
 	ret = parse_url(r->url, r->flags, &req->url);
 	if (ret < 0)
 		goto fail;
-	req->easy = curl_easy_init();
+	req->easy = h->n_pool ? h->pool[--h->n_pool] : curl_easy_init();
 	if (!req->easy) {
 		ret = -ENOMEM;
 		goto fail;
@@ -577,6 +582,8 @@ struct cohd_http *cohd_http_free(struct cohd_http *h)
 	h->closing = true;
 	while (h->reqs)
 		req_finish(h->reqs, -ECANCELED);
+	while (h->n_pool)
+		curl_easy_cleanup(h->pool[--h->n_pool]);
 	http_uv_shutdown(h);
 	http_uv_maybe_free(h);
 	return NULL;

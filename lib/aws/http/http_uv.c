@@ -81,9 +81,9 @@ static int cb_timeout(CURLM *multi, long timeout_ms, void *userp)
 	if (h->closing)
 		return 0;
 	/* 0 means "now", but libcurl must not be called from its own timer callback
-	 * (CURLMOPT_TIMERFUNCTION.md): go round the loop once. */
-	if (timeout_ms == 0)
-		timeout_ms = 1;
+	 * (CURLMOPT_TIMERFUNCTION.md). multi-uv.c turns 0 into 1 ms; a 0 ms libuv timer already
+	 * runs on the loop's next iteration, never from inside uv_timer_start(), and does not
+	 * add a millisecond to every request. */
 	return uv_timer_start(&h->timer, on_uv_timeout, (uint64_t)timeout_ms, 0) < 0 ? -1 : 0;
 }
 

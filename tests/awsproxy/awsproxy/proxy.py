@@ -54,7 +54,7 @@ class Reply:
 class Call:
     """What the pipeline learned about one request (for stats and logs)."""
 
-    __slots__ = ("service", "operation", "protocol", "dialect", "op", "params")
+    __slots__ = ("service", "operation", "protocol", "dialect", "op", "candidates", "params")
 
     def __init__(self):
         self.service = "unknown"
@@ -62,6 +62,7 @@ class Call:
         self.protocol = None
         self.dialect = Dialect("unknown", "query")
         self.op = None
+        self.candidates = ()
         self.params = None
 
 
@@ -105,26 +106,7 @@ class Proxy:
         return reply
 
     def _pipeline(self, req, call):
-        form = {}
-        ctype = req.headers.get("Content-Type", "")
-        if req.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
-            form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
-        target = req.headers.get("X-Amz-Target")
-        try:
-            info = sigv4.parse(req.headers, req.query)
-        except sigv4.AuthFailure as failure:
-            self._identify(req, call, form, target, self.catalog.guess(target, form, req.path))
-            raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
-        svc = self.catalog.by_signing_name.get(info.service)
-        if svc is None:
-            raise ProxyError("UnknownService", f"awsproxy does not serve service "
-                             f"'{info.service}' (see tests/awsproxy/README.md)")
-        self._identify(req, call, form, target, svc)
-        try:
-            self.verifier.verify(info, req, s3=svc.name == "s3")
-        except sigv4.AuthFailure as failure:
-            raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
-        self._validate(req, call, form, svc)
+        svc = self.check(req, call)
         if svc.name == "cloudfront":
             self.etags.check(call.op, req.path, req.headers)
         decision = self.faults.decide(call.service, call.operation)
@@ -145,6 +127,37 @@ class Proxy:
             return DROP
         self._after(call, req, resp)
         return Reply(resp.status, resp.headers, resp.body)
+
+    def check(self, req, call):
+        """Identify, authenticate and validate ``req`` (filling in ``call``).
+
+        Return the Service; raise ProxyError if AWS would refuse the request.
+        """
+        form = {}
+        ctype = req.headers.get("Content-Type", "")
+        if req.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+        target = req.headers.get("X-Amz-Target")
+        try:
+            info = sigv4.parse(req.headers, req.query)
+        except sigv4.AuthFailure as failure:
+            svc = self.catalog.guess(target, form, req.path)
+            self._identify(req, call, form, target, svc)
+            if failure.meaning != "missing" or not _unsigned_allowed(call.op):
+                raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
+            self._validate(req, call, form, svc)
+            return svc
+        svc = self.catalog.by_signing_name.get(info.service)
+        if svc is None:
+            raise ProxyError("UnknownService", f"awsproxy does not serve service "
+                             f"'{info.service}' (see tests/awsproxy/README.md)")
+        self._identify(req, call, form, target, svc)
+        try:
+            self.verifier.verify(info, req, s3=svc.name == "s3")
+        except sigv4.AuthFailure as failure:
+            raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
+        self._validate(req, call, form, svc)
+        return svc
 
     def _identify(self, req, call, form, target, svc):
         """Fill in service, protocol and operation of ``call`` (op None if unknown)."""
@@ -171,9 +184,9 @@ class Proxy:
         else:
             call.protocol = svc.protocol
             call.dialect = svc.dialect()
-            call.op, labels = svc.route(req.method, req.path, req.query, req.headers)
-            call.params = labels
-            if call.op is not None:
+            call.candidates, call.params = svc.route(req.method, req.path, req.query, req.headers)
+            if call.candidates:
+                call.op = call.candidates[0]
                 call.operation = call.op.name
 
     def _validate(self, req, call, form, svc):
@@ -196,12 +209,25 @@ class Proxy:
                 elif doc:
                     raise validate.Invalid("unknown", f"{call.operation} takes no input")
             else:
-                validate.check_rest(svc, call.op, call.params, req.query, req.headers, req.body)
+                self._validate_rest(req, call, svc)
         except validate.Invalid as bad:
             err = errors.validation_error(call.dialect, bad.meaning, bad.message)
             if bad.code:
                 err.code = bad.code
             raise err from None
+
+    def _validate_rest(self, req, call, svc):
+        """Validate against the first candidate operation the request fits."""
+        first = None
+        for op in call.candidates:
+            try:
+                validate.check_rest(svc, op, call.params, req.query, req.headers, req.body)
+            except validate.Invalid as bad:
+                first = first or bad
+                continue
+            call.op, call.operation = op, op.name
+            return
+        raise first
 
     def _after(self, call, req, resp):
         key = (call.service, call.operation)
@@ -211,6 +237,13 @@ class Proxy:
             self.etags.answer(call.op, req.path, resp)
         if resp.status < 300 and self.pending.applies(*key):
             resp.body = self.pending.rewrite(call.service, call.operation, resp.body)
+
+
+def _unsigned_allowed(op):
+    """Whether AWS takes this operation unsigned (STS AssumeRoleWithWebIdentity...)."""
+    if op is None:
+        return False
+    return op.auth_type == "none" or op.auth == ["smithy.api#noAuth"]
 
 
 def _error_code(reply):

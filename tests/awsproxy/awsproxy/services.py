@@ -41,6 +41,9 @@ SERVICES = {
     "resourcegroupstaggingapi": "tagging",
 }
 
+# Signing names some operations of a service use instead of its own.
+SIGNING_ALIASES = {"s3express": "s3", "s3-object-lambda": "s3"}
+
 # Error-response namespaces of the rest-xml services that use <ErrorResponse>.
 _REST_XMLNS = {
     "route53": "https://route53.amazonaws.com/doc/2013-04-01/",
@@ -138,24 +141,29 @@ class Service:
         return self.dialects[protocol or self.protocol]
 
     def route(self, method, path, query, headers):
-        """Find the REST operation of a request; return (op, labels) or (None, None).
+        """Find the REST operations a request may be; return ([op...], labels).
 
-        An x-id query parameter (newer botocore S3 requests) names it outright.
+        Usually one; more when operations are indistinguishable on the wire
+        (S3 PutBucketNotification and PutBucketNotificationConfiguration), best
+        first.  An x-id query parameter (newer botocore S3 requests) names the
+        operation outright.  ([], None) if nothing matches.
         """
-        best, best_rank, best_labels = None, None, None
+        matches = []
         x_id = query.get("x-id", [None])[0]
         for r in self.routes.get(method, ()):
-            if best is not None and r.score < best.score:
+            if matches and r.score < matches[0][0][0]:
                 break
             labels = r.match(path, query)
             if labels is None:
                 continue
             if r.operation.name == x_id:
-                return r.operation, labels
-            rank = r.rank(query, headers)
-            if best is None or rank > best_rank:
-                best, best_rank, best_labels = r, rank, labels
-        return (best.operation, best_labels) if best else (None, None)
+                return [r.operation], labels
+            matches.append((r.rank(query, headers), r, labels))
+        if not matches:
+            return [], None
+        matches.sort(key=lambda m: m[0], reverse=True)
+        top = matches[0][0][:3]
+        return [r.operation for rank, r, _ in matches if rank[:3] == top], matches[0][2]
 
 
 class Catalog:
@@ -168,6 +176,9 @@ class Catalog:
             data = loader.load_service_model(name, "service-2")
             self.services[name] = Service(name, botocore.model.ServiceModel(data, name))
         self.by_signing_name = {s.signing_name: s for s in self.services.values()}
+        for alias, name in SIGNING_ALIASES.items():
+            if name in self.services:
+                self.by_signing_name[alias] = self.services[name]
         self.by_target_prefix = {s.target_prefix: s for s in self.services.values()
                                  if s.target_prefix}
         self.by_query_version = {s.api_version: s for s in self.services.values()

@@ -351,7 +351,11 @@ def _x_structure(shape, elem, path, members):
         member = shape.members[name]
         if member.serialization.get("xmlAttribute"):
             continue
-        by_wire[member.serialization.get("name", name)] = name
+        wire = member.serialization.get("name", name)
+        # Two members may share an element name (S3's deprecated Event and
+        # flattened Events): the flattened list takes every such element.
+        if wire not in by_wire or member.serialization.get("flattened"):
+            by_wire[wire] = name
     seen = {}
     for child in elem:
         wire = _local(child.tag)

@@ -50,9 +50,13 @@ struct rec_res {
 	const struct cohd_rec_type *type;
 	const struct cohd_resource *want; /* this pass's graph; NULL outside a pass */
 	struct cohd_rec_item *item;       /* observed this pass */
+	struct cohd_rec_item **extra;     /* more items with the same cohd:id: a replacement whose
+					   * old half is still there (superseded, to delete) */
+	size_t n_extra;
 	json_t *attrs;                    /* known attributes: observed or returned by create */
 	struct cohd_rec_res_diff diff;
 	bool has_diff;
+	bool created; /* by this pass: res->attrs is the new resource, res->item the old one */
 	bool foreign, adopt, gone;
 	char *foreign_msg;
 
@@ -84,8 +88,9 @@ struct rec_call {
 	struct cohd_rec_engine *e;
 	enum rec_call_kind kind;
 	const struct cohd_rec_type *type;
-	size_t action;
+	size_t action;                /* action index, or detail index */
 	char *res_id;
+	struct cohd_rec_item *item;   /* detail reads: the item read (owned by its resource) */
 };
 
 struct cohd_rec_engine {
@@ -105,8 +110,13 @@ struct cohd_rec_engine {
 	void *start_timer;
 	const struct cohd_rec_type **obs;
 	size_t n_obs, next_obs;
-	size_t *lookups; /* res indexes for the detail, then the lookup phase */
-	size_t n_lookups, next_lookup, next_detail;
+	size_t *lookups; /* res indexes for the lookup phase */
+	size_t n_lookups, next_lookup;
+	struct detail_job {
+		struct rec_res *res;
+		struct cohd_rec_item *item;
+	} *details;      /* detail phase: every managed item, then each of its type's details */
+	size_t n_details, next_job, next_detail;
 	unsigned inflight;
 	struct cohd_rec_band *bands;
 	size_t n_bands;
@@ -216,10 +226,15 @@ static void res_forget_pass(struct rec_res *r)
 	r->want = NULL;
 	item_free(r->item);
 	r->item = NULL;
+	for (size_t i = 0; i < r->n_extra; i++)
+		item_free(r->extra[i]);
+	free(r->extra);
+	r->extra = NULL;
+	r->n_extra = 0;
 	json_decref(r->attrs);
 	r->attrs = NULL;
 	cohd_rec_res_diff_done(&r->diff);
-	r->has_diff = r->foreign = r->adopt = r->gone = false;
+	r->has_diff = r->foreign = r->adopt = r->gone = r->created = false;
 	free(r->foreign_msg);
 	r->foreign_msg = NULL;
 	r->hold = NULL;
@@ -243,10 +258,11 @@ static const char *physical_id(const struct rec_res *r)
 {
 	const char *s;
 
-	if (r->item && r->item->physical_id)
+	/* After a create in this pass the new resource is the current one. */
+	if (r->item && r->item->physical_id && !r->created)
 		return r->item->physical_id;
 	s = json_string_value(cohd_rec_json_path(r->attrs, r->type->id_path));
-	return s;
+	return s ? s : r->item ? r->item->physical_id : NULL;
 }
 
 static bool owned(const struct cohd_rec_engine *e, const char *id)
@@ -457,10 +473,18 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		return;
 	}
 	if (r->item) {
-		event(e, r->id, "warning", "duplicate",
-		      "two %s resources carry cohd:id=%s (%s and %s); using the first", t->name,
-		      r->id, strempty(r->item->physical_id), strempty(it->physical_id));
-		item_free(it);
+		/* A replacement in progress (or an accident): the plan decides which one is
+		 * current and deletes the other once nothing depends on it. */
+		struct cohd_rec_item **n = reallocarray(r->extra, r->n_extra + 1, sizeof(*n));
+
+		if (!n) {
+			item_free(it);
+			return;
+		}
+		r->extra = n;
+		r->extra[r->n_extra++] = it;
+		event(e, r->id, "notice", "duplicate", "two %s resources carry cohd:id=%s (%s and %s)",
+		      t->name, r->id, strempty(r->item->physical_id), strempty(it->physical_id));
 		return;
 	}
 	r->item = it;
@@ -554,16 +578,23 @@ static void observe_next(struct cohd_rec_engine *e)
 	if (e->inflight > 0 || e->phase != PHASE_OBSERVE)
 		return;
 
-	/* Per-item details of the resources we manage (attributes bulk describes omit). */
+	/* Per-item details of the resources we manage (attributes bulk describes omit), for
+	 * every item: the current one and a replacement's other half alike. */
 	e->phase = PHASE_DETAIL;
-	free(e->lookups);
-	e->lookups = calloc(e->n_res + 1, sizeof(size_t));
-	e->n_lookups = e->next_lookup = e->next_detail = 0;
-	for (size_t i = 0; e->lookups && i < e->n_res; i++) {
+	e->n_details = e->next_job = e->next_detail = 0;
+	for (size_t i = 0; i < e->n_res; i++)
+		e->n_details += 1 + e->res[i]->n_extra;
+	free(e->details);
+	e->details = calloc(e->n_details + 1, sizeof(*e->details));
+	e->n_details = 0;
+	for (size_t i = 0; e->details && i < e->n_res; i++) {
 		struct rec_res *r = e->res[i];
 
-		if (r->want && r->item && !r->hold && r->type->n_details > 0)
-			e->lookups[e->n_lookups++] = i;
+		if (!r->want || !r->item || r->hold || r->type->n_details == 0)
+			continue;
+		e->details[e->n_details++] = (struct detail_job){ r, r->item };
+		for (size_t k = 0; k < r->n_extra; k++)
+			e->details[e->n_details++] = (struct detail_job){ r, r->extra[k] };
 	}
 	detail_next(e);
 }
@@ -582,12 +613,12 @@ static void detail_done(int r, json_t *result, const struct cohd_aws_error *err,
 	e->inflight--;
 	res = find_res(e, c->res_id);
 	d = &c->type->details[c->action];
-	if (res && res->item && r >= 0) {
+	if (res && r >= 0) {
 		json_t *v = d->result_path ? cohd_rec_json_path(result, d->result_path) : result;
 
 		if (v)
-			cohd_rec_json_set_path(res->item->attrs, d->merge_as, json_deep_copy(v));
-	} else if (res && res->item) {
+			cohd_rec_json_set_path(c->item->attrs, d->merge_as, json_deep_copy(v));
+	} else if (res) {
 		bool absent = false;
 
 		for (size_t k = 0; err && d->absent_codes && d->absent_codes[k]; k++)
@@ -603,29 +634,30 @@ static void detail_done(int r, json_t *result, const struct cohd_aws_error *err,
 	detail_next(e);
 }
 
-/* Queue entries are (resource, detail) pairs walked in order: lookups[] holds resources and
- * next_detail the position inside the current one. */
+/* Walk (item, detail) pairs in order: next_job is the item, next_detail the detail. */
 static void detail_next(struct cohd_rec_engine *e)
 {
 	unsigned max = e->cfg.max_observe ?: 8;
 
-	while (e->next_lookup < e->n_lookups && e->inflight < max) {
-		struct rec_res *r = e->res[e->lookups[e->next_lookup]];
+	while (e->next_job < e->n_details && e->inflight < max) {
+		struct detail_job *job = &e->details[e->next_job];
+		struct rec_res *r = job->res;
 		size_t k = e->next_detail++;
 		const struct cohd_rec_detail *d;
 		json_auto_t *params = NULL;
 		struct rec_call *c;
 
 		if (k + 1 >= r->type->n_details) {
-			e->next_lookup++;
+			e->next_job++;
 			e->next_detail = 0;
 		}
 		d = &r->type->details[k];
-		if (d->params(r->item, &params) < 0 || !params)
+		if (d->params(job->item, &params) < 0 || !params)
 			continue;
 		c = call_new(e, CALL_DETAIL, r->type, k, r->id);
 		if (!c)
 			continue;
+		c->item = job->item;
 		if (aws(e, r->type, r->want->region, d->operation, params, false, false, detail_done,
 			c) < 0) {
 			call_free(c);
@@ -805,6 +837,28 @@ static int diff_one(struct cohd_rec_engine *e, struct rec_res *r, const struct c
 					   r->item, &r->diff);
 		if (k < 0)
 			return k;
+		/* Several items with our id: the current one is the one that needs no
+		 * replacement (the new half of a replacement); the others are superseded. */
+		for (size_t i = 0; i < r->n_extra && r->diff.replace; i++) {
+			struct cohd_rec_res_diff d2;
+			struct cohd_rec_item *swap;
+
+			k = cohd_rec_diff_resource(r->type, a, r->id, props, r->want->tags,
+						   r->extra[i], &d2);
+			if (k < 0)
+				return k;
+			if (d2.replace) {
+				cohd_rec_res_diff_done(&d2);
+				continue;
+			}
+			cohd_rec_res_diff_done(&r->diff);
+			r->diff = d2;
+			swap = r->item;
+			r->item = r->extra[i];
+			r->extra[i] = swap;
+			json_decref(r->attrs);
+			r->attrs = json_incref(r->item->attrs);
+		}
 		r->has_diff = true;
 		r->unmanaged_since = 0;
 		if (r->diff.replace && deletion_of(e, r) == COHD_DELETION_CONFIRM && !e->confirmed)
@@ -951,6 +1005,8 @@ static void plan_pass(struct cohd_rec_engine *e)
 			.depends_on = (const char *const *)w->depends_on,
 			.n_depends_on = w->n_depends_on, .hold = res->hold, .adopt = res->adopt,
 			.props = w->properties,
+			.superseded = (const struct cohd_rec_item *const *)res->extra,
+			.n_superseded = res->n_extra,
 		};
 	}
 	for (size_t i = 0; i < e->n_res; i++) {
@@ -1089,6 +1145,16 @@ static void action_end(struct cohd_rec_engine *e, struct cohd_rec_action *a,
 
 static void wait_poll(void *arg);
 
+/* What an action's wait looks for: the item a delete removes, else the current resource. */
+static const char *target_id(const struct cohd_rec_action *a, const struct rec_res *res)
+{
+	if (a->target)
+		return a->target->physical_id;
+	if (a->kind == COHD_REC_ACTION_DELETE && res->item)
+		return res->item->physical_id;
+	return physical_id(res);
+}
+
 static void wait_start(struct cohd_rec_engine *e, struct cohd_rec_action *a,
 		       const struct cohd_rec_wait *w)
 {
@@ -1133,8 +1199,7 @@ static void wait_done(int r, json_t *result, const struct cohd_aws_error *err, v
 	a = &e->plan.actions[c->action];
 	w = action_wait(a);
 	res = find_res(e, a->logical_id);
-	want_id = a->kind == COHD_REC_ACTION_DELETE && res->item ? res->item->physical_id
-								  : physical_id(res);
+	want_id = target_id(a, res);
 	if (r >= 0)
 		json_array_foreach(cohd_rec_json_path(result, a->type->list_path), i, x) {
 			_cleanup_free_ char *id = text_at(x, a->type->id_path);
@@ -1211,9 +1276,7 @@ static void wait_poll(void *arg)
 	a->timer = NULL;
 	a->timer_arg = NULL;
 	res = find_res(e, a->logical_id);
-	live.physical_id = (char *)(a->kind == COHD_REC_ACTION_DELETE && res->item
-					    ? res->item->physical_id
-					    : physical_id(res));
+	live.physical_id = (char *)target_id(a, res);
 	ctx = (struct cohd_rec_type_ctx){ .type = a->type, .app = e->cfg.app,
 					  .environment = e->cfg.environment, .live = &live,
 					  .resource = res->want };
@@ -1290,6 +1353,7 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 			json_decref(res->attrs);
 			res->attrs = json_deep_copy(item);
 		}
+		res->created = true;
 		if (res->open_intent) {
 			res->open_intent = 0;
 			free(res->open_token);
@@ -1337,8 +1401,10 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	struct rec_call *c;
 	int r;
 
-	/* Created earlier in this pass: address it by what the create returned. */
-	if (!res->item && a->kind != COHD_REC_ACTION_CREATE) {
+	/* Created earlier in this pass (maybe as the new half of a replacement): address it by
+	 * what the create returned. A delete without a target removes the old half. */
+	if ((!res->item || res->created) && a->kind != COHD_REC_ACTION_CREATE &&
+	    a->kind != COHD_REC_ACTION_DELETE) {
 		made.physical_id = (char *)physical_id(res);
 		made.attrs = res->attrs;
 		ctx.live = &made;
@@ -1411,6 +1477,8 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		r = (a->type->tag_params ?: default_tag_params)(&ctx, &params);
 		break;
 	case COHD_REC_ACTION_DELETE:
+		if (a->target)
+			ctx.live = a->target;
 		r = (a->type->delete_params ?: default_id_params)(&ctx, &params);
 		break;
 	default:
@@ -1832,6 +1900,7 @@ struct cohd_rec_engine *cohd_rec_engine_free(struct cohd_rec_engine *e)
 	cohd_rec_plan_done(&e->plan);
 	free(e->obs);
 	free(e->lookups);
+	free(e->details);
 	free(e->bands);
 	json_decref(e->status);
 	if (e->pending > 0) {

@@ -74,16 +74,37 @@ static int after(struct cohd_rec_action *a, size_t id)
 	return 0;
 }
 
+/* A replacement that must delete first (unique names): a create of the same resource waits
+ * for this delete. */
+static bool delete_comes_first(const struct cohd_rec_plan *p, size_t del)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct cohd_rec_action *c = &p->actions[i];
+
+		if (c->kind != COHD_REC_ACTION_CREATE ||
+		    !streq(c->logical_id, p->actions[del].logical_id))
+			continue;
+		for (size_t k = 0; k < c->n_after; k++)
+			if (c->after[k] == del)
+				return true;
+	}
+	return false;
+}
+
 /* Every action so far on resource `id` must come before a. */
+enum { AFTER_ALL, AFTER_NEW_HALF };
+
 static int after_resource(struct cohd_rec_plan *p, struct cohd_rec_action *a, const char *id,
-			  bool deletes_only)
+			  int which)
 {
 	size_t self = a->id;
 
 	for (size_t i = 0; i < p->n; i++) {
 		if (i == self || !streq(p->actions[i].logical_id, id))
 			continue;
-		if (deletes_only && p->actions[i].kind != COHD_REC_ACTION_DELETE)
+		/* Dependents need the new half of a replacement, not the old one's removal. */
+		if (which == AFTER_NEW_HALF && p->actions[i].kind == COHD_REC_ACTION_DELETE &&
+		    p->actions[i].replace && !delete_comes_first(p, i))
 			continue;
 		if (after(&p->actions[self], i) < 0)
 			return -ENOMEM;
@@ -94,7 +115,7 @@ static int after_resource(struct cohd_rec_plan *p, struct cohd_rec_action *a, co
 static int after_deps(struct cohd_rec_plan *p, size_t self, const struct cohd_rec_plan_entry *e)
 {
 	for (size_t d = 0; d < e->n_depends_on; d++)
-		if (after_resource(p, &p->actions[self], e->depends_on[d], false) < 0)
+		if (after_resource(p, &p->actions[self], e->depends_on[d], AFTER_NEW_HALF) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -251,6 +272,14 @@ static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 		a->replace = true;
 		return after(a, cre);
 	}
+	for (size_t i = 0; i < e->n_superseded; i++) {
+		a = add(p, COHD_REC_ACTION_DELETE, e, e->type->delete_op,
+			"superseded by its replacement: delete once nothing depends on it");
+		if (!a)
+			return -ENOMEM;
+		a->replace = true;
+		a->target = e->superseded[i];
+	}
 	r = plan_updates(p, e);
 	if (r < 0)
 		return r;
@@ -279,6 +308,20 @@ int cohd_rec_plan_build(const struct cohd_rec_plan_entry *entries, size_t n,
 		r = plan_desired(plan, &entries[i]);
 		if (r < 0)
 			return r;
+	}
+
+	/* The old half of a replacement goes after every action on what depends on it (those
+	 * move to the new half first). */
+	for (size_t i = 0; i < plan->n; i++) {
+		struct cohd_rec_action *a = &plan->actions[i];
+
+		if (a->kind != COHD_REC_ACTION_DELETE || !a->replace || delete_comes_first(plan, i))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			for (size_t d = 0; d < entries[k].n_depends_on; d++)
+				if (streq(entries[k].depends_on[d], a->logical_id) &&
+				    after_resource(plan, a, entries[k].logical_id, AFTER_ALL) < 0)
+					return -ENOMEM;
 	}
 
 	/* Deletes of unmanaged resources, reverse order: walk the entries backwards so that

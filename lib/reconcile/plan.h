@@ -50,6 +50,7 @@ struct cohd_rec_action {
 	size_t *after;                   /* ids of actions that must be done first */
 	size_t n_after;
 	uint64_t digest;                 /* identity of the correction (quarantine) */
+	const struct cohd_rec_item *target; /* DELETE of a superseded item (not the current one) */
 
 	/* Execution state (engine.c). */
 	enum cohd_rec_action_state state;
@@ -81,6 +82,9 @@ struct cohd_rec_plan_entry {
 	bool adopt;                    /* found by name with our tags but no cohd:id: tag it */
 	const json_t *props;           /* desired properties (placeholders and all): the values
 					* of after-create updates are taken from here */
+	const struct cohd_rec_item *const *superseded; /* old halves of a replacement: deleted
+							* after everything that depends on it */
+	size_t n_superseded;
 };
 
 /* Build the plan (appends to *plan, which starts zeroed). Returns 0 or -ENOMEM. */

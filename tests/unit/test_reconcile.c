@@ -17,6 +17,7 @@
 #define MAX_Q 4096
 
 struct completion {
+	bool mutating;
 	cohd_rec_call_cb cb;
 	void *ud;
 	int r;
@@ -42,6 +43,7 @@ struct world {
 	json_t *log;            /* ["DescribeNets", "CreateNet", ...] */
 	json_t *mut_log;        /* mutating calls: [{"op":..., "params":...}] */
 	unsigned mutations;
+	unsigned outstanding, max_outstanding; /* mutating calls not yet answered */
 	unsigned next_id;
 	json_t *tokens;         /* ClientToken -> id */
 
@@ -271,6 +273,15 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 
 		if (W.delete_says_gone && streq(op, W.delete_says_gone))
 			remove_item(fam->list, fam->id_key, id);
+		if (streq(fam->noun, "Net")) {
+			const json_t *sub;
+			size_t i;
+
+			json_array_foreach(list_of("Subs"), i, sub)
+				if (streq_ptr(json_string_value(json_object_get(sub, "NetId")), id))
+					return aws_fail(err, "DependencyViolation",
+							COHD_AWS_ERROR_CONFLICT);
+		}
 		if (!find_item(fam->list, fam->id_key, id))
 			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
 		remove_item(fam->list, fam->id_key, id);
@@ -338,7 +349,9 @@ static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_
 							   "params", call->params));
 	}
 	c = &W.q[W.q_tail++];
-	*c = (struct completion){ .cb = cb, .ud = cbud };
+	*c = (struct completion){ .cb = cb, .ud = cbud, .mutating = call->mutating };
+	if (call->mutating && ++W.outstanding > W.max_outstanding)
+		W.max_outstanding = W.outstanding;
 	if (call->mutating && W.lose_mutations)
 		c->r = -ETIMEDOUT, c->err.message = strdup("lost"),
 		c->err.class = COHD_AWS_ERROR_TRANSIENT;
@@ -432,6 +445,8 @@ static bool step(void)
 	if (W.q_head < W.q_tail) {
 		struct completion c = W.q[W.q_head++];
 
+		if (c.mutating)
+			W.outstanding--;
 		if (!W.drop_completions)
 			c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
 		else
@@ -1275,6 +1290,66 @@ START_TEST(test_delete_already_gone)
 }
 END_TEST
 
+START_TEST(test_replace)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL, *st3 = NULL;
+	const json_t *p;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	/* A field AWS cannot change in place drifted: replace, the new one first. */
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
+			    json_string("10.9.0.0/16"));
+	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* create, its DNS, delete the old (refused) */
+	ck_assert_int_lt(op_index("CreateNet", 1), op_index("DeleteNet", 0));
+	ck_assert_str_eq(res_sync(st, "app/net"), "error"); /* DependencyViolation: subnet */
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
+
+	/* Next pass: the new network is current; the subnet moves (it must be replaced to
+	 * change its network), then the old network goes. */
+	ck_assert_uint_eq(run_pass(e, g, &st2), 3);
+	ck_assert_int_lt(op_index("CreateSub", 1), op_index("DeleteSub", 0));
+	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 1));
+	p = mut_params("DeleteNet", 1);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")), "net-0001");
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	ck_assert_uint_eq(json_array_size(list_of("Subs")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, &st3), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st3, "sync")), "synced");
+	world_done();
+}
+END_TEST
+
+START_TEST(test_bounded_concurrency)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+
+	world_init();
+	for (int i = 0; i < 12; i++) {
+		char id[32], name[32];
+
+		snprintf(id, sizeof id, "env/pr-1/svc-%d", i);
+		snprintf(name, sizeof name, "shop-svc-%d", i);
+		add(g, "ecs.service", id, name,
+		    json_pack("{s:s, s:i}", "ServiceName", name, "DesiredCount", 1));
+	}
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	cfg.max_inflight = 3;
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 12);
+	ck_assert_uint_eq(W.max_outstanding, 3);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
 START_TEST(test_normalise)
 {
 	struct cohd_rec_field doc = { .path = "P", .flags = COHD_REC_F_JSON_DOC };
@@ -1354,6 +1429,8 @@ static Suite *reconcile_suite(void)
 		{ "wait_timeout", test_wait_timeout },
 		{ "delete", test_delete_reverse_order_and_confirm },
 		{ "delete_gone", test_delete_already_gone },
+		{ "replace", test_replace },
+		{ "concurrency", test_bounded_concurrency },
 		{ "normalise", test_normalise },
 		{ "resolve", test_resolve_placeholders },
 	};

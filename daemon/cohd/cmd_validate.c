@@ -20,7 +20,8 @@ static void help(void)
 	printf("Usage: cohd validate [--quiet] FILE...\n"
 	       "\n"
 	       "Check app files (coherence.yml in the v1 or v2/cnc form, with an optional x-cohd\n"
-	       "block). Every error and warning is printed on stderr as file:line:column: message.\n"
+	       "block). Every error and warning is printed on stderr as file:line:column: "
+	       "message.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -q, --quiet   print errors only, not warnings\n"
@@ -32,10 +33,7 @@ static void help(void)
 int cmd_validate(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {}};
 	bool quiet = false;
 	int c, ret = EXIT_SUCCESS;
 
@@ -54,7 +52,8 @@ int cmd_validate(int argc, char **argv)
 		}
 	if (optind >= argc) {
 		fputs("cohd validate: no FILE given\n"
-		      "Try 'cohd validate --help' for more information.\n", stderr);
+		      "Try 'cohd validate --help' for more information.\n",
+		      stderr);
 		return EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {

@@ -43,7 +43,7 @@ struct app_ctx {
 
 static struct cohd_config_loc loc_of(const struct cohd_yaml_node *n)
 {
-	return n ? (struct cohd_config_loc){ n->line, n->column } : (struct cohd_config_loc){};
+	return n ? (struct cohd_config_loc){n->line, n->column} : (struct cohd_config_loc){};
 }
 
 /* ---- freeing ------------------------------------------------------------------------------ */
@@ -170,13 +170,12 @@ struct cohd_app *cohd_app_free(struct cohd_app *app)
 
 const char *cohd_app_format_to_string(enum cohd_app_format f)
 {
-	static const char *const t[_COHD_APP_FORMAT_MAX] = { "v1", "v2" };
+	static const char *const t[_COHD_APP_FORMAT_MAX] = {"v1", "v2"};
 
 	return f >= 0 && f < _COHD_APP_FORMAT_MAX ? t[f] : NULL;
 }
 
-static const char *const env_types[_COHD_APP_ENV_TYPE_MAX] = { "production", "static",
-							       "preview" };
+static const char *const env_types[_COHD_APP_ENV_TYPE_MAX] = {"production", "static", "preview"};
 
 const char *cohd_app_env_type_to_string(enum cohd_app_env_type t)
 {
@@ -193,23 +192,23 @@ int cohd_app_env_type_from_string(const char *s)
 
 const char *cohd_app_service_kind_to_string(enum cohd_app_service_kind k)
 {
-	static const char *const t[_COHD_APP_SERVICE_KIND_MAX] = { "backend", "frontend" };
+	static const char *const t[_COHD_APP_SERVICE_KIND_MAX] = {"backend", "frontend"};
 
 	return k >= 0 && k < _COHD_APP_SERVICE_KIND_MAX ? t[k] : NULL;
 }
 
 const char *cohd_app_resource_kind_to_string(enum cohd_app_resource_kind k)
 {
-	static const char *const t[_COHD_APP_RESOURCE_KIND_MAX] = { "database", "cache",
-								    "object_storage" };
+	static const char *const t[_COHD_APP_RESOURCE_KIND_MAX] = {"database", "cache",
+								   "object_storage"};
 
 	return k >= 0 && k < _COHD_APP_RESOURCE_KIND_MAX ? t[k] : NULL;
 }
 
 const char *cohd_app_engine_to_string(enum cohd_app_engine e)
 {
-	static const char *const t[_COHD_APP_ENGINE_MAX] = { "none", "postgres", "mysql", "redis",
-							     "memcached" };
+	static const char *const t[_COHD_APP_ENGINE_MAX] = {"none", "postgres", "mysql", "redis",
+							    "memcached"};
 
 	return e >= 0 && e < _COHD_APP_ENGINE_MAX ? t[e] : NULL;
 }
@@ -230,8 +229,7 @@ const struct cohd_app_service *cohd_app_find_service(const struct cohd_app *app,
 	return NULL;
 }
 
-const struct cohd_app_resource *cohd_app_find_resource(const struct cohd_app *app,
-							const char *name)
+const struct cohd_app_resource *cohd_app_find_resource(const struct cohd_app *app, const char *name)
 {
 	for (size_t i = 0; app && i < app->n_resources; i++)
 		if (streq_ptr(app->resources[i].name, name) && !app->resources[i].sibling_service)
@@ -286,7 +284,7 @@ static int parse_cmd(struct app_ctx *a, const struct cohd_yaml_node *n, const ch
 		     struct cohd_app_cmd *ret)
 {
 	_cleanup_(cohd_buf_done) struct cohd_buf b;
-	struct cohd_app_cmd c = { .loc = loc_of(n) };
+	struct cohd_app_cmd c = {.loc = loc_of(n)};
 	bool warned = false;
 	int r;
 
@@ -333,8 +331,10 @@ static int parse_cmd(struct app_ctx *a, const struct cohd_yaml_node *n, const ch
 			return -ENOMEM;
 		}
 		if (has_typographic_quotes(n->value))
-			WARN(a, n, "%s contains typographic quotes (“ ” ‘ ’); they are passed to "
-			     "the shell literally, not as quotes", what);
+			WARN(a, n,
+			     "%s contains typographic quotes (“ ” ‘ ’); they are passed to "
+			     "the shell literally, not as quotes",
+			     what);
 		cmd_done(ret);
 		*ret = c;
 		return 1;
@@ -368,8 +368,10 @@ static int parse_cmd(struct app_ctx *a, const struct cohd_yaml_node *n, const ch
 			return -EINVAL;
 		}
 		if (!warned && has_typographic_quotes(it->value)) {
-			WARN(a, it, "%s word '%s' contains typographic quotes (“ ” ‘ ’); they are "
-			     "passed literally, not as quotes", what, it->value);
+			WARN(a, it,
+			     "%s word '%s' contains typographic quotes (“ ” ‘ ’); they are "
+			     "passed literally, not as quotes",
+			     what, it->value);
 			warned = true;
 		}
 	}
@@ -410,7 +412,8 @@ static int parse_tests(struct app_ctx *a, const struct cohd_yaml_node *n,
 		int r;
 
 		if (n->items[i]->kind != COHD_YAML_SEQ) {
-			ERR(a, n->items[i], "test: mix of commands and words; write a list of "
+			ERR(a, n->items[i],
+			    "test: mix of commands and words; write a list of "
 			    "commands, each a list of words");
 			continue;
 		}
@@ -468,8 +471,8 @@ static void parse_memory(struct app_ctx *a, const struct cohd_yaml_node *n, unsi
 }
 
 /* `system` of a worker/task: cpu|cpus, memory. */
-static void parse_small_system(struct app_ctx *a, const struct cohd_yaml_node *n,
-			       unsigned *cpu, unsigned *mem, const char *where)
+static void parse_small_system(struct app_ctx *a, const struct cohd_yaml_node *n, unsigned *cpu,
+			       unsigned *mem, const char *where)
 {
 	if (!cohd_config_expect_map(&a->c, n, "system", true))
 		return;
@@ -488,7 +491,7 @@ static void parse_small_system(struct app_ctx *a, const struct cohd_yaml_node *n
 static int parse_cors(struct app_ctx *a, const struct cohd_yaml_node *n, struct cohd_app_cors **ret,
 		      size_t *ret_n)
 {
-	const struct cohd_yaml_node *one[1] = { n };
+	const struct cohd_yaml_node *one[1] = {n};
 	const struct cohd_yaml_node *const *items = one;
 	size_t count = 1;
 
@@ -498,8 +501,10 @@ static int parse_cors(struct app_ctx *a, const struct cohd_yaml_node *n, struct 
 		items = (const struct cohd_yaml_node *const *)n->items;
 		count = n->n_items;
 	} else if (n->kind != COHD_YAML_MAP) {
-		ERR(a, n, "cors must be a mapping (allowed_origins, allowed_methods) or a list of "
-		    "them, not a %s", cohd_yaml_describe(n));
+		ERR(a, n,
+		    "cors must be a mapping (allowed_origins, allowed_methods) or a list of "
+		    "them, not a %s",
+		    cohd_yaml_describe(n));
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -524,15 +529,17 @@ static int parse_cors(struct app_ctx *a, const struct cohd_yaml_node *n, struct 
 				cohd_config_unknown_key(&a->c, k, "a cors rule");
 		}
 		if (!c->allowed_methods &&
-		    cohd_config_strv(&a->c, &(struct cohd_yaml_node){ .kind = COHD_YAML_SCALAR,
-								       .value = (char *)"GET",
-								       .len = 3 },
+		    cohd_config_strv(&a->c,
+				     &(struct cohd_yaml_node){.kind = COHD_YAML_SCALAR,
+							      .value = (char *)"GET",
+							      .len = 3},
 				     "", &c->allowed_methods, &c->n_allowed_methods) < 0)
 			return -ENOMEM;
 		if (!c->allowed_origins &&
-		    cohd_config_strv(&a->c, &(struct cohd_yaml_node){ .kind = COHD_YAML_SCALAR,
-								       .value = (char *)"*",
-								       .len = 1 },
+		    cohd_config_strv(&a->c,
+				     &(struct cohd_yaml_node){.kind = COHD_YAML_SCALAR,
+							      .value = (char *)"*",
+							      .len = 1},
 				     "", &c->allowed_origins, &c->n_allowed_origins) < 0)
 			return -ENOMEM;
 	}
@@ -757,11 +764,15 @@ static int parse_resource(struct app_ctx *a, const struct cohd_yaml_node *m, con
 	kind = resource_kind_from(type);
 	if (kind < 0) {
 		if (unsupported_type(type))
-			ERR(a, type_node, "resource type '%s' is not supported by cohd (database, "
-			    "cache and object_storage are)", type);
+			ERR(a, type_node,
+			    "resource type '%s' is not supported by cohd (database, "
+			    "cache and object_storage are)",
+			    type);
 		else
-			ERR(a, type_node, "unknown resource type '%s' (database, cache or "
-			    "object_storage)", type);
+			ERR(a, type_node,
+			    "unknown resource type '%s' (database, cache or "
+			    "object_storage)",
+			    type);
 		return 0;
 	}
 	r = append(a, &a->app->resources, &a->app->n_resources, sizeof *r);
@@ -816,7 +827,8 @@ static int parse_resource(struct app_ctx *a, const struct cohd_yaml_node *m, con
 
 				if (streq(k2->value, "service_name"))
 					(void)cohd_config_string(&a->c, v->pairs[q].value,
-								 "service_name", &r->sibling_service);
+								 "service_name",
+								 &r->sibling_service);
 				else if (streq(k2->value, "resource_name"))
 					(void)cohd_config_string(&a->c, v->pairs[q].value,
 								 "resource_name",
@@ -829,8 +841,10 @@ static int parse_resource(struct app_ctx *a, const struct cohd_yaml_node *m, con
 		} else if (streq(key, "cors") && kind == COHD_APP_RESOURCE_OBJECT_STORAGE) {
 			if (parse_cors(a, v, &r->cors, &r->n_cors) == -ENOMEM)
 				return -ENOMEM;
-		} else if (streq(key, "custom_headers") && kind == COHD_APP_RESOURCE_OBJECT_STORAGE) {
-			WARN(a, k, "custom_headers on a bucket are not supported by cohd, ignoring");
+		} else if (streq(key, "custom_headers") &&
+			   kind == COHD_APP_RESOURCE_OBJECT_STORAGE) {
+			WARN(a, k,
+			     "custom_headers on a bucket are not supported by cohd, ignoring");
 		} else {
 			_cleanup_free_ char *where = NULL;
 
@@ -860,9 +874,12 @@ static int parse_resource(struct app_ctx *a, const struct cohd_yaml_node *m, con
 								   : cohd_norm_cache_engine(engine);
 
 		if (!e) {
-			if (kind == COHD_APP_RESOURCE_DATABASE && strncmp(engine, "sqlserver", 9) == 0)
-				ERR(a, eng_node, "engine '%s' is not supported by cohd (postgres or "
-				    "mysql)", engine);
+			if (kind == COHD_APP_RESOURCE_DATABASE &&
+			    strncmp(engine, "sqlserver", 9) == 0)
+				ERR(a, eng_node,
+				    "engine '%s' is not supported by cohd (postgres or "
+				    "mysql)",
+				    engine);
 			else
 				ERR(a, eng_node, "unknown %s engine '%s' (%s)", type, engine,
 				    kind == COHD_APP_RESOURCE_DATABASE ? "postgres or mysql"
@@ -952,11 +969,14 @@ static void parse_system(struct app_ctx *a, size_t si, const struct cohd_yaml_no
 		} else if (streq(k->value, "memory")) {
 			parse_memory(a, v, &s->memory);
 		} else if (streq(k->value, "health_check")) {
-			if (cohd_config_string(&a->c, v, "health_check", &s->health_check_path) > 0) {
+			if (cohd_config_string(&a->c, v, "health_check", &s->health_check_path) >
+			    0) {
 				s->health_check_set = true;
 				if (s->health_check_path[0] != '/')
-					ERR(a, v, "health_check must be a path starting with '/', "
-					    "not '%s'", s->health_check_path);
+					ERR(a, v,
+					    "health_check must be a path starting with '/', "
+					    "not '%s'",
+					    s->health_check_path);
 			}
 		} else if (streq(k->value, "platform_settings")) {
 			parse_platform_settings(a, v, s);
@@ -1147,8 +1167,10 @@ static bool service_key(struct app_ctx *a, size_t si, const struct cohd_yaml_nod
 		parse_timeouts(a, v, s);
 	} else if (streq(key, "resources") && form == FORM_V1) {
 		if (fe && v->kind == COHD_YAML_SEQ && v->n_items > 0)
-			WARN(a, k, "frontend '%s' declares resources; they are created for the app, "
-			     "but a frontend runs no container that could use them", s->name);
+			WARN(a, k,
+			     "frontend '%s' declares resources; they are created for the app, "
+			     "but a frontend runs no container that could use them",
+			     s->name);
 		(void)parse_resource_list(a, v, s->name);
 	} else if (streq(key, "workers")) {
 		if (fe)
@@ -1161,7 +1183,8 @@ static bool service_key(struct app_ctx *a, size_t si, const struct cohd_yaml_nod
 		else
 			(void)parse_tasks(a, si, v);
 	} else if (streq(key, "compile")) {
-		WARN(a, k, "'compile' (a separate compile container) is not supported by cohd, "
+		WARN(a, k,
+		     "'compile' (a separate compile container) is not supported by cohd, "
 		     "ignoring");
 	} else {
 		return false;
@@ -1211,8 +1234,10 @@ static int service_new(struct app_ctx *a, const struct cohd_yaml_node *key,
 	s->spa = true;
 	for (const char *c = key->value; *c; c++)
 		if (isspace((unsigned char)*c) || !isprint((unsigned char)*c & 0x7f)) {
-			ERR(a, key, "service name '%s' must not contain spaces or control "
-			    "characters", key->value);
+			ERR(a, key,
+			    "service name '%s' must not contain spaces or control "
+			    "characters",
+			    key->value);
 			break;
 		}
 	if (key->len == 0)
@@ -1288,7 +1313,8 @@ static int parse_v1(struct app_ctx *a, const struct cohd_yaml_node *root)
 			for (size_t j = 0; j < v->n_pairs; j++)
 				if (streq(v->pairs[j].key->value, "app_name"))
 					(void)cohd_config_string(&a->c, v->pairs[j].value,
-								 "app_name", &a->app->vpc_sharing_app);
+								 "app_name",
+								 &a->app->vpc_sharing_app);
 				else if (!streq(v->pairs[j].key->value, "fallback_environment"))
 					cohd_config_unknown_key(&a->c, v->pairs[j].key,
 								"vpc_sharing");
@@ -1297,25 +1323,32 @@ static int parse_v1(struct app_ctx *a, const struct cohd_yaml_node *root)
 		}
 
 		if (v->kind != COHD_YAML_MAP) {
-			cohd_config_warn(&a->c, k, "unknown top-level key '%s' (not a service), "
-					 "ignoring", key);
+			cohd_config_warn(&a->c, k,
+					 "unknown top-level key '%s' (not a service), "
+					 "ignoring",
+					 key);
 			continue;
 		}
 		if (!cohd_yaml_map_get(v, "type")) {
-			cohd_config_warn(&a->c, k, "top-level block '%s' has no type, so it is not a "
-					 "service; ignoring", key);
+			cohd_config_warn(&a->c, k,
+					 "top-level block '%s' has no type, so it is not a "
+					 "service; ignoring",
+					 key);
 			continue;
 		}
 		kind = block_type(a, k, v, &type);
 		if (kind == -ENOENT) {
 			if (resource_kind_from(type) >= 0)
 				WARN(a, cohd_yaml_map_get(v, "type"),
-				     "top-level block '%s' has type %s; in this format resources go "
-				     "under a backend's 'resources', ignoring", key, type);
+				     "top-level block '%s' has type %s; in this format resources "
+				     "go "
+				     "under a backend's 'resources', ignoring",
+				     key, type);
 			else
 				WARN(a, cohd_yaml_map_get(v, "type"),
 				     "top-level block '%s' has type '%s', not backend or frontend; "
-				     "not a service, ignoring", key, type);
+				     "not a service, ignoring",
+				     key, type);
 			continue;
 		}
 		if (kind < 0)
@@ -1344,11 +1377,17 @@ static int parse_v1(struct app_ctx *a, const struct cohd_yaml_node *root)
 static bool compose_ignored_key(const char *k)
 {
 	static const char *const keys[] = {
-		"depends_on", "volumes", "networks", "restart", "healthcheck", "env_file",
-		"container_name", "expose", "labels", "working_dir", "stdin_open", "tty",
-		"platform", "profiles", "hostname", "logging", "extra_hosts", "links", "user",
-		"init", "stop_grace_period", "ulimits", "cap_add", "cap_drop", "secrets", "configs",
-		"develop", "pull_policy", "shm_size", "tmpfs", "security_opt", "dns",
+		"depends_on",	  "volumes",	 "networks",
+		"restart",	  "healthcheck", "env_file",
+		"container_name", "expose",	 "labels",
+		"working_dir",	  "stdin_open",	 "tty",
+		"platform",	  "profiles",	 "hostname",
+		"logging",	  "extra_hosts", "links",
+		"user",		  "init",	 "stop_grace_period",
+		"ulimits",	  "cap_add",	 "cap_drop",
+		"secrets",	  "configs",	 "develop",
+		"pull_policy",	  "shm_size",	 "tmpfs",
+		"security_opt",	  "dns",
 	};
 
 	if (strncmp(k, "x-", 2) == 0)
@@ -1382,7 +1421,8 @@ static void parse_ports(struct app_ctx *a, const struct cohd_yaml_node *n,
 		c = c ? c + 1 : first->value;
 		l = strcspn(c, "/");
 		if (l == 0 || l >= sizeof buf || strchr(c, '-')) {
-			ERR(a, first, "ports entry '%s' must name one container port", first->value);
+			ERR(a, first, "ports entry '%s' must name one container port",
+			    first->value);
 			return;
 		}
 		memcpy(buf, c, l);
@@ -1508,8 +1548,10 @@ static void parse_compose_environment(struct app_ctx *a, const struct cohd_yaml_
 			}
 			eq = strchr(it->value, '=');
 			if (!eq) {
-				WARN(a, it, "environment entry '%s' has no value (taken from the "
-				     "host in compose), ignoring", it->value);
+				WARN(a, it,
+				     "environment entry '%s' has no value (taken from the "
+				     "host in compose), ignoring",
+				     it->value);
 				continue;
 			}
 			name = strndup(it->value, (size_t)(eq - it->value));
@@ -1549,18 +1591,23 @@ static int parse_v2_service(struct app_ctx *a, const struct cohd_yaml_node *k,
 				if (!streq(key, "x-cnc") && !streq(key, "image") &&
 				    !streq(key, "environment") && !streq(key, "ports") &&
 				    !compose_ignored_key(key))
-					WARN(a, v->pairs[i].key, "'%s' of %s service '%s' is not "
-					     "used (cohd creates a managed %s), ignoring", key, type,
-					     k->value, type);
+					WARN(a, v->pairs[i].key,
+					     "'%s' of %s service '%s' is not "
+					     "used (cohd creates a managed %s), ignoring",
+					     key, type, k->value, type);
 			}
 			return parse_resource(a, x, k->value, k, NULL);
 		}
 		if (unsupported_type(type))
-			ERR(a, cohd_yaml_map_get(x, "type"), "service type '%s' is not supported by "
-			    "cohd", type);
+			ERR(a, cohd_yaml_map_get(x, "type"),
+			    "service type '%s' is not supported by "
+			    "cohd",
+			    type);
 		else
-			ERR(a, cohd_yaml_map_get(x, "type"), "unknown service type '%s' (backend, "
-			    "frontend, database, cache or object_storage)", type);
+			ERR(a, cohd_yaml_map_get(x, "type"),
+			    "unknown service type '%s' (backend, "
+			    "frontend, database, cache or object_storage)",
+			    type);
 		return 0;
 	}
 	if (kind < 0)
@@ -1593,7 +1640,8 @@ static int parse_v2_service(struct app_ctx *a, const struct cohd_yaml_node *k,
 		} else if (streq(key, "command")) {
 			(void)parse_cmd(a, cv, "command", &s->start);
 		} else if (streq(key, "entrypoint")) {
-			WARN(a, ck, "entrypoint is not used: cohd runs 'sh -c <command>', ignoring");
+			WARN(a, ck,
+			     "entrypoint is not used: cohd runs 'sh -c <command>', ignoring");
 		} else if (streq(key, "ports")) {
 			parse_ports(a, cv, s);
 		} else if (streq(key, "deploy")) {
@@ -1654,8 +1702,9 @@ static int parse_v2(struct app_ctx *a, const struct cohd_yaml_node *root)
 				}
 			}
 		} else if (streq(key, "x-cohd") || streq(key, "version") || streq(key, "name") ||
-			   streq(key, "volumes") || streq(key, "networks") || streq(key, "secrets") ||
-			   streq(key, "configs") || strncmp(key, "x-", 2) == 0) {
+			   streq(key, "volumes") || streq(key, "networks") ||
+			   streq(key, "secrets") || streq(key, "configs") ||
+			   strncmp(key, "x-", 2) == 0) {
 			continue;
 		} else {
 			cohd_config_unknown_key(&a->c, k, "the file (compose form)");
@@ -1866,13 +1915,16 @@ static void parse_x_cohd(struct app_ctx *a, const struct cohd_yaml_node *n, bool
 		if (streq(key, "app")) {
 			if (cohd_config_string(&a->c, v, "x-cohd.app", &app->name) > 0 &&
 			    !cohd_norm_name_valid(app->name))
-				ERR(a, v, "app name '%s' must be lowercase letters, digits and '-', "
-				    "start with a letter, at most 63 characters", app->name);
+				ERR(a, v,
+				    "app name '%s' must be lowercase letters, digits and '-', "
+				    "start with a letter, at most 63 characters",
+				    app->name);
 		} else if (streq(key, "environment")) {
 			if (cohd_config_string(&a->c, v, "x-cohd.environment", &app->environment) >
 				    0 &&
 			    !cohd_norm_name_valid(app->environment))
-				ERR(a, v, "environment name '%s' must be lowercase letters, digits "
+				ERR(a, v,
+				    "environment name '%s' must be lowercase letters, digits "
 				    "and '-', start with a letter, at most 63 characters",
 				    app->environment);
 		} else if (streq(key, "type")) {
@@ -1883,8 +1935,10 @@ static void parse_x_cohd(struct app_ctx *a, const struct cohd_yaml_node *n, bool
 				continue;
 			et = cohd_app_env_type_from_string(t);
 			if (et < 0)
-				ERR(a, v, "environment type '%s' must be production, static or "
-				    "preview", t);
+				ERR(a, v,
+				    "environment type '%s' must be production, static or "
+				    "preview",
+				    t);
 			else {
 				app->env_type = et;
 				*ret_type_set = true;
@@ -1897,8 +1951,10 @@ static void parse_x_cohd(struct app_ctx *a, const struct cohd_yaml_node *n, bool
 		} else if (streq(key, "role_arn")) {
 			if (cohd_config_string(&a->c, v, "x-cohd.role_arn", &app->role_arn) > 0 &&
 			    !role_arn_ok(app->role_arn))
-				ERR(a, v, "role_arn '%s' is not an IAM role ARN "
-				    "(arn:aws:iam::123456789012:role/NAME)", app->role_arn);
+				ERR(a, v,
+				    "role_arn '%s' is not an IAM role ARN "
+				    "(arn:aws:iam::123456789012:role/NAME)",
+				    app->role_arn);
 		} else if (streq(key, "base_domain")) {
 			if (cohd_config_string(&a->c, v, "x-cohd.base_domain", &app->base_domain) >
 				    0 &&
@@ -1906,12 +1962,13 @@ static void parse_x_cohd(struct app_ctx *a, const struct cohd_yaml_node *n, bool
 				ERR(a, v, "base_domain '%s' is not a lowercase DNS name",
 				    app->base_domain);
 		} else if (streq(key, "custom_domains")) {
-			if (cohd_config_strv(&a->c, v, "x-cohd.custom_domains", &app->custom_domains,
-					     &app->n_custom_domains) > 0)
+			if (cohd_config_strv(&a->c, v, "x-cohd.custom_domains",
+					     &app->custom_domains, &app->n_custom_domains) > 0)
 				for (size_t j = 0; j < app->n_custom_domains; j++)
 					if (!hostname_ok(app->custom_domains[j]))
 						ERR(a, v->kind == COHD_YAML_SEQ ? v->items[j] : v,
-						    "custom domain '%s' is not a lowercase DNS name",
+						    "custom domain '%s' is not a lowercase DNS "
+						    "name",
 						    app->custom_domains[j]);
 		} else if (streq(key, "variables")) {
 			/* after services are known: see cohd_app_parse() */
@@ -1965,16 +2022,19 @@ static int names_from_file(struct app_ctx *a, const char *file)
 		if (!a->app->name)
 			return oom(a);
 		if (!a->app->name[0])
-			cohd_config_error(&a->c, NULL, "no app name: set x-cohd.app (the file name "
-					  "'%s' gives none)", base);
+			cohd_config_error(&a->c, NULL,
+					  "no app name: set x-cohd.app (the file name "
+					  "'%s' gives none)",
+					  base);
 	}
 	if (!a->app->environment) {
-		a->app->environment = dot && len > l + 1 ? name_from(dot + 1, len - l - 1)
-							 : strdup("production");
+		a->app->environment =
+			dot && len > l + 1 ? name_from(dot + 1, len - l - 1) : strdup("production");
 		if (!a->app->environment)
 			return oom(a);
 		if (!a->app->environment[0])
-			cohd_config_error(&a->c, NULL, "no environment name: set x-cohd.environment");
+			cohd_config_error(&a->c, NULL,
+					  "no environment name: set x-cohd.environment");
 	}
 	return 0;
 }
@@ -1993,8 +2053,8 @@ static enum cohd_app_format detect_format(const struct cohd_yaml_node *root)
 	return COHD_APP_FORMAT_V1;
 }
 
-static int fit(struct app_ctx *a, const struct cohd_yaml_node *at, const char *what,
-	       unsigned cpu, unsigned mem, unsigned *ret_cpu, unsigned *ret_mem)
+static int fit(struct app_ctx *a, const struct cohd_yaml_node *at, const char *what, unsigned cpu,
+	       unsigned mem, unsigned *ret_cpu, unsigned *ret_mem)
 {
 	char why[COHD_NORM_WHY_MAX];
 
@@ -2025,9 +2085,12 @@ static int post_service(struct app_ctx *a, size_t si)
 	free(s->url_path);
 	s->url_path = p;
 	for (const char *c = p; *c; c++)
-		if (!isgraph((unsigned char)*c) || *c == '*' || *c == '?' || (unsigned char)*c > 0x7e) {
-			ERR(a, a->svc_nodes[si], "service '%s': url_path '%s' may hold only "
-			    "printable ASCII without '*' and '?'", s->name, p);
+		if (!isgraph((unsigned char)*c) || *c == '*' || *c == '?' ||
+		    (unsigned char)*c > 0x7e) {
+			ERR(a, a->svc_nodes[si],
+			    "service '%s': url_path '%s' may hold only "
+			    "printable ASCII without '*' and '?'",
+			    s->name, p);
 			break;
 		}
 	if (!s->repo_path && !(s->repo_path = xstrdup(a, ".")))
@@ -2058,9 +2121,10 @@ static int post_service(struct app_ctx *a, size_t si)
 		if (!s->index_file_name && !(s->index_file_name = xstrdup(a, "index.html")))
 			return -ENOMEM;
 		if (!s->build.shell && !s->start.shell && !s->dockerfile)
-			WARN(a, a->svc_nodes[si], "frontend '%s' has no build command; the "
-			     "image's default command must put the assets into '%s'", s->name,
-			     s->assets_path);
+			WARN(a, a->svc_nodes[si],
+			     "frontend '%s' has no build command; the "
+			     "image's default command must put the assets into '%s'",
+			     s->name, s->assets_path);
 	}
 	if (s->min_scale > s->max_scale)
 		ERR(a, a->svc_nodes[si], "service '%s': min_scale %u is more than max_scale %u",
@@ -2084,9 +2148,10 @@ static int post_service(struct app_ctx *a, size_t si)
 			for (size_t j = 0; j < i; j++)
 				if (s->workers[j].slug && w->slug[0] &&
 				    streq(s->workers[j].slug, w->slug))
-					ERR(a, wn, "worker '%s' has the same name as '%s' once "
-					    "written for AWS ('%s')", w->name, s->workers[j].name,
-					    w->slug);
+					ERR(a, wn,
+					    "worker '%s' has the same name as '%s' once "
+					    "written for AWS ('%s')",
+					    w->name, s->workers[j].name, w->slug);
 		}
 		if (asprintf(&ww, "worker '%s'", strempty(w->name)) < 0)
 			return oom(a);
@@ -2104,10 +2169,12 @@ static int post_service(struct app_ctx *a, size_t si)
 			if (!t->slug[0])
 				ERR(a, tn, "task name '%s' has no letters or digits", t->name);
 			for (size_t j = 0; j < i; j++)
-				if (s->tasks[j].slug && t->slug[0] && streq(s->tasks[j].slug, t->slug))
-					ERR(a, tn, "scheduled task '%s' has the same name as '%s' once "
-					    "written for AWS ('%s')", t->name, s->tasks[j].name,
-					    t->slug);
+				if (s->tasks[j].slug && t->slug[0] &&
+				    streq(s->tasks[j].slug, t->slug))
+					ERR(a, tn,
+					    "scheduled task '%s' has the same name as '%s' once "
+					    "written for AWS ('%s')",
+					    t->name, s->tasks[j].name, t->slug);
 		}
 		if (asprintf(&tw, "scheduled task '%s'", strempty(t->name)) < 0)
 			return oom(a);
@@ -2130,17 +2197,21 @@ static int post_app(struct app_ctx *a)
 	for (size_t i = 0; i < app->n_services; i++)
 		for (size_t j = 0; j < i; j++)
 			if (streq(app->services[i].url_path, app->services[j].url_path)) {
-				WARN(a, a->svc_nodes[i], "services '%s' and '%s' both use url_path "
+				WARN(a, a->svc_nodes[i],
+				     "services '%s' and '%s' both use url_path "
 				     "'%s'; CloudFront sends it to one of them only (a frontend "
-				     "first, else the first in the file)", app->services[j].name,
-				     app->services[i].name, app->services[i].url_path);
+				     "first, else the first in the file)",
+				     app->services[j].name, app->services[i].name,
+				     app->services[i].url_path);
 				break;
 			}
 	for (size_t i = 0; i < app->n_services; i++)
 		for (size_t j = 0; j < i; j++)
 			if (streq(app->services[i].name, app->services[j].name))
-				ERR(a, a->svc_nodes[i], "service '%s' is defined twice (first at "
-				    "%u:%u)", app->services[i].name, app->services[j].loc.line,
+				ERR(a, a->svc_nodes[i],
+				    "service '%s' is defined twice (first at "
+				    "%u:%u)",
+				    app->services[i].name, app->services[j].loc.line,
 				    app->services[j].loc.column);
 
 	for (size_t i = 0; i < app->n_resources; i++) {
@@ -2153,7 +2224,8 @@ static int post_app(struct app_ctx *a)
 			for (size_t j = 0; j < i; j++)
 				if (app->resources[j].name && !app->resources[j].sibling_service &&
 				    streq(app->resources[j].name, r->name)) {
-					ERR(a, a->res_nodes[i], "resource '%s' is defined twice (first "
+					ERR(a, a->res_nodes[i],
+					    "resource '%s' is defined twice (first "
 					    "at %u:%u); use use_sibling to share one",
 					    r->name, app->resources[j].loc.line,
 					    app->resources[j].loc.column);
@@ -2181,9 +2253,10 @@ static int post_app(struct app_ctx *a)
 			continue;
 		}
 		if (r->version && t->version && !streq(r->version, t->version))
-			WARN(a, a->res_nodes[i], "use_sibling: version %s differs from %s of '%s' in "
-			     "service '%s'; the shared resource keeps %s", r->version, t->version,
-			     t->name, t->service, t->version);
+			WARN(a, a->res_nodes[i],
+			     "use_sibling: version %s differs from %s of '%s' in "
+			     "service '%s'; the shared resource keeps %s",
+			     r->version, t->version, t->name, t->service, t->version);
 		/* the reference carries the shared resource's settings */
 		r->engine = t->engine;
 		r->major = t->major;
@@ -2212,7 +2285,7 @@ int cohd_app_parse(const char *file, const char *data, size_t len, struct cohd_d
 	_cleanup_(cohd_yaml_doc_freep) struct cohd_yaml_doc *doc = NULL;
 	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
 	struct cohd_yaml_limits lim = cohd_yaml_default_limits;
-	struct app_ctx a = { .c = { .file = file, .diags = diags } };
+	struct app_ctx a = {.c = {.file = file, .diags = diags}};
 	const struct cohd_yaml_node *root, *xc;
 	size_t errors0;
 	bool type_set = false;
@@ -2262,12 +2335,12 @@ int cohd_app_parse(const char *file, const char *data, size_t len, struct cohd_d
 		if (!type_set)
 			app->env_type = type_from_env_name(app->environment);
 		if (app->n_services == 0)
-			cohd_config_error(&a.c, root,
-					  "no services: %s",
-					  app->format == COHD_APP_FORMAT_V2
-						  ? "no entry of 'services' has an x-cnc block with "
-						    "type backend or frontend"
-						  : "no top-level block has type backend or frontend");
+			cohd_config_error(
+				&a.c, root, "no services: %s",
+				app->format == COHD_APP_FORMAT_V2
+					? "no entry of 'services' has an x-cnc block with "
+					  "type backend or frontend"
+					: "no top-level block has type backend or frontend");
 		r = post_app(&a);
 	}
 	for (size_t i = 0; i < app->n_services; i++) {

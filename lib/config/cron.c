@@ -34,16 +34,14 @@ struct field_def {
 	const char *const *names; /* names[i] = value min+i, or NULL */
 };
 
-static const char *const month_names[] = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-					   "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" };
-static const char *const dow_names[] = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN" };
+static const char *const month_names[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+					  "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+static const char *const dow_names[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
 
 static const struct field_def fields[5] = {
-	{ "minute", 0, 59, NULL },
-	{ "hour", 0, 23, NULL },
-	{ "day-of-month", 1, 31, NULL },
-	{ "month", 1, 12, month_names },
-	{ "day-of-week", 0, 7, dow_names },
+	{"minute", 0, 59, NULL},	  {"hour", 0, 23, NULL},
+	{"day-of-month", 1, 31, NULL},	  {"month", 1, 12, month_names},
+	{"day-of-week", 0, 7, dow_names},
 };
 
 static int parse_value(const struct field_def *f, const char *s, size_t n, unsigned *ret)
@@ -143,7 +141,8 @@ static int parse_field(const struct field_def *f, const char *s, uint64_t *ret_s
 				return WHY("%s field '%s': value out of range %u-%u", f->name, s,
 					   f->min, f->max);
 			if (r < 0)
-				return WHY("%s field '%s': '%.*s' is not a value (cron extensions like "
+				return WHY("%s field '%s': '%.*s' is not a value (cron extensions "
+					   "like "
 					   "L, W and # are not supported)",
 					   f->name, s, (int)rn, p);
 			hi = slash ? (f->max == 7 ? 6 : f->max) : lo;
@@ -205,12 +204,14 @@ static int check_rate(const char *s, char why[static COHD_NORM_WHY_MAX])
 		return WHY("schedule '%s': missing ')'", s);
 	ul--;
 	if (n == 1 ? !((ul == 6 && strncmp(e, "minute", 6) == 0) ||
-		       (ul == 4 && strncmp(e, "hour", 4) == 0) || (ul == 3 && strncmp(e, "day", 3) == 0))
+		       (ul == 4 && strncmp(e, "hour", 4) == 0) ||
+		       (ul == 3 && strncmp(e, "day", 3) == 0))
 		   : !((ul == 7 && strncmp(e, "minutes", 7) == 0) ||
 		       (ul == 5 && strncmp(e, "hours", 5) == 0) ||
 		       (ul == 4 && strncmp(e, "days", 4) == 0)))
 		return WHY("schedule '%s': the unit must be minute(s), hour(s) or day(s) "
-			   "(singular only for 1)", s);
+			   "(singular only for 1)",
+			   s);
 	return 0;
 }
 
@@ -242,9 +243,9 @@ int cohd_norm_cron(const char *s, char **ret_expr, char why[static COHD_NORM_WHY
 	static const struct {
 		const char *name, *cron;
 	} macros[] = {
-		{ "@hourly", "0 * * * *" },  { "@daily", "0 0 * * *" },   { "@midnight", "0 0 * * *" },
-		{ "@weekly", "0 0 * * 0" },  { "@monthly", "0 0 1 * *" }, { "@yearly", "0 0 1 1 *" },
-		{ "@annually", "0 0 1 1 *" },
+		{"@hourly", "0 * * * *"},   {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+		{"@weekly", "0 0 * * 0"},   {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
+		{"@annually", "0 0 1 1 *"},
 	};
 	_cleanup_(cohd_buf_done) struct cohd_buf b;
 	char f[7][64];
@@ -277,8 +278,10 @@ int cohd_norm_cron(const char *s, char **ret_expr, char why[static COHD_NORM_WHY
 		if (split_fields(inner, f, 7, &n) < 0 || n != 6)
 			return WHY("schedule '%s': EventBridge cron() takes 6 fields", s);
 		if ((strcmp(f[2], "?") == 0) == (strcmp(f[4], "?") == 0))
-			return WHY("schedule '%s': exactly one of day-of-month and day-of-week must "
-				   "be '?'", s);
+			return WHY(
+				"schedule '%s': exactly one of day-of-month and day-of-week must "
+				"be '?'",
+				s);
 		*ret_expr = strdup(s);
 		return *ret_expr ? 0 : -ENOMEM;
 	}
@@ -290,12 +293,14 @@ int cohd_norm_cron(const char *s, char **ret_expr, char why[static COHD_NORM_WHY
 				break;
 		if (i == ELEMENTSOF(macros))
 			return WHY("schedule '%s': unknown macro (use @hourly, @daily, @weekly, "
-				   "@monthly or @yearly)", s);
+				   "@monthly or @yearly)",
+				   s);
 		in = macros[i].cron;
 	}
 	if (split_fields(in, f, 7, &n) < 0 || n != 5)
 		return WHY("schedule '%s' must have 5 fields: minute hour day-of-month month "
-			   "day-of-week", s);
+			   "day-of-week",
+			   s);
 
 	for (size_t i = 0; i < 5; i++) {
 		r = parse_field(&fields[i], f[i], &set[i], &star[i], &every[i], why);

@@ -78,7 +78,7 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 {
 	_cleanup_(cohd_yaml_doc_freep) struct cohd_yaml_doc *doc = NULL;
 	struct cohd_yaml_limits lim = cohd_yaml_default_limits;
-	struct cohd_config_ctx x = { .file = file, .diags = diags };
+	struct cohd_config_ctx x = {.file = file, .diags = diags};
 	const struct cohd_yaml_node *root;
 	size_t errors0 = diags->n_errors;
 	int r;
@@ -113,8 +113,10 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 			for (const char *p = id; ok && *p; p++)
 				ok = isdigit((unsigned char)*p);
 			if (!ok) {
-				cohd_config_error(&x, v, "account_id must be 12 digits (quote it so "
-						  "leading zeros stay), not '%s'", id);
+				cohd_config_error(&x, v,
+						  "account_id must be 12 digits (quote it so "
+						  "leading zeros stay), not '%s'",
+						  id);
 				continue;
 			}
 			free(c->account_id);
@@ -141,7 +143,8 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 					cohd_config_unknown_key(&x, k2, "sweep");
 			}
 			if (c->sweep_jitter >= c->sweep_interval)
-				cohd_config_error(&x, v, "sweep.jitter must be less than "
+				cohd_config_error(&x, v,
+						  "sweep.jitter must be less than "
 						  "sweep.interval");
 		} else if (streq(key, "dry_run")) {
 			(void)cohd_config_bool(&x, v, "dry_run", &c->dry_run);
@@ -150,15 +153,18 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 			double d;
 
 			if (v->kind != COHD_YAML_SCALAR || cohd_yaml_is_null(v)) {
-				cohd_config_error(&x, v, "api_budget_share must be a number between "
+				cohd_config_error(&x, v,
+						  "api_budget_share must be a number between "
 						  "0 and 1");
 				continue;
 			}
 			errno = 0;
 			d = strtod(v->value, &e);
 			if (errno || *e || !(d > 0 && d <= 1))
-				cohd_config_error(&x, v, "api_budget_share must be a number above 0 "
-						  "and at most 1, not '%s'", v->value);
+				cohd_config_error(&x, v,
+						  "api_budget_share must be a number above 0 "
+						  "and at most 1, not '%s'",
+						  v->value);
 			else
 				c->api_budget_share = d;
 		} else if (streq(key, "accept_drift")) {
@@ -190,8 +196,10 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 				continue;
 			lv = cohd_log_level_from_string(l);
 			if (lv < 0)
-				cohd_config_error(&x, v, "log_level must be err, warning, notice, "
-						  "info or debug, not '%s'", l);
+				cohd_config_error(&x, v,
+						  "log_level must be err, warning, notice, "
+						  "info or debug, not '%s'",
+						  l);
 			else
 				c->log_level = lv;
 		} else {

@@ -30,24 +30,24 @@
 #define COHD_DAEMON_CONFIG_MAX (256u * 1024u) /* bytes */
 
 struct cohd_daemon_config {
-	char *source_file;      /* NULL when only defaults */
-	char *region;           /* NULL = from the AWS environment */
-	char *account_id;       /* 12 digits or NULL (not checked) */
-	char *watch_dir;        /* default COHD_SYSCONFDIR "/apps.d" */
-	char *state_dir;        /* default COHD_STATEDIR */
-	char *socket_path;      /* default COHD_RUNDIR "/cohd.sock" */
-	usec_t sweep_interval;  /* default 5 min; 10 s .. 1 day */
-	usec_t sweep_jitter;    /* default 30 s; < sweep_interval */
-	bool dry_run;           /* observe and plan only */
-	double api_budget_share;/* (0, 1], default 0.5 */
+	char *source_file;		      /* NULL when only defaults */
+	char *region;			      /* NULL = from the AWS environment */
+	char *account_id;		      /* 12 digits or NULL (not checked) */
+	char *watch_dir;		      /* default COHD_SYSCONFDIR "/apps.d" */
+	char *state_dir;		      /* default COHD_STATEDIR */
+	char *socket_path;		      /* default COHD_RUNDIR "/cohd.sock" */
+	usec_t sweep_interval;		      /* default 5 min; 10 s .. 1 day */
+	usec_t sweep_jitter;		      /* default 30 s; < sweep_interval */
+	bool dry_run;			      /* observe and plan only */
+	double api_budget_share;	      /* (0, 1], default 0.5 */
 	struct cohd_drift_rule *accept_drift; /* global rules, applied to every app */
 	size_t n_accept_drift;
 	/* how long a removed app/resource waits in `deleting` before cohd deletes it, per
 	 * environment type (stateful resources of static/production also need a confirm) */
-	usec_t deletion_grace_preview;    /* default 1 h */
-	usec_t deletion_grace_static;     /* default 24 h */
+	usec_t deletion_grace_preview;	  /* default 1 h */
+	usec_t deletion_grace_static;	  /* default 24 h */
 	usec_t deletion_grace_production; /* default 7 days */
-	int log_level;          /* LOG_ERR..LOG_DEBUG, default LOG_NOTICE */
+	int log_level;			  /* LOG_ERR..LOG_DEBUG, default LOG_NOTICE */
 };
 
 /* Fill with defaults (allocates the default paths). Returns 0 or -ENOMEM. */

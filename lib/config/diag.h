@@ -24,10 +24,10 @@ enum cohd_diag_severity {
 
 struct cohd_diag {
 	enum cohd_diag_severity severity;
-	char *file;       /* as given to the parser (owned) */
-	unsigned line;    /* 1-based; 0 = no position */
-	unsigned column;  /* 1-based; 0 = no position */
-	char *message;    /* no location prefix, no trailing newline (owned) */
+	char *file;	 /* as given to the parser (owned) */
+	unsigned line;	 /* 1-based; 0 = no position */
+	unsigned column; /* 1-based; 0 = no position */
+	char *message;	 /* no location prefix, no trailing newline (owned) */
 };
 
 /* At most this many diagnostics are kept per list; one final "too many errors" entry is added

@@ -45,14 +45,14 @@ enum cohd_drift_op {
 #define COHD_DRIFT_ENV_ALL 0x7u
 
 struct cohd_drift_rule {
-	char *resource;       /* glob over resource type, e.g. "rds.db_instance", "ecs.*" */
-	char *field;          /* glob over the dotted field path, e.g. "MultiAZ", "Tags.*" */
-	char *id;             /* glob over logical id; NULL = any */
+	char *resource; /* glob over resource type, e.g. "rds.db_instance", "ecs.*" */
+	char *field;	/* glob over the dotted field path, e.g. "MultiAZ", "Tags.*" */
+	char *id;	/* glob over logical id; NULL = any */
 	enum cohd_drift_op op;
-	char *operand;        /* the condition's value; NULL when op == NONE */
-	unsigned env_mask;    /* COHD_DRIFT_ENV_ALL unless `environments:` narrowed it */
-	char *reason;         /* free text or NULL */
-	char *source;         /* "file:line:column" where the rule was written (owned) */
+	char *operand;	   /* the condition's value; NULL when op == NONE */
+	unsigned env_mask; /* COHD_DRIFT_ENV_ALL unless `environments:` narrowed it */
+	char *reason;	   /* free text or NULL */
+	char *source;	   /* "file:line:column" where the rule was written (owned) */
 };
 
 void cohd_drift_rule_done(struct cohd_drift_rule *r);

@@ -28,7 +28,7 @@ _printf_(2, 3) static int why_set(char *why, const char *fmt, ...)
 }
 #define WHY(...) why_set(why, __VA_ARGS__)
 
-static const unsigned fargate_cpus[] = { 256, 512, 1024, 2048, 4096, 8192, 16384 };
+static const unsigned fargate_cpus[] = {256, 512, 1024, 2048, 4096, 8192, 16384};
 
 struct fargate_mem {
 	unsigned cpu, min, max, step;
@@ -36,13 +36,9 @@ struct fargate_mem {
 
 /* AWS ECS task size table (Fargate, Linux). 256 allows 512, 1024, 2048 (handled specially). */
 static const struct fargate_mem fargate_mems[] = {
-	{ 256, 512, 2048, 0 },
-	{ 512, 1024, 4096, 1024 },
-	{ 1024, 2048, 8192, 1024 },
-	{ 2048, 4096, 16384, 1024 },
-	{ 4096, 8192, 30720, 1024 },
-	{ 8192, 16384, 61440, 4096 },
-	{ 16384, 32768, 122880, 8192 },
+	{256, 512, 2048, 0},	      {512, 1024, 4096, 1024},	 {1024, 2048, 8192, 1024},
+	{2048, 4096, 16384, 1024},    {4096, 8192, 30720, 1024}, {8192, 16384, 61440, 4096},
+	{16384, 32768, 122880, 8192},
 };
 
 static const struct fargate_mem *mem_row(unsigned cpu)
@@ -157,12 +153,14 @@ int cohd_norm_memory(const char *s, unsigned *ret_mib, char why[static COHD_NORM
 		if (v < 128)
 			mib = v * 1024; /* "2" = 2 GiB */
 		else if (v <= 122880)
-			mib = v;        /* "2048" = MiB */
+			mib = v; /* "2048" = MiB */
 		else if (fmod(v, 1048576.0) == 0)
 			mib = v / 1048576.0; /* bytes, as in compose */
 		else
-			return WHY("memory '%s': a plain number this large must be a whole number of "
-				   "bytes in MiB; write it with a unit (like 4G)", s);
+			return WHY(
+				"memory '%s': a plain number this large must be a whole number of "
+				"bytes in MiB; write it with a unit (like 4G)",
+				s);
 	} else if (strcasecmp(unit, "m") == 0 || strcasecmp(unit, "mb") == 0 ||
 		   strcasecmp(unit, "mi") == 0 || strcasecmp(unit, "mib") == 0) {
 		mib = v;
@@ -218,8 +216,7 @@ int cohd_norm_fargate(unsigned cpu, unsigned memory, unsigned *ret_cpu, unsigned
 					 "%u MiB of memory needs at least %s vCPU; using %s vCPU "
 					 "instead of %s",
 					 memory, vcpu_str(fargate_mems[i].cpu, b1),
-					 vcpu_str(fargate_mems[i].cpu, b1),
-					 vcpu_str(cpu, b2));
+					 vcpu_str(fargate_mems[i].cpu, b1), vcpu_str(cpu, b2));
 				cpu = fargate_mems[i].cpu;
 				row = &fargate_mems[i];
 				break;
@@ -234,10 +231,12 @@ int cohd_norm_fargate(unsigned cpu, unsigned memory, unsigned *ret_cpu, unsigned
 		if (memory < row->min)
 			snprintf(why + l, COHD_NORM_WHY_MAX - l,
 				 "%s%u MiB of memory is below Fargate's minimum for %s vCPU; using "
-				 "%u MiB", l ? "; " : "", memory, vcpu_str(cpu, b2), m);
+				 "%u MiB",
+				 l ? "; " : "", memory, vcpu_str(cpu, b2), m);
 		else
 			snprintf(why + l, COHD_NORM_WHY_MAX - l,
-				 "%s%u MiB of memory is not a Fargate size for %s vCPU; using %u MiB",
+				 "%s%u MiB of memory is not a Fargate size for %s vCPU; using %u "
+				 "MiB",
 				 l ? "; " : "", memory, vcpu_str(cpu, b2), m);
 	}
 	*ret_cpu = cpu;
@@ -395,20 +394,23 @@ int cohd_norm_engine_version(const char *engine, const char *version, unsigned *
 					   version);
 			}
 		} else if (!((ma == 5 && mi == 7) || (ma == 8 && (mi == 0 || mi == 4)))) {
-			return WHY("mysql version %s is not one RDS offers (5.7, 8.0, 8.4)", version);
+			return WHY("mysql version %s is not one RDS offers (5.7, 8.0, 8.4)",
+				   version);
 		}
 	} else if (streq(engine, "redis")) {
 		if (ma < 4 || ma > 7)
-			return WHY("redis version %s is not one ElastiCache offers (4 to 7)", version);
+			return WHY("redis version %s is not one ElastiCache offers (4 to 7)",
+				   version);
 		if (mi < 0) {
-			static const char *const full[] = { "4.0.10", "5.0.6", "6.2", "7.0" };
+			static const char *const full[] = {"4.0.10", "5.0.6", "6.2", "7.0"};
 
 			ev = full[ma - 4];
 		}
 	} else if (streq(engine, "memcached")) {
 		if (ma != 1 || mi < 4)
-			return WHY("memcached version %s is not one ElastiCache offers (1.4 to 1.6)",
-				   version);
+			return WHY(
+				"memcached version %s is not one ElastiCache offers (1.4 to 1.6)",
+				version);
 		if (pa < 0 && mi == 6) {
 			ev = "1.6.22";
 		}

@@ -11,8 +11,8 @@
 #include "lib/config/app.h"
 #include "lib/config/schema.h"
 
-static void vdiag(struct cohd_config_ctx *c, enum cohd_diag_severity sev,
-		  const struct cohd_yaml_node *n, const char *fmt, va_list ap)
+_printf_(4, 0) static void vdiag(struct cohd_config_ctx *c, enum cohd_diag_severity sev,
+				 const struct cohd_yaml_node *n, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *m = NULL;
 
@@ -24,8 +24,8 @@ static void vdiag(struct cohd_config_ctx *c, enum cohd_diag_severity sev,
 		c->oom = true;
 }
 
-void cohd_config_error(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		       const char *fmt, ...)
+void cohd_config_error(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *fmt,
+		       ...)
 {
 	va_list ap;
 
@@ -34,8 +34,8 @@ void cohd_config_error(struct cohd_config_ctx *c, const struct cohd_yaml_node *n
 	va_end(ap);
 }
 
-void cohd_config_warn(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		      const char *fmt, ...)
+void cohd_config_warn(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *fmt,
+		      ...)
 {
 	va_list ap;
 
@@ -72,8 +72,8 @@ bool cohd_config_expect_seq(struct cohd_config_ctx *c, const struct cohd_yaml_no
 	return false;
 }
 
-int cohd_config_string(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		       const char *what, char **ret)
+int cohd_config_string(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *what,
+		       char **ret)
 {
 	char *s;
 
@@ -306,9 +306,9 @@ int cohd_drift_parse_condition(const char *s, enum cohd_drift_op *ret_op, char *
 		const char *tok;
 		enum cohd_drift_op op;
 	} ops[] = {
-		{ "==", COHD_DRIFT_OP_EQ }, { "!=", COHD_DRIFT_OP_NE }, { "<=", COHD_DRIFT_OP_LE },
-		{ ">=", COHD_DRIFT_OP_GE }, { "<", COHD_DRIFT_OP_LT },  { ">", COHD_DRIFT_OP_GT },
-		{ "~", COHD_DRIFT_OP_MATCH }, { "=", COHD_DRIFT_OP_EQ },
+		{"==", COHD_DRIFT_OP_EQ},   {"!=", COHD_DRIFT_OP_NE}, {"<=", COHD_DRIFT_OP_LE},
+		{">=", COHD_DRIFT_OP_GE},   {"<", COHD_DRIFT_OP_LT},  {">", COHD_DRIFT_OP_GT},
+		{"~", COHD_DRIFT_OP_MATCH}, {"=", COHD_DRIFT_OP_EQ},
 	};
 	const char *p = strempty(s);
 	size_t l;
@@ -342,8 +342,8 @@ int cohd_drift_parse_condition(const char *s, enum cohd_drift_op *ret_op, char *
 const char *cohd_drift_op_to_string(enum cohd_drift_op op)
 {
 	static const char *const t[_COHD_DRIFT_OP_MAX] = {
-		[COHD_DRIFT_OP_NONE] = "", [COHD_DRIFT_OP_EQ] = "==", [COHD_DRIFT_OP_NE] = "!=",
-		[COHD_DRIFT_OP_LT] = "<",  [COHD_DRIFT_OP_LE] = "<=", [COHD_DRIFT_OP_GT] = ">",
+		[COHD_DRIFT_OP_NONE] = "", [COHD_DRIFT_OP_EQ] = "==",	[COHD_DRIFT_OP_NE] = "!=",
+		[COHD_DRIFT_OP_LT] = "<",  [COHD_DRIFT_OP_LE] = "<=",	[COHD_DRIFT_OP_GT] = ">",
 		[COHD_DRIFT_OP_GE] = ">=", [COHD_DRIFT_OP_MATCH] = "~",
 	};
 
@@ -446,8 +446,10 @@ static int parse_rule(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
 			return -ENOMEM;
 		}
 		if (!glob_ok(r->resource) || !glob_ok(r->field)) {
-			cohd_config_error(c, n, "accept_drift rule '%s': patterns must not contain "
-					  "spaces", n->value);
+			cohd_config_error(c, n,
+					  "accept_drift rule '%s': patterns must not contain "
+					  "spaces",
+					  n->value);
 			return -EINVAL;
 		}
 		return 0;
@@ -461,15 +463,17 @@ static int parse_rule(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
 		if (streq(key, "resource")) {
 			if (cohd_config_string(c, v, "accept_drift resource", &r->resource) > 0 &&
 			    !glob_ok(r->resource)) {
-				cohd_config_error(c, v, "accept_drift resource must be a glob "
-					       "without spaces");
+				cohd_config_error(c, v,
+						  "accept_drift resource must be a glob "
+						  "without spaces");
 				ok = -EINVAL;
 			}
 		} else if (streq(key, "field")) {
 			if (cohd_config_string(c, v, "accept_drift field", &r->field) > 0 &&
 			    !glob_ok(r->field)) {
-				cohd_config_error(c, v, "accept_drift field must be a glob without "
-					       "spaces");
+				cohd_config_error(c, v,
+						  "accept_drift field must be a glob without "
+						  "spaces");
 				ok = -EINVAL;
 			}
 		} else if (streq(key, "id")) {
@@ -488,8 +492,10 @@ static int parse_rule(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
 				return q;
 			}
 			if (q < 0) {
-				cohd_config_error(c, v, "accept_drift when '%s' must be OP VALUE "
-					       "with OP one of == != < <= > >= ~", w);
+				cohd_config_error(c, v,
+						  "accept_drift when '%s' must be OP VALUE "
+						  "with OP one of == != < <= > >= ~",
+						  w);
 				ok = -EINVAL;
 			}
 		} else if (streq(key, "environments")) {
@@ -503,8 +509,10 @@ static int parse_rule(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
 				int t = cohd_app_env_type_from_string(envs[j]);
 
 				if (t < 0) {
-					cohd_config_error(c, v, "accept_drift environments: '%s' is "
-						       "not production, static or preview", envs[j]);
+					cohd_config_error(c, v,
+							  "accept_drift environments: '%s' is "
+							  "not production, static or preview",
+							  envs[j]);
 					ok = -EINVAL;
 				} else {
 					r->env_mask |= 1u << t;

@@ -19,10 +19,10 @@ struct cohd_config_ctx {
 	bool oom;
 };
 
-void cohd_config_error(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		       const char *fmt, ...) _printf_(3, 4);
-void cohd_config_warn(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		      const char *fmt, ...) _printf_(3, 4);
+void cohd_config_error(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *fmt,
+		       ...) _printf_(3, 4);
+void cohd_config_warn(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *fmt,
+		      ...) _printf_(3, 4);
 
 /* "unknown key 'x' in <where>, ignoring" as a warning at the key. */
 void cohd_config_unknown_key(struct cohd_config_ctx *c, const struct cohd_yaml_node *key,
@@ -38,8 +38,8 @@ bool cohd_config_expect_seq(struct cohd_config_ctx *c, const struct cohd_yaml_no
 /* A scalar as a string (numbers and booleans as written). Returns 1 and *ret (replacing and
  * freeing the old value), 0 for null or "" (= use the default; *ret untouched), -EINVAL after an
  * error (a mapping or list), -ENOMEM. */
-int cohd_config_string(struct cohd_config_ctx *c, const struct cohd_yaml_node *n,
-		       const char *what, char **ret);
+int cohd_config_string(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *what,
+		       char **ret);
 /* A whole number in [min, max] (quoted digits accepted). 1 set, 0 null/"", < 0 error. */
 int cohd_config_uint(struct cohd_config_ctx *c, const struct cohd_yaml_node *n, const char *what,
 		     unsigned min, unsigned max, unsigned *ret);

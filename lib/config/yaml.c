@@ -25,10 +25,10 @@ const struct cohd_yaml_limits cohd_yaml_default_limits = {
 
 struct frame {
 	struct cohd_yaml_node *node;
-	char *anchor;                 /* registered when the node ends */
-	struct cohd_yaml_node *key;   /* mapping: the key waiting for its value */
-	bool drop_value;              /* mapping: the next value belongs to a rejected key */
-	bool merge_value;             /* mapping: the next value is a merge source (<<) */
+	char *anchor;		    /* registered when the node ends */
+	struct cohd_yaml_node *key; /* mapping: the key waiting for its value */
+	bool drop_value;	    /* mapping: the next value belongs to a rejected key */
+	bool merge_value;	    /* mapping: the next value is a merge source (<<) */
 	struct cohd_yaml_node **merges;
 	size_t n_merges;
 };
@@ -174,7 +174,7 @@ static int map_append(struct state *s, struct cohd_yaml_node *map, struct cohd_y
 			return -ENOMEM;
 		map->pairs = np;
 	}
-	map->pairs[map->n_pairs++] = (struct cohd_yaml_pair){ key, value };
+	map->pairs[map->n_pairs++] = (struct cohd_yaml_pair){key, value};
 	return 0;
 }
 
@@ -378,7 +378,7 @@ static int on_start(struct state *s, const yaml_event_t *ev, enum cohd_yaml_kind
 	n = node_new(s, kind, m);
 	if (!n)
 		return -ENOMEM;
-	s->frames[s->depth] = (struct frame){ .node = n };
+	s->frames[s->depth] = (struct frame){.node = n};
 	if (anchor) {
 		s->frames[s->depth].anchor = strdup((const char *)anchor);
 		if (!s->frames[s->depth].anchor)
@@ -490,7 +490,8 @@ static int run(struct state *s, yaml_parser_t *p)
 		case YAML_STREAM_START_EVENT:
 			/* libyaml also decodes UTF-16 (with a BOM); app files are UTF-8 only */
 			if (ev.data.stream_start.encoding != YAML_UTF8_ENCODING)
-				r = fatal(s, 1, 1, "not valid UTF-8: the file is UTF-16 (byte order "
+				r = fatal(s, 1, 1,
+					  "not valid UTF-8: the file is UTF-16 (byte order "
 					  "mark); save it as UTF-8");
 			break;
 		case YAML_DOCUMENT_START_EVENT:
@@ -608,8 +609,8 @@ bool cohd_yaml_is_null(const struct cohd_yaml_node *n)
 
 int cohd_yaml_get_bool(const struct cohd_yaml_node *n, bool *ret)
 {
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
 
 	if (!n || n->kind != COHD_YAML_SCALAR || n->quoted)
 		return -EINVAL;

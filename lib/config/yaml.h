@@ -41,9 +41,9 @@ struct cohd_yaml_node {
 	enum cohd_yaml_kind kind;
 	unsigned line, column; /* 1-based start of the node (of the alias, for aliases) */
 	/* scalar */
-	char *value;   /* NUL-terminated UTF-8, no embedded NULs */
+	char *value; /* NUL-terminated UTF-8, no embedded NULs */
 	size_t len;
-	bool quoted;   /* quoted or block scalar: never null/bool/number */
+	bool quoted; /* quoted or block scalar: never null/bool/number */
 	/* mapping (pairs in document order) */
 	struct cohd_yaml_pair *pairs;
 	size_t n_pairs;
@@ -54,12 +54,12 @@ struct cohd_yaml_node {
 };
 
 struct cohd_yaml_limits {
-	size_t max_bytes;      /* input size */
-	unsigned max_depth;    /* nesting of mappings/sequences */
-	size_t max_nodes;      /* nodes, counting every alias as its whole expansion */
-	size_t max_map_keys;   /* pairs per mapping */
-	size_t max_seq_items;  /* items per sequence */
-	size_t max_scalar;     /* bytes per scalar */
+	size_t max_bytes;     /* input size */
+	unsigned max_depth;   /* nesting of mappings/sequences */
+	size_t max_nodes;     /* nodes, counting every alias as its whole expansion */
+	size_t max_map_keys;  /* pairs per mapping */
+	size_t max_seq_items; /* items per sequence */
+	size_t max_scalar;    /* bytes per scalar */
 };
 
 /* Limits for app files and the daemon config. */

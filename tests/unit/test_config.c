@@ -6,6 +6,7 @@
  * config.
  */
 #include <dirent.h>
+#include <fcntl.h>
 
 #include "lib/config/app.h"
 #include "lib/config/daemon.h"
@@ -105,13 +106,15 @@ START_TEST(test_real_apps_all_valid)
 		struct cohd_app *app;
 		size_t l = strlen(de->d_name);
 
-		if (l < 5 || (strcmp(de->d_name + l - 4, ".yml") && strcmp(de->d_name + l - 5, ".yaml")))
+		if (l < 5 ||
+		    (strcmp(de->d_name + l - 4, ".yml") && strcmp(de->d_name + l - 5, ".yaml")))
 			continue;
 		snprintf(rel, sizeof rel, "real-apps/%s", de->d_name);
 		app = parse_ok(rel);
 		ck_assert_uint_ge(app->n_services, 1);
 		for (size_t i = 0; i < app->n_services; i++)
-			ck_assert(cohd_fargate_valid(app->services[i].cpu, app->services[i].memory));
+			ck_assert(
+				cohd_fargate_valid(app->services[i].cpu, app->services[i].memory));
 		cohd_app_free(app);
 		n++;
 	}
@@ -124,8 +127,8 @@ START_TEST(test_real_lionbot)
 	_cleanup_(cohd_app_freep) struct cohd_app *app =
 		parse_ok("real-apps/ExiqonBot__LionBotv2__coherence.yml");
 	const struct cohd_app_service *fe = svc(app, "frontend"), *be = svc(app, "backend");
-	static const char *const slugs[] = { "dev-workspace", "preview-environment",
-					     "default-queue-worker-1", "default-queue-worker-2" };
+	static const char *const slugs[] = {"dev-workspace", "preview-environment",
+					    "default-queue-worker-1", "default-queue-worker-2"};
 
 	ck_assert_int_eq(app->format, COHD_APP_FORMAT_V1);
 	ck_assert_uint_eq(app->n_services, 2); /* integration_test is not a service */
@@ -180,7 +183,7 @@ START_TEST(test_real_burnedchris)
 {
 	_cleanup_(cohd_app_freep) struct cohd_app *app =
 		parse_ok("real-apps/BurnedChris__monorepo-demo__coherence.yml");
-	static const char *const names[] = { "payments", "webhooks", "organizations", "uppy" };
+	static const char *const names[] = {"payments", "webhooks", "organizations", "uppy"};
 	const struct cohd_app_resource *sib;
 
 	ck_assert_uint_eq(app->n_services, 4);
@@ -236,8 +239,8 @@ END_TEST
 
 START_TEST(test_real_v2_detection)
 {
-	_cleanup_(cohd_app_freep) struct cohd_app *ritza =
-		parse_ok("real-apps/ritza-co__ruby-on-rails-postgres-employees-demo__coherence.yml");
+	_cleanup_(cohd_app_freep) struct cohd_app *ritza = parse_ok(
+		"real-apps/ritza-co__ruby-on-rails-postgres-employees-demo__coherence.yml");
 	_cleanup_(cohd_app_freep) struct cohd_app *django =
 		parse_ok("real-apps/coherenceplatformdemos__django-gke-cnc-demo-1__cnc.yml");
 	_cleanup_(cohd_app_freep) struct cohd_app *octo =
@@ -262,7 +265,7 @@ START_TEST(test_real_v2_detection)
 	ck_assert_uint_eq(s->start.argc, 4);
 	ck_assert_uint_eq(s->n_workers, 1);
 	ck_assert_str_eq(s->workers[0].slug, "default-queue-worker");
-	ck_assert_uint_eq(s->workers[0].cpu, 1024); /* system.cpu where cnc says cpus */
+	ck_assert_uint_eq(s->workers[0].cpu, 1024);    /* system.cpu where cnc says cpus */
 	ck_assert_uint_eq(s->workers[0].memory, 2048); /* 1G raised to 1 vCPU's minimum */
 	ck_assert_str_eq(res(django, "db")->version, "15");
 	ck_assert_int_eq(res(django, "db")->engine, COHD_APP_ENGINE_POSTGRES);
@@ -298,8 +301,9 @@ START_TEST(test_real_odd_v1)
 	ck_assert_str_eq(svc(rw, "backend")->url_path, "/");
 	s = svc(rw, "backend");
 	ck_assert_str_eq(s->start.argv[0], "DATABASE_URL=file:./dev.db LOG_LEVEL=debug yarn");
-	ck_assert_str_eq(s->start.shell,
-			 "DATABASE_URL=file:./dev.db LOG_LEVEL=debug yarn rw-server api --port $PORT");
+	ck_assert_str_eq(
+		s->start.shell,
+		"DATABASE_URL=file:./dev.db LOG_LEVEL=debug yarn rw-server api --port $PORT");
 
 	/* prod holding only a Dockerfile */
 	s = svc(vf, "frontend");
@@ -389,12 +393,13 @@ START_TEST(test_names_from_file)
 		const char *file, *app, *env;
 		enum cohd_app_env_type type;
 	} t[] = {
-		{ "/etc/cohd/apps.d/acme-shop.pr-42.yml", "acme-shop", "pr-42", COHD_APP_ENV_PREVIEW },
-		{ "acme-shop.staging.yaml", "acme-shop", "staging", COHD_APP_ENV_STATIC },
-		{ "acme-shop.prod.yml", "acme-shop", "prod", COHD_APP_ENV_PRODUCTION },
-		{ "acme-shop.yml", "acme-shop", "production", COHD_APP_ENV_PRODUCTION },
-		{ "Acme_Shop.Feature.X.yml", "acme-shop", "feature-x", COHD_APP_ENV_PREVIEW },
-		{ "42shop.main.yml", "a-42shop", "main", COHD_APP_ENV_PREVIEW },
+		{"/etc/cohd/apps.d/acme-shop.pr-42.yml", "acme-shop", "pr-42",
+		 COHD_APP_ENV_PREVIEW},
+		{"acme-shop.staging.yaml", "acme-shop", "staging", COHD_APP_ENV_STATIC},
+		{"acme-shop.prod.yml", "acme-shop", "prod", COHD_APP_ENV_PRODUCTION},
+		{"acme-shop.yml", "acme-shop", "production", COHD_APP_ENV_PRODUCTION},
+		{"Acme_Shop.Feature.X.yml", "acme-shop", "feature-x", COHD_APP_ENV_PREVIEW},
+		{"42shop.main.yml", "a-42shop", "main", COHD_APP_ENV_PREVIEW},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -415,7 +420,8 @@ START_TEST(test_names_from_file)
 		_cleanup_(cohd_app_freep) struct cohd_app *app = parse_str(
 			"x.pr-1.yml",
 			"x-cohd: {app: shop, environment: main, type: static, region: us-east-1,\n"
-			"  role_arn: 'arn:aws:iam::210987654321:role/cohd', custom_domains: [a.b.c]}\n"
+			"  role_arn: 'arn:aws:iam::210987654321:role/cohd', custom_domains: "
+			"[a.b.c]}\n"
 			"api: {type: backend}\n",
 			&d);
 
@@ -435,19 +441,19 @@ END_TEST
 START_TEST(test_commands)
 {
 	struct cohd_diag_list d = {};
-	_cleanup_(cohd_app_freep) struct cohd_app *app = parse_str(
-		"c.yml",
-		"api:\n"
-		"  type: backend\n"
-		"  prod: \"  gunicorn   app:wsgi  \"\n"
-		"  migration: [python, manage.py, migrate, 3, true]\n"
-		"  seed: ''\n"
-		"  test: [[a, b], [c]]\n"
-		"web:\n"
-		"  type: frontend\n"
-		"  url_path: /app/\n"
-		"  build: npm run build\n",
-		&d);
+	_cleanup_(cohd_app_freep) struct cohd_app *app =
+		parse_str("c.yml",
+			  "api:\n"
+			  "  type: backend\n"
+			  "  prod: \"  gunicorn   app:wsgi  \"\n"
+			  "  migration: [python, manage.py, migrate, 3, true]\n"
+			  "  seed: ''\n"
+			  "  test: [[a, b], [c]]\n"
+			  "web:\n"
+			  "  type: frontend\n"
+			  "  url_path: /app/\n"
+			  "  build: npm run build\n",
+			  &d);
 	const struct cohd_app_service *s;
 
 	ck_assert_ptr_nonnull(app);
@@ -586,21 +592,21 @@ START_TEST(test_hostile_files)
 	static const struct {
 		const char *file, *needle;
 	} t[] = {
-		{ "alias-bomb.yml", "more than 100000 nodes" },
-		{ "alias-bomb-map.yml", "more than 100000 nodes" },
-		{ "binary.yml", "invalid input" },
-		{ "complex-key.yml", "mapping keys must be plain strings" },
-		{ "control-chars.yml", "control characters are not allowed" },
-		{ "duplicate-keys.yml", "duplicate key 'type' (first at 2:3)" },
-		{ "invalid-utf8.yml", "not valid UTF-8" },
-		{ "nul-bytes.yml", "control characters" },
-		{ "nul-escape.yml", "NUL character" },
-		{ "recursive-alias.yml", "has no complete anchor" },
-		{ "two-documents.yml", "a second YAML document" },
-		{ "undefined-alias.yml", "has no complete anchor" },
-		{ "unterminated.yml", "syntax error" },
-		{ "utf16-bom.yml", "UTF-16" },
-		{ "wrong-types-everywhere.yml", "must be a mapping, not a list" },
+		{"alias-bomb.yml", "more than 100000 nodes"},
+		{"alias-bomb-map.yml", "more than 100000 nodes"},
+		{"binary.yml", "invalid input"},
+		{"complex-key.yml", "mapping keys must be plain strings"},
+		{"control-chars.yml", "control characters are not allowed"},
+		{"duplicate-keys.yml", "duplicate key 'type' (first at 2:3)"},
+		{"invalid-utf8.yml", "not valid UTF-8"},
+		{"nul-bytes.yml", "control characters"},
+		{"nul-escape.yml", "NUL character"},
+		{"recursive-alias.yml", "has no complete anchor"},
+		{"two-documents.yml", "a second YAML document"},
+		{"undefined-alias.yml", "has no complete anchor"},
+		{"unterminated.yml", "syntax error"},
+		{"utf16-bom.yml", "UTF-16"},
+		{"wrong-types-everywhere.yml", "must be a mapping, not a list"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -724,15 +730,15 @@ START_TEST(test_norm_cpu)
 		unsigned units;
 		bool rounded;
 	} ok[] = {
-		{ "0.25", 256, false }, { "0.5", 512, false },  { "1", 1024, false },
-		{ "2", 2048, false },   { "4", 4096, false },   { "8", 8192, false },
-		{ "16", 16384, false }, { "3", 4096, true },    { "0.3", 512, true },
-		{ "1 vCPU", 1024, false }, { "0.5vcpu", 512, false }, { "256", 256, false },
-		{ "1024", 1024, false }, { "500m", 512, false }, { "300m", 512, true }, { " 2 ", 2048, false },
-		{ "1.0", 1024, false },
+		{"0.25", 256, false},	 {"0.5", 512, false},	  {"1", 1024, false},
+		{"2", 2048, false},	 {"4", 4096, false},	  {"8", 8192, false},
+		{"16", 16384, false},	 {"3", 4096, true},	  {"0.3", 512, true},
+		{"1 vCPU", 1024, false}, {"0.5vcpu", 512, false}, {"256", 256, false},
+		{"1024", 1024, false},	 {"500m", 512, false},	  {"300m", 512, true},
+		{" 2 ", 2048, false},	 {"1.0", 1024, false},
 	};
-	static const char *const bad[] = { "0", "-1", "17", "32", "lots", "", "1e3", "2 cores",
-					   "20000", "1..2" };
+	static const char *const bad[] = {"0", "-1",  "17",	 "32",	  "lots",
+					  "",  "1e3", "2 cores", "20000", "1..2"};
 	char why[COHD_NORM_WHY_MAX];
 
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
@@ -760,14 +766,14 @@ START_TEST(test_norm_memory)
 		const char *in;
 		unsigned mib;
 	} ok[] = {
-		{ "2G", 2048 },     { "2g", 2048 },     { "2GB", 2048 },  { "2Gi", 2048 },
-		{ "2GiB", 2048 },   { "2048M", 2048 },  { "2048m", 2048 }, { "512Mi", 512 },
-		{ "512MB", 512 },   { "512M", 512 },    { "1.5G", 1536 }, { "2", 2048 },
-		{ "0.5", 512 },     { "4096", 4096 },   { "2147483648", 2048 }, { "1048576K", 1024 },
-		{ "3 G", 3072 },
+		{"2G", 2048},	{"2g", 2048},	 {"2GB", 2048},	       {"2Gi", 2048},
+		{"2GiB", 2048}, {"2048M", 2048}, {"2048m", 2048},      {"512Mi", 512},
+		{"512MB", 512}, {"512M", 512},	 {"1.5G", 1536},       {"2", 2048},
+		{"0.5", 512},	{"4096", 4096},	 {"2147483648", 2048}, {"1048576K", 1024},
+		{"3 G", 3072},
 	};
-	static const char *const bad[] = { "", "lots", "-1G", "200G", "2T", "0", "0M",
-					   "123456789", "G2", "2 bananas" };
+	static const char *const bad[] = {"",  "lots", "-1G",	    "200G", "2T",
+					  "0", "0M",   "123456789", "G2",   "2 bananas"};
 	char why[COHD_NORM_WHY_MAX];
 
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
@@ -792,20 +798,17 @@ START_TEST(test_norm_fargate)
 		unsigned cpu, mem, rcpu, rmem;
 		bool note;
 	} t[] = {
-		{ 0, 0, 1024, 2048, false },        /* no config: 1 vCPU / 2 GiB */
-		{ 2048, 2048, 2048, 4096, true },   /* cpu 2, memory 2G: raised to 4 GiB */
-		{ 256, 0, 256, 1024, false },       /* cnc: 1 GB default, fits 0.25 */
-		{ 256, 512, 256, 512, false },
-		{ 256, 1536, 256, 2048, true },
-		{ 512, 0, 512, 1024, false },
-		{ 512, 3000, 512, 3072, true },
-		{ 0, 512, 1024, 2048, true },       /* 512M with the default 1 vCPU */
-		{ 0, 16384, 2048, 16384, true },    /* memory raises the CPU */
-		{ 1024, 30720, 4096, 30720, true },
-		{ 4096, 30720, 4096, 30720, false },
-		{ 8192, 20000, 8192, 20480, true }, /* 4 GiB steps */
-		{ 16384, 40000, 16384, 40960, true }, /* 8 GiB steps */
-		{ 0, 122880, 16384, 122880, true },
+		{0, 0, 1024, 2048, false},	/* no config: 1 vCPU / 2 GiB */
+		{2048, 2048, 2048, 4096, true}, /* cpu 2, memory 2G: raised to 4 GiB */
+		{256, 0, 256, 1024, false},	/* cnc: 1 GB default, fits 0.25 */
+		{256, 512, 256, 512, false},	    {256, 1536, 256, 2048, true},
+		{512, 0, 512, 1024, false},	    {512, 3000, 512, 3072, true},
+		{0, 512, 1024, 2048, true},    /* 512M with the default 1 vCPU */
+		{0, 16384, 2048, 16384, true}, /* memory raises the CPU */
+		{1024, 30720, 4096, 30720, true},   {4096, 30720, 4096, 30720, false},
+		{8192, 20000, 8192, 20480, true},   /* 4 GiB steps */
+		{16384, 40000, 16384, 40960, true}, /* 8 GiB steps */
+		{0, 122880, 16384, 122880, true},
 	};
 	char why[COHD_NORM_WHY_MAX];
 
@@ -823,7 +826,7 @@ START_TEST(test_norm_fargate)
 	ck_assert(!cohd_fargate_valid(8192, 17408));
 	ck_assert(cohd_fargate_valid(8192, 20480));
 	ck_assert(!cohd_fargate_valid(300, 1024));
-	ck_assert_int_eq(cohd_norm_fargate(300, 1024, &(unsigned){ 0 }, &(unsigned){ 0 }, why),
+	ck_assert_int_eq(cohd_norm_fargate(300, 1024, &(unsigned){0}, &(unsigned){0}, why),
 			 -EINVAL);
 }
 END_TEST
@@ -833,44 +836,64 @@ START_TEST(test_norm_cron)
 	static const struct {
 		const char *in, *out;
 	} ok[] = {
-		{ "* * * * *", "cron(* * * * ? *)" },
-		{ "*/2 * * * *", "cron(0/2 * * * ? *)" },
-		{ "0 3 * * *", "cron(0 3 * * ? *)" },
-		{ "30 4 * * 1", "cron(30 4 ? * 2 *)" },   /* cron Monday = EventBridge 2 */
-		{ "30 4 * * 0", "cron(30 4 ? * 1 *)" },   /* Sunday */
-		{ "30 4 * * 7", "cron(30 4 ? * 1 *)" },   /* Sunday again */
-		{ "0 9 * * 1-5", "cron(0 9 ? * 2-6 *)" },
-		{ "0 9 * * MON-FRI", "cron(0 9 ? * 2-6 *)" },
-		{ "0 9 * * sat,sun", "cron(0 9 ? * 1,7 *)" },
-		{ "0 9 * * 5-7", "cron(0 9 ? * 1,6,7 *)" }, /* Fri..Sun wraps */
-		{ "0 9 * * */2", "cron(0 9 ? * 1,3,5,7 *)" }, /* steps expanded for EventBridge */
-		{ "0 9 * * 1-5/2", "cron(0 9 ? * 2,4,6 *)" },
-		{ "0 9 * * 0-6", "cron(0 9 * * ? *)" },   /* every day */
-		{ "0 0 1 * *", "cron(0 0 1 * ? *)" },
-		{ "0 0 1,15 * *", "cron(0 0 1,15 * ? *)" },
-		{ "0 0 */5 * *", "cron(0 0 1/5 * ? *)" },
-		{ "0 0 1 JAN *", "cron(0 0 1 1 ? *)" },
-		{ "0 0 1 jun-aug *", "cron(0 0 1 6-8 ? *)" },
-		{ "0-10/5 * * * *", "cron(0,5,10 * * * ? *)" },
-		{ "5/15 * * * *", "cron(5,20,35,50 * * * ? *)" },
-		{ "0 8-18 * * *", "cron(0 8-18 * * ? *)" },
-		{ "0 0 ? * 1", "cron(0 0 ? * 2 *)" },
-		{ "@daily", "cron(0 0 * * ? *)" },
-		{ "@hourly", "cron(0 * * * ? *)" },
-		{ "@weekly", "cron(0 0 ? * 1 *)" },
-		{ "@monthly", "cron(0 0 1 * ? *)" },
-		{ "@yearly", "cron(0 0 1 1 ? *)" },
-		{ "  15   2 * *  *  ", "cron(15 2 * * ? *)" },
-		{ "rate(5 minutes)", "rate(5 minutes)" },
-		{ "rate(1 hour)", "rate(1 hour)" },
-		{ "cron(0 12 * * ? *)", "cron(0 12 * * ? *)" },
+		{"* * * * *", "cron(* * * * ? *)"},
+		{"*/2 * * * *", "cron(0/2 * * * ? *)"},
+		{"0 3 * * *", "cron(0 3 * * ? *)"},
+		{"30 4 * * 1", "cron(30 4 ? * 2 *)"}, /* cron Monday = EventBridge 2 */
+		{"30 4 * * 0", "cron(30 4 ? * 1 *)"}, /* Sunday */
+		{"30 4 * * 7", "cron(30 4 ? * 1 *)"}, /* Sunday again */
+		{"0 9 * * 1-5", "cron(0 9 ? * 2-6 *)"},
+		{"0 9 * * MON-FRI", "cron(0 9 ? * 2-6 *)"},
+		{"0 9 * * sat,sun", "cron(0 9 ? * 1,7 *)"},
+		{"0 9 * * 5-7", "cron(0 9 ? * 1,6,7 *)"},   /* Fri..Sun wraps */
+		{"0 9 * * */2", "cron(0 9 ? * 1,3,5,7 *)"}, /* steps expanded for EventBridge */
+		{"0 9 * * 1-5/2", "cron(0 9 ? * 2,4,6 *)"},
+		{"0 9 * * 0-6", "cron(0 9 * * ? *)"}, /* every day */
+		{"0 0 1 * *", "cron(0 0 1 * ? *)"},
+		{"0 0 1,15 * *", "cron(0 0 1,15 * ? *)"},
+		{"0 0 */5 * *", "cron(0 0 1/5 * ? *)"},
+		{"0 0 1 JAN *", "cron(0 0 1 1 ? *)"},
+		{"0 0 1 jun-aug *", "cron(0 0 1 6-8 ? *)"},
+		{"0-10/5 * * * *", "cron(0,5,10 * * * ? *)"},
+		{"5/15 * * * *", "cron(5,20,35,50 * * * ? *)"},
+		{"0 8-18 * * *", "cron(0 8-18 * * ? *)"},
+		{"0 0 ? * 1", "cron(0 0 ? * 2 *)"},
+		{"@daily", "cron(0 0 * * ? *)"},
+		{"@hourly", "cron(0 * * * ? *)"},
+		{"@weekly", "cron(0 0 ? * 1 *)"},
+		{"@monthly", "cron(0 0 1 * ? *)"},
+		{"@yearly", "cron(0 0 1 1 ? *)"},
+		{"  15   2 * *  *  ", "cron(15 2 * * ? *)"},
+		{"rate(5 minutes)", "rate(5 minutes)"},
+		{"rate(1 hour)", "rate(1 hour)"},
+		{"cron(0 12 * * ? *)", "cron(0 12 * * ? *)"},
 	};
 	static const char *const bad[] = {
-		"", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
-		"* * * 13 *", "* * * * 8", "0 0 1 * 1", "* * * * 5-1", "* * L * *", "* * * * 1#2",
-		"*/0 * * * *", "@reboot", "rate(0 minutes)", "rate(5 minute)", "rate(1 hours)",
-		"cron(0 0 * * * *)", "cron(0 0 * *)", "a b c d e", "1,,2 * * * *", "*/x * * * *",
-		"* * * * FUN", "1-2-3 * * * *",
+		"",
+		"* * * *",
+		"* * * * * *",
+		"60 * * * *",
+		"* 24 * * *",
+		"* * 0 * *",
+		"* * 32 * *",
+		"* * * 13 *",
+		"* * * * 8",
+		"0 0 1 * 1",
+		"* * * * 5-1",
+		"* * L * *",
+		"* * * * 1#2",
+		"*/0 * * * *",
+		"@reboot",
+		"rate(0 minutes)",
+		"rate(5 minute)",
+		"rate(1 hours)",
+		"cron(0 0 * * * *)",
+		"cron(0 0 * *)",
+		"a b c d e",
+		"1,,2 * * * *",
+		"*/x * * * *",
+		"* * * * FUN",
+		"1-2-3 * * * *",
 	};
 	char why[COHD_NORM_WHY_MAX];
 
@@ -895,14 +918,16 @@ START_TEST(test_norm_slug_names)
 	static const struct {
 		const char *in, *out;
 	} t[] = {
-		{ "default queue worker 1", "default-queue-worker-1" },
-		{ "dev_workspace", "dev-workspace" },
-		{ "  Task   1!! ", "task-1" },
-		{ "Nightly-Cleanup", "nightly-cleanup" },
-		{ "---", "" },
-		{ "caf\xc3\xa9 worker", "caf-worker" },
-		{ "a very long worker name that goes on and on and on forever", "a-very-long-worker-name-that-goes-on-and" },
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+		{"default queue worker 1", "default-queue-worker-1"},
+		{"dev_workspace", "dev-workspace"},
+		{"  Task   1!! ", "task-1"},
+		{"Nightly-Cleanup", "nightly-cleanup"},
+		{"---", ""},
+		{"caf\xc3\xa9 worker", "caf-worker"},
+		{"a very long worker name that goes on and on and on forever",
+		 "a-very-long-worker-name-that-goes-on-and"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
 	};
 	bool changed;
 	char *p;
@@ -943,19 +968,19 @@ START_TEST(test_norm_engines)
 		const char *engine, *version, *ev;
 		unsigned major;
 	} ok[] = {
-		{ "postgres", "13", "13", 13 },     { "postgres", "15.4", "15.4", 15 },
-		{ "postgres", "16", "16", 16 },     { "mysql", "8.0", "8.0", 8 },
-		{ "mysql", "8", "8.0", 8 },         { "mysql", "5.7", "5.7", 5 },
-		{ "redis", "4", "4.0.10", 4 },      { "redis", "5", "5.0.6", 5 },
-		{ "redis", "6", "6.2", 6 },         { "redis", "7", "7.0", 7 },
-		{ "redis", "7.1", "7.1", 7 },       { "memcached", "1.6", "1.6.22", 1 },
+		{"postgres", "13", "13", 13}, {"postgres", "15.4", "15.4", 15},
+		{"postgres", "16", "16", 16}, {"mysql", "8.0", "8.0", 8},
+		{"mysql", "8", "8.0", 8},     {"mysql", "5.7", "5.7", 5},
+		{"redis", "4", "4.0.10", 4},  {"redis", "5", "5.0.6", 5},
+		{"redis", "6", "6.2", 6},     {"redis", "7", "7.0", 7},
+		{"redis", "7.1", "7.1", 7},   {"memcached", "1.6", "1.6.22", 1},
 	};
 	static const struct {
 		const char *engine, *version;
 	} bad[] = {
-		{ "postgres", "9.6" }, { "postgres", "18" }, { "postgres", "x" }, { "postgres", "" },
-		{ "postgres", "15.4.1" }, { "mysql", "5.6" }, { "mysql", "9" }, { "redis", "3" },
-		{ "redis", "8" }, { "memcached", "2" }, { "oracle", "19" },
+		{"postgres", "9.6"},	{"postgres", "18"}, {"postgres", "x"}, {"postgres", ""},
+		{"postgres", "15.4.1"}, {"mysql", "5.6"},   {"mysql", "9"},    {"redis", "3"},
+		{"redis", "8"},		{"memcached", "2"}, {"oracle", "19"},
 	};
 	char why[COHD_NORM_WHY_MAX];
 
@@ -964,8 +989,8 @@ START_TEST(test_norm_engines)
 		unsigned major = 0;
 
 		ck_assert_msg(cohd_norm_engine_version(ok[i].engine, ok[i].version, &major, &ev,
-						       why) == 0, "%s %s: %s", ok[i].engine,
-			      ok[i].version, why);
+						       why) == 0,
+			      "%s %s: %s", ok[i].engine, ok[i].version, why);
 		ck_assert_str_eq(ev, ok[i].ev);
 		ck_assert_uint_eq(major, ok[i].major);
 	}
@@ -974,8 +999,8 @@ START_TEST(test_norm_engines)
 		unsigned major;
 
 		ck_assert_msg(cohd_norm_engine_version(bad[i].engine, bad[i].version, &major, &ev,
-						       why) == -EINVAL, "%s %s", bad[i].engine,
-			      bad[i].version);
+						       why) == -EINVAL,
+			      "%s %s", bad[i].engine, bad[i].version);
 	}
 	ck_assert_str_eq(cohd_norm_db_engine("PostgreSQL"), "postgres");
 	ck_assert_str_eq(cohd_norm_db_engine("mysql"), "mysql");
@@ -1081,22 +1106,26 @@ START_TEST(test_daemon_config)
 
 	/* durations and errors */
 	ck_assert_int_eq(cohd_daemon_config_init(&c), 0);
-	ck_assert_int_eq(cohd_daemon_config_parse("c.yaml", "sweep: {interval: 1m30s}\n", 25, &d,
-						  &c), 0);
+	ck_assert_int_eq(
+		cohd_daemon_config_parse("c.yaml", "sweep: {interval: 1m30s}\n", 25, &d, &c), 0);
 	ck_assert_uint_eq(c.sweep_interval, 90 * USEC_PER_SEC);
 	ck_assert_int_eq(cohd_daemon_config_parse("c.yaml", bad, strlen(bad), &d, &c), -EINVAL);
 	t = diags_text(&d);
-	ck_assert_str_eq(t,
-		"c.yaml:2:13: account_id must be 12 digits (quote it so leading zeros stay), not '12345'\n"
+	ck_assert_str_eq(
+		t,
+		"c.yaml:2:13: account_id must be 12 digits (quote it so leading zeros stay), not "
+		"'12345'\n"
 		"c.yaml:3:12: watch_dir must be an absolute path, not 'relative/dir'\n"
 		"c.yaml:4:8: sweep.jitter must be less than sweep.interval\n"
 		"c.yaml:4:19: sweep.interval must be between 10s and 86400s, not 5s\n"
 		"c.yaml:5:10: dry_run must be true or false, not a string\n"
 		"c.yaml:6:19: api_budget_share must be a number above 0 and at most 1, not '1.5'\n"
-		"c.yaml:7:27: deletion_grace.preview must be a duration like 30s, 5m, 1h or 1d, not 'soon'\n"
+		"c.yaml:7:27: deletion_grace.preview must be a duration like 30s, 5m, 1h or 1d, "
+		"not 'soon'\n"
 		"c.yaml:7:33: warning: unknown key 'forever' in deletion_grace, ignoring\n"
 		"c.yaml:8:12: log_level must be err, warning, notice, info or debug, not 'loud'\n"
-		"c.yaml:9:16: accept_drift rule 'x' must be RESOURCE:FIELD or a mapping with resource and field\n"
+		"c.yaml:9:16: accept_drift rule 'x' must be RESOURCE:FIELD or a mapping with "
+		"resource and field\n"
 		"c.yaml:10:1: warning: unknown key 'colour' in the daemon config, ignoring\n");
 	cohd_daemon_config_done(&c);
 	cohd_diag_list_done(&d);
@@ -1109,14 +1138,84 @@ START_TEST(test_diag_cap)
 	_cleanup_free_ char *s = NULL;
 
 	for (int i = 0; i < COHD_DIAG_MAX + 50; i++)
-		ck_assert_int_eq(cohd_diag_add(&d, COHD_DIAG_ERROR, "f", (unsigned)i + 1, 1, "e%d", i),
-				 0);
+		ck_assert_int_eq(
+			cohd_diag_add(&d, COHD_DIAG_ERROR, "f", (unsigned)i + 1, 1, "e%d", i), 0);
 	ck_assert_uint_eq(d.n, COHD_DIAG_MAX + 1);
 	ck_assert_uint_eq(d.n_errors, COHD_DIAG_MAX + 50);
 	ck_assert(d.truncated);
 	s = cohd_diag_format(&d.items[0]);
 	ck_assert_str_eq(s, "f:1:1: e0");
 	cohd_diag_list_done(&d);
+}
+END_TEST
+
+/* ---- cohd validate ----------------------------------------------------------------------- */
+
+int cmd_validate(int argc, char **argv);
+
+/* Run cmd_validate with stdout and stderr captured into *ret_out. */
+static int run_validate(char **ret_out, ...)
+{
+	char *argv[16] = {(char *)"validate"};
+	int argc = 1, saved_out, saved_err, fd, r;
+	_cleanup_free_ char *dir = test_mkdtemp(), *path = NULL;
+	va_list ap;
+
+	va_start(ap, ret_out);
+	for (const char *a; (a = va_arg(ap, const char *)) && argc < 15;)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	ck_assert_int_ge(asprintf(&path, "%s/out", dir), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(1);
+	saved_err = dup(2);
+	ck_assert_int_ge(dup2(fd, 1), 0);
+	ck_assert_int_ge(dup2(fd, 2), 0);
+	r = cmd_validate(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved_out, 1), 0);
+	ck_assert_int_ge(dup2(saved_err, 2), 0);
+	close(saved_out);
+	close(saved_err);
+	close(fd);
+	*ret_out = test_read_file(path, NULL);
+	test_rm_rf(dir);
+	return r;
+}
+
+START_TEST(test_cmd_validate)
+{
+	char real[PATH_MAX], bad[PATH_MAX];
+	char *out;
+
+	snprintf(real, sizeof real, "%s",
+		 test_data_path("real-apps/ExiqonBot__LionBotv2__coherence.yml"));
+	snprintf(bad, sizeof bad, "%s", test_data_path("config/bad/sizes.yml"));
+
+	ck_assert_int_eq(run_validate(&out, real, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, ":151:9: warning: top-level block 'integration_test'"));
+	free(out);
+	ck_assert_int_eq(run_validate(&out, "--quiet", real, NULL), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert_int_eq(run_validate(&out, "-q", real, bad, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(out, "sizes.yml:5:17: cpu '32' is more than"));
+	ck_assert_ptr_null(strstr(out, "warning"));
+	free(out);
+	ck_assert_int_eq(run_validate(&out, "/nonexistent.yml", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(out, "/nonexistent.yml:0:0: cannot read"));
+	free(out);
+	ck_assert_int_eq(run_validate(&out, NULL), 64);
+	free(out);
+	ck_assert_int_eq(run_validate(&out, "--frobnicate", real, NULL), 64);
+	free(out);
+	ck_assert_int_eq(run_validate(&out, "--help", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Usage: cohd validate"));
+	free(out);
 }
 END_TEST
 
@@ -1140,6 +1239,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_commands);
 	tcase_add_test(tc, test_compose_extras);
 	tcase_add_test(tc, test_bad_golden);
+	tcase_add_test(tc, test_cmd_validate);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");

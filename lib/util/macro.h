@@ -23,6 +23,8 @@
 #define COHD_EXPORT __attribute__((visibility("default")))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#undef MIN /* <sys/param.h> has its own; ours wins, whichever comes first */
+#undef MAX
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define STRLEN(s) (sizeof("" s "") - 1)

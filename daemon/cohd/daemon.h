@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's single context (like systemd's Manager): the loop, the config, the store, the
+ * app registry, the control socket and the timers. Callbacks reach it through handle->data.
+ * One thread; everything here runs on the loop.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "lib/config/daemon.h"
+#include "lib/store/store.h"
+#include "lib/util/time.h"
+
+struct ctl_server;
+
+/* One app file in the watch directory and what cohd made of it. */
+struct app_entry {
+	char *path;            /* watch_dir/<file> */
+	bool present;          /* seen by the last scan */
+	/* the bytes last read: skip files that did not change */
+	char sha256[65];
+	/* the last accepted version (from this run or the store); app NULL if never accepted */
+	char *app, *environment, *env_type;
+	int64_t store_id, generation;
+	size_t n_resources;
+	/* the last rejection: array of {message, file, line, column}; empty when the file is good */
+	json_t *errors;
+};
+
+struct cohd_daemon {
+	uv_loop_t loop;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_fs_event_t watch;
+	uv_timer_t debounce, sweep, watchdog;
+	bool watching, stopping;
+	usec_t watchdog_usec;   /* 0 = no watchdog */
+	usec_t last_scan;       /* monotonic, for the watchdog's progress check */
+
+	const struct cohd_daemon_config *config; /* borrowed from main() */
+	struct cohd_store *store;
+	struct ctl_server *ctl;
+
+	struct app_entry *apps;
+	size_t n_apps;
+};
+
+/* Run the daemon until SIGTERM/SIGINT. config is borrowed for the whole run. Returns the
+ * process exit code. */
+int daemon_run(const struct cohd_daemon_config *config);
+
+/* Re-read the watch directory now: new, changed and removed app files (apps.c). */
+void apps_scan(struct cohd_daemon *d);
+/* Load the app environments the store knows, so a broken file on disk keeps its last good
+ * version across restarts (apps.c). */
+int apps_load(struct cohd_daemon *d);
+void apps_free(struct cohd_daemon *d);
+/* Status documents for the control socket (schema/ctl-v1.schema.json status_result). */
+json_t *apps_status(struct cohd_daemon *d, const char *target);
+const struct app_entry *apps_find(struct cohd_daemon *d, const char *target);
+
+/* Record an event about app a (NULL: the daemon) in the store and the log, and push it to
+ * `events --follow` clients. level is a syslog level; kind a short tag ("file-rejected"). */
+void daemon_event(struct cohd_daemon *d, const struct app_entry *a, const char *logical_id,
+		  int level, const char *kind, const char *fmt, ...) _printf_(6, 7);
+
+/* The control socket (ctl_server.c). */
+int ctl_server_start(struct cohd_daemon *d, const char *path, struct ctl_server **ret);
+void ctl_server_stop(struct ctl_server *s);
+void ctl_server_push_event(struct ctl_server *s, const json_t *event);

@@ -99,6 +99,11 @@ static int database(struct model_ctx *c, const struct cohd_app_resource *res, js
 	if (res->use_existing) {
 		/* Bound to an instance/cluster and secret cohd does not own: observed (for the
 		 * endpoint), never changed, tagged or deleted. */
+		if (isempty(res->existing_instance_name) || isempty(res->existing_secret_id))
+			return model_fail(c, -EINVAL,
+					  "database '%s': use_existing needs an instance name and "
+					  "a secret id", res->name),
+			       c->r;
 		r = model_add(c, res->existing_cluster_mode ? "rds.db_cluster" : "rds.db_instance",
 			      COHD_SCOPE_ENVIRONMENT, id, strempty(res->existing_instance_name),
 			      res->existing_cluster_mode

@@ -95,14 +95,22 @@ int cohd_model_plan_text(const struct cohd_graph *g, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static void dot_str(FILE *f, const char *s)
+static void dot_escaped(FILE *f, const char *s)
 {
-	fputc('"', f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fputc('\\', f);
-		fputc(*s, f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
 	}
+}
+
+static void dot_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	dot_escaped(f, s);
 	fputc('"', f);
 }
 
@@ -122,15 +130,16 @@ int cohd_model_plan_dot(const struct cohd_graph *g, FILE *f)
 	fputs("digraph plan {\n\trankdir=LR;\n\tnode [shape=box, style=filled, fontsize=10];\n", f);
 	for (size_t i = 0; i < cohd_graph_size(g); i++) {
 		const struct cohd_resource *res = cohd_graph_get(g, order[i]);
-		_cleanup_free_ char *label = NULL;
 
-		if (asprintf(&label, "%s\n%s\n%s", res->type, res->id, res->name) < 0)
-			return -ENOMEM;
 		fputc('\t', f);
 		dot_str(f, res->id);
-		fputs(" [label=", f);
-		dot_str(f, label);
-		fprintf(f, ", fillcolor=\"%s\"];\n", fill[res->scope]);
+		fputs(" [label=\"", f);
+		dot_escaped(f, res->type);
+		fputs("\\n", f);
+		dot_escaped(f, res->id);
+		fputs("\\n", f);
+		dot_escaped(f, res->name);
+		fprintf(f, "\", fillcolor=\"%s\"];\n", fill[res->scope]);
 	}
 	for (size_t i = 0; i < cohd_graph_size(g); i++) {
 		const struct cohd_resource *res = cohd_graph_get(g, order[i]);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "lib/reconcile/reconcile.h"
+#include "lib/resources/resources.h"
 #include "test.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -126,6 +127,7 @@ static const struct family families[] = {
 	{ "Db", "Dbs", "DbName", NULL },
 	{ "Service", "Services", "ServiceName", NULL },
 	{ "Target", "Targets", "TargetId", "tgt" },
+	{ "Vpc", "Vpcs", "VpcId", "vpc" }, /* the real ec2.vpc type (lib/resources) */
 };
 
 static const struct family *family_of(const char *op, const char *verb)
@@ -187,6 +189,23 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 		*ret = json_pack("{s:{s:O}}", "EnableDns", "Value", v ? v : json_false());
 		return 0;
 	}
+	if (streq(op, "DescribeVpcAttribute")) {
+		json_t *it = find_item("Vpcs", "VpcId",
+				       json_string_value(json_object_get(params, "VpcId")));
+		const char *attr = json_string_value(json_object_get(params, "Attribute"));
+		const char *key = streq_ptr(attr, "enableDnsHostnames") ? "EnableDnsHostnames"
+									 : "EnableDnsSupport";
+		json_t *v;
+
+		if (!it)
+			return aws_fail(err, "InvalidVpcID.NotFound", COHD_AWS_ERROR_NOT_FOUND);
+		v = json_object_get(it, key);
+		*ret = json_pack("{s:O, s:O}", "VpcId", json_object_get(it, "VpcId"), key,
+				 v ? v : json_pack("{s:b}", "Value", streq(key, "EnableDnsSupport")));
+		if (!v)
+			json_decref(json_object_get(*ret, key)); /* the pack above took a reference */
+		return 0;
+	}
 	if ((fam = family_of(op, "Describe"))) {
 		json_t *out = json_array(), *it;
 		const json_t *ids = json_object_get(params, "Ids");
@@ -221,6 +240,8 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 				json_object_set_new(it, "State", json_string("available"));
 			it = json_deep_copy(it);
 			json_object_del(it, "EnableDns"); /* only DescribeNetAttribute tells */
+			json_object_del(it, "EnableDnsHostnames");
+			json_object_del(it, "EnableDnsSupport");
 			json_array_append_new(out, it);
 		}
 		*ret = json_pack("{s:o}", fam->list, out);
@@ -260,7 +281,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 							   0),
 					    "Tags");
 		json_object_set_new(item, "Tags", v ? json_deep_copy(v) : json_array());
-		if (streq(fam->noun, "Net"))
+		if (streq(fam->noun, "Net") || streq(fam->noun, "Vpc"))
 			json_object_set_new(item, "State", json_string("pending"));
 		if (token)
 			json_object_set_new(W.tokens, token, json_string(id));
@@ -1350,6 +1371,56 @@ START_TEST(test_bounded_concurrency)
 }
 END_TEST
 
+/* The real ec2.vpc type against the fake EC2: the pattern of lib/resources. */
+START_TEST(test_ec2_vpc_type)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL, *e2 = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	const json_t *p;
+
+	world_init();
+	cfg.types = cohd_resource_types;
+	add(g, "ec2.vpc", "app/vpc", "shop-vpc",
+	    json_pack("{s:s, s:b, s:b, s:s}", "CidrBlock", "10.0.0.0/16", "EnableDnsHostnames", 1,
+		      "EnableDnsSupport", 1, "InstanceTenancy", "default"));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* CreateVpc + one ModifyVpcAttribute each */
+	p = mut_params("CreateVpc", 0);
+	ck_assert_ptr_null(json_object_get(p, "EnableDnsHostnames"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(p, "TagSpecifications"), 0),
+				 "ResourceType")),
+			 "vpc");
+	p = mut_params("ModifyVpcAttribute", 0);
+	ck_assert(json_is_true(json_object_get(json_object_get(p, "EnableDnsHostnames"), "Value")));
+	ck_assert_str_eq(json_string_value(json_object_get(p, "VpcId")), "vpc-0001");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+
+	/* Someone turns DNS hostnames off: one call puts it back. */
+	json_object_set_new(find_item("Vpcs", "VpcId", "vpc-0001"), "EnableDnsHostnames",
+			    json_pack("{s:b}", "Value", 0));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+
+	/* Another app's file compiles to our name, but that VPC is not ours: the look-up before
+	 * create finds it by name and nothing is done. */
+	world_done();
+	world_init();
+	json_array_append_new(list_of("Vpcs"),
+			      json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "VpcId", "vpc-other",
+					"CidrBlock", "10.0.0.0/16", "Tags", "Key", "Name", "Value",
+					"shop-vpc"));
+	e2 = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e2, g, &st2), 0);
+	ck_assert_str_eq(res_sync(st2, "app/vpc"), "error");
+	world_done();
+}
+END_TEST
+
 START_TEST(test_normalise)
 {
 	struct cohd_rec_field doc = { .path = "P", .flags = COHD_REC_F_JSON_DOC };
@@ -1431,6 +1502,7 @@ static Suite *reconcile_suite(void)
 		{ "delete_gone", test_delete_already_gone },
 		{ "replace", test_replace },
 		{ "concurrency", test_bounded_concurrency },
+		{ "ec2_vpc", test_ec2_vpc_type },
 		{ "normalise", test_normalise },
 		{ "resolve", test_resolve_placeholders },
 	};

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/resources: one file per AWS resource type, each a struct cohd_rec_type (lib/reconcile/
+ * type.h): a static table plus a few small callbacks. Pure data; no I/O (the engine makes every
+ * call through its ports). The daemon hands cohd_resource_types to the engine.
+ */
+#pragma once
+
+#include "lib/reconcile/type.h"
+
+extern const struct cohd_rec_type cohd_resource_ec2_vpc;
+
+/* Every type this build knows, NULL-terminated. */
+extern const struct cohd_rec_type *const cohd_resource_types[];

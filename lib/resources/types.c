@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The registry of resource types (resources.h). Add one line per type file.
+ */
+#include "lib/resources/resources.h"
+
+const struct cohd_rec_type *const cohd_resource_types[] = {
+	&cohd_resource_ec2_vpc,
+	NULL,
+};

@@ -441,6 +441,56 @@ START_TEST(test_topology_rules)
 }
 END_TEST
 
+START_TEST(test_long_names)
+{
+	/* the longest names the parser lets through: every physical name still fits */
+	static const char yml[] =
+		"x-cohd:\n"
+		"  app: a123456789-123456789-123456789-123456789-123456789-123456789-12\n"
+		"  environment: e123456789-123456789-123456789-123456789-123456789-123456789-12\n"
+		"  type: preview\n"
+		"  region: ap-southeast-2\n"
+		"  custom_domains: [a-very-long-subdomain-name.of-a-rather-long-domain.example.com]\n"
+		"the-service-with-a-really-long-name-that-goes-on-and-on-and-on:\n"
+		"  type: backend\n"
+		"  url_path: /a/long/url/path/for/this/service\n"
+		"  prod: [run]\n"
+		"  resources:\n"
+		"    - {name: database-with-a-long-name-too, type: database, engine: postgres, "
+		"version: 16}\n"
+		"    - {name: cache-with-a-long-name-too, type: cache}\n"
+		"    - {name: bucket-with-a-long-name-too-long-long-long, type: object_storage}\n"
+		"  workers:\n"
+		"    - {name: a worker with a very long name indeed it is, command: [w]}\n"
+		"  scheduled_tasks:\n"
+		"    - {name: a task with a very long name indeed it is, command: [t], "
+		"schedule: '0 * * * *'}\n"
+		"the-frontend-with-a-really-long-name-that-goes-on-and-on-and-on:\n"
+		"  type: frontend\n"
+		"  build: [b]\n";
+	struct cohd_diag_list diags = {};
+	struct cohd_app *app = NULL;
+	struct cohd_graph *g;
+	int r;
+
+	r = cohd_app_parse("long.yml", yml, sizeof yml - 1, &diags, &app);
+	if (r < 0)
+		cohd_diag_list_print(&diags, stderr, true);
+	cohd_diag_list_done(&diags);
+	ck_assert_int_eq(r, 0);
+	g = compile(app, -1); /* compile() runs cohd_model_check(): names within limits */
+	for (size_t i = 0; i < cohd_graph_size(g); i++) {
+		const struct cohd_resource *res = cohd_graph_get(g, i);
+		int k = cohd_model_name_kind(res->type);
+
+		if (k >= 0 && json_object_size(res->tags) > 0)
+			ck_assert_uint_le(strlen(res->name), cohd_naming_max(k));
+	}
+	cohd_graph_free(g);
+	cohd_app_free(app);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -464,6 +514,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_example_deterministic);
 	tcase_add_test(tc, test_preview_vs_production);
 	tcase_add_test(tc, test_topology_rules);
+	tcase_add_test(tc, test_long_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

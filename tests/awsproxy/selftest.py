@@ -502,6 +502,16 @@ def nat_gateway_pending(t):
     expect(now == "deleting", f"deleted NAT gateway is {now}, expected deleting")
 
 
+@check(parallel=True)
+def model_sweep(t):
+    """No false rejections: every operation botocore can send passes the checks."""
+    import sweep
+    run = sweep.Sweep(list(sweep.SERVICES))
+    rejected = run.run()
+    expect(not rejected, f"{len(rejected)} false rejection(s):\n  " + "\n  ".join(rejected[:20]))
+    expect(run.checked > 4000, f"only {run.checked} requests checked")
+
+
 # ------------------------------------------------------------------ rejections
 
 @check

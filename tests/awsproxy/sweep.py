@@ -7,11 +7,14 @@ limited).  The signed request is caught before it is sent and run through
 the proxy's SigV4 and model checks in process (no network, no moto).  Any
 refusal is a false rejection, a bug in the proxy.
 
-    python3 tests/awsproxy/sweep.py [SERVICE...]
+    python3 tests/awsproxy/sweep.py [--models DIR] [SERVICE...]
+
+--models generates the requests from another botocore data directory, such
+as Debian's python3-botocore 1.29 (the models cohd is built from), while the
+proxy keeps checking against its own (newer) models.
 """
 
 import datetime
-import email.message
 import os
 import sys
 from urllib.parse import urlsplit
@@ -81,10 +84,12 @@ def sample(shape, depth=0, full=False):
 class Sweep:
     """Runs operations through a botocore client and the proxy's checks."""
 
-    def __init__(self, services):
+    def __init__(self, services, models=None):
         self.proxy = Proxy(Catalog(), Verifier(KeyStore([("test", "test")])),
                            None, None, None, None, None)
         self.session = botocore.session.get_session()
+        if models:
+            self.session.get_component("data_loader").search_paths.insert(0, models)
         self.services = services
         self.rejected = []
         self.checked = 0
@@ -92,10 +97,8 @@ class Sweep:
 
     def _intercept(self, request, **_):
         url = urlsplit(request.url)
-        headers = email.message.Message()
-        headers["Host"] = url.netloc
-        for k, v in request.headers.items():
-            headers[k] = v.decode() if isinstance(v, bytes) else v
+        headers = [("Host", url.netloc)] + [
+            (k, v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()]
         body = request.body or b""
         if hasattr(body, "read"):
             body = body.read()
@@ -144,7 +147,10 @@ def _method_name(client, op_name):
 
 
 def main(argv):
-    sweep = Sweep(argv or list(SERVICES))
+    models = None
+    if argv[:1] == ["--models"]:
+        models, argv = argv[1], argv[2:]
+    sweep = Sweep(argv or list(SERVICES), models)
     rejected = sweep.run()
     for line in rejected:
         print("REJECTED", line)

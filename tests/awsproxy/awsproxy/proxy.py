@@ -24,8 +24,33 @@ _CREDENTIAL_OPS = {("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"),
                    ("sts", "GetFederationToken"), ("iam", "CreateAccessKey")}
 
 
+class Headers:
+    """Request headers: case-insensitive look-ups, original pairs kept for forwarding."""
+
+    __slots__ = ("pairs", "_map")
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+        self._map = {}
+        for name, value in self.pairs:
+            self._map.setdefault(name.lower(), []).append(value)
+
+    def get(self, name, default=None):
+        values = self._map.get(name.lower())
+        return values[0] if values else default
+
+    def get_all(self, name):
+        return self._map.get(name.lower(), [])
+
+    def keys(self):
+        return self._map.keys()
+
+    def __contains__(self, name):
+        return name.lower() in self._map
+
+
 class Request:
-    """A client request as read off the socket."""
+    """A client request as read off the socket (``headers``: name/value pairs)."""
 
     __slots__ = ("method", "host", "path", "query", "query_pairs", "headers", "body", "raw_path")
 
@@ -35,9 +60,9 @@ class Request:
         self.path, _, query_string = raw_path.partition("?")
         self.query = parse_qs(query_string, keep_blank_values=True)
         self.query_pairs = [(k, v) for k, vs in self.query.items() for v in vs]
-        self.headers = headers
+        self.headers = Headers(headers)
         self.body = body
-        self.host = headers.get("Host", "")
+        self.host = self.headers.get("Host", "")
 
 
 class Reply:
@@ -119,7 +144,7 @@ class Proxy:
         if decision.fault == "drop" and decision.drop_when == "before":
             return DROP
         try:
-            resp = self.pool.request(req.method, req.raw_path, req.headers.items(), req.body)
+            resp = self.pool.request(req.method, req.raw_path, req.headers.pairs, req.body)
         except OSError as e:
             raise ProxyError("InternalFailure", f"awsproxy could not reach moto: {e}", 502,
                              kind="error", sender=False) from None

@@ -78,7 +78,7 @@ class AuthInfo:
 def parse(headers, query):
     """Read the SigV4 claims of a request; raise AuthFailure if absent or malformed.
 
-    ``headers`` is an email.message.Message, ``query`` a dict of lists.
+    ``headers`` offers case-insensitive get(), ``query`` is a dict of lists.
     """
     info = AuthInfo()
     auth = headers.get("Authorization")
@@ -103,7 +103,7 @@ def parse(headers, query):
         info.amz_date = headers.get("X-Amz-Date")
         if info.amz_date is None and headers.get("Date"):
             try:
-                when = email.utils.parsedate_to_datetime(headers["Date"])
+                when = email.utils.parsedate_to_datetime(headers.get("Date"))
                 info.amz_date = when.strftime("%Y%m%dT%H%M%SZ")
             except (TypeError, ValueError):
                 pass
@@ -209,9 +209,12 @@ class Verifier:
         return claimed
 
     def _check_time(self, info, s3):
+        d = info.amz_date
         try:
-            when = datetime.datetime.strptime(info.amz_date, "%Y%m%dT%H%M%SZ").replace(
-                tzinfo=datetime.timezone.utc)
+            if len(d) != 16 or d[8] != "T" or d[15] != "Z":
+                raise ValueError(d)
+            when = datetime.datetime(int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]),
+                                     int(d[11:13]), int(d[13:15]), tzinfo=datetime.timezone.utc)
         except ValueError:
             raise AuthFailure("incomplete", "Date must be in ISO-8601 'basic format'. Got "
                               f"'{info.amz_date}'. See "

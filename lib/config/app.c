@@ -380,6 +380,15 @@ static int parse_cmd(struct app_ctx *a, const struct cohd_yaml_node *n, const ch
 		cmd_done(&c);
 		return oom(a);
 	}
+	/* Coherence joins the words into one `sh -c` line (real files rely on it: `&&` items,
+	 * "VAR=x cmd" words), so a script given as one word after "sh -c" is split again. */
+	if (c.argc >= 3 && streq(c.argv[1], "-c") && strpbrk(c.argv[2], " \t") &&
+	    (streq(c.argv[0], "sh") || streq(c.argv[0], "bash") || streq(c.argv[0], "/bin/sh") ||
+	     streq(c.argv[0], "/bin/bash")))
+		WARN(a, n->items[2],
+		     "%s: the words are joined into one shell line, so '%s -c' gets only '%.*s' as "
+		     "its script; write the whole command as one string instead",
+		     what, c.argv[0], (int)MIN(strcspn(c.argv[2], " \t"), 64u), c.argv[2]);
 	cmd_done(ret);
 	*ret = c;
 	return 1;

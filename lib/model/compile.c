@@ -90,11 +90,13 @@ struct cohd_resource *model_add(struct model_ctx *c, const char *type,
 			model_fail(c, -ENOMEM, "out of memory");
 		return NULL;
 	}
+	/* a NULL here is a bug (a NULL string given to json_pack) or OOM, never bad input */
 	if (!props)
-		return model_fail(c, -EINVAL, "%s: cannot build the properties of %s", id, type);
+		return model_fail(c, -EPROTO, "internal error: cannot build the properties of %s (%s)",
+				  id, type);
 	k = cohd_graph_add(c->g, type, id, name, scope, props, &res);
-	if (k == -EEXIST)
-		return model_fail(c, k, "two resources would have the logical id %s "
+	if (k == -EEXIST) /* from the input: names that differ only in what slugging drops */
+		return model_fail(c, -EINVAL, "two resources would have the logical id %s "
 				  "(service, worker or domain names that differ only in "
 				  "punctuation?)", id);
 	if (k < 0)

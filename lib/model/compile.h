@@ -26,7 +26,7 @@ struct cohd_model_options {
 
 /* Compile. Returns 0 and *ret (caller frees with cohd_graph_free) or a negative errno with the
  * reason in reterr: -EINVAL for an app the model cannot express (no region, a name clash after
- * slugging...), -ELOOP/-ENOENT for an internal graph error, -ENOMEM. */
+ * slugging...); -EPROTO, -ELOOP, -ENOENT for internal errors (bugs); -ENOMEM. */
 int cohd_model_compile(const struct cohd_app *app, const struct cohd_model_options *opts,
 		       struct cohd_graph **ret, struct cohd_error *reterr);
 

@@ -6,7 +6,8 @@
 # aws-up sets AWS_ENDPOINT_URL, test credentials, AWS_REGION=us-east-1 and COHD_AWSPROXY_URL.
 # Covers one operation per wire protocol, an error of each protocol (code and request id
 # printed), a 3-page pagination, a throttled-then-successful call (proxy fault injection),
-# usage errors, and temporary credentials from a fake IMDSv2 and a fake ECS endpoint.
+# usage errors, redacted debug traces, temporary credentials from a fake IMDSv2 and a fake ECS
+# endpoint, and STS AssumeRole (profile chain) / AssumeRoleWithWebIdentity through the client.
 set -u
 
 COHD=${1:?usage: aws_client.sh PATH/TO/cohd}
@@ -106,6 +107,13 @@ run "route53 CreateHostedZone (rest-xml)" 0 aws route53 CreateHostedZone \
 run "sts GetCallerIdentity (query)" 0 aws sts GetCallerIdentity &&
 	expect_out "GetCallerIdentity" '"Account": "[0-9]{12}"'
 
+# ---- debug traces never show credentials ----
+
+run "--log-level debug" 0 "$COHD" --log-level debug aws sts GetCallerIdentity &&
+	{ grep -q 'Authorization: <redacted>' "$tmp/err" || fail "debug trace: no redacted Authorization line"
+	  ! grep -q 'Signature=' "$tmp/err" || fail "debug trace: the signature leaked"
+	  ! grep -qi 'secret' "$tmp/err" || fail "debug trace: a secret leaked"; }
+
 # ---- errors of each protocol: code, message, HTTP status and request id ----
 
 run "ec2 error" 1 aws ec2 DescribeVpcs --param 'VpcIds=["vpc-00000000"]' &&
@@ -189,6 +197,22 @@ run "ECS wrong token" 1 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 	AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$port/ecs-creds" \
 	AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong "$COHD" aws sts GetCallerIdentity
 [ -n "$akid" ] || fail "no AccessKeyId from AssumeRole"
+
+# ---- STS through the client itself: a role_arn/source_profile chain, and web identity ----
+
+mkdir -p "$HOME/.aws"
+printf '[base]\naws_access_key_id = test\naws_secret_access_key = test\n' >"$HOME/.aws/credentials"
+printf '[profile chain]\nrole_arn = arn:aws:iam::123456789012:role/cohd-chain\nsource_profile = base\n' \
+	>"$HOME/.aws/config"
+run "AssumeRole from a profile" 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=chain \
+	"$COHD" aws sts GetCallerIdentity &&
+	expect_out "AssumeRole profile" '"Arn": "arn:aws:sts::123456789012:assumed-role/cohd-chain/'
+echo "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjb2hkIn0.c2ln" >"$tmp/web-identity-token"
+run "AssumeRoleWithWebIdentity" 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	AWS_ROLE_ARN=arn:aws:iam::123456789012:role/cohd-wi AWS_WEB_IDENTITY_TOKEN_FILE="$tmp/web-identity-token" \
+	"$COHD" aws sts GetCallerIdentity &&
+	expect_out "web identity" '"Arn": "arn:aws:sts::123456789012:assumed-role/cohd-wi/'
+rm -rf "$HOME/.aws"
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

@@ -73,8 +73,10 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 {
 	char auth[512];
 
-	if (streq(path, "/creds")) {
-		char b[512];
+	if (streq(path, "/creds") || streq(path, "/creds-short")) {
+		char b[512], exp[32] = "2099-01-01T00:00:00Z";
+		time_t soon = time(NULL) + 240; /* 4 minutes: refresh is due at once */
+		struct tm tm;
 
 		sh->creds_fetches++;
 		header_value(req, "\r\nAuthorization: ", auth, sizeof auth);
@@ -82,10 +84,12 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 			reply(fd, "401 Unauthorized", "", "no");
 			return true;
 		}
+		if (streq(path, "/creds-short"))
+			strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&soon, &tm));
 		snprintf(b, sizeof b,
 			 "{\"AccessKeyId\":\"ASIAECS%u\",\"SecretAccessKey\":\"s\",\"Token\":\"t%u\","
-			 "\"Expiration\":\"2099-01-01T00:00:00Z\"}",
-			 sh->creds_fetches, sh->creds_fetches);
+			 "\"Expiration\":\"%s\"}",
+			 sh->creds_fetches, sh->creds_fetches, exp);
 		reply(fd, "200 OK", "", b);
 		return true;
 	}
@@ -253,7 +257,7 @@ _noreturn_ static void server_run(int lfd)
 }
 
 static pid_t server_pid;
-static char base_url[64], creds_url[96];
+static char base_url[64], creds_url[96], creds_short_url[96];
 
 static void server_start(void)
 {
@@ -269,6 +273,7 @@ static void server_start(void)
 	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
 	snprintf(base_url, sizeof base_url, "http://127.0.0.1:%d", ntohs(a.sin_port));
 	snprintf(creds_url, sizeof creds_url, "%s/creds", base_url);
+	snprintf(creds_short_url, sizeof creds_short_url, "%s/creds-short", base_url);
 	server_pid = fork();
 	ck_assert_int_ge(server_pid, 0);
 	if (server_pid == 0)
@@ -302,7 +307,8 @@ static double zero_random(void *userdata)
 	return 0.0;
 }
 
-static void client_start(enum cohd_aws_credential_kind kind)
+static void client_start_ex(enum cohd_aws_credential_kind kind, const char *ecs_url,
+			    usec_t min_refresh_interval)
 {
 	struct cohd_error e = {};
 
@@ -310,7 +316,7 @@ static void client_start(enum cohd_aws_credential_kind kind)
 	if (kind == COHD_AWS_CREDENTIALS_STATIC)
 		source.creds = &static_creds;
 	else if (kind == COHD_AWS_CREDENTIALS_ECS) {
-		source.endpoint = creds_url;
+		source.endpoint = (char *)ecs_url;
 		source.auth_token = (char *)"ecs-token";
 	} else
 		source.endpoint = base_url;
@@ -322,9 +328,15 @@ static void client_start(enum cohd_aws_credential_kind kind)
 						  .env = &empty_env,
 						  .credentials = &source,
 						  .random = zero_random,
+						  .min_refresh_interval = min_refresh_interval,
 					  },
 					  &client, &e) == 0,
 		      "%s", cohd_error_str(&e));
+}
+
+static void client_start(enum cohd_aws_credential_kind kind)
+{
+	client_start_ex(kind, creds_url, 0);
 }
 
 static void setup(void)
@@ -496,6 +508,35 @@ START_TEST(test_ecs_credentials_and_expired_token)
 }
 END_TEST
 
+/* Credentials due for refresh (4 minutes left): the next call starts a background fetch and
+ * goes out at once with the current credentials; later calls use the new ones. */
+START_TEST(test_refresh_ahead_without_stalling)
+{
+	struct outcome a = {}, b = {}, c = {};
+	struct cohd_aws_client_stats st;
+
+	client_start_ex(COHD_AWS_CREDENTIALS_ECS, creds_short_url, 1);
+	call("DescribeVpcs", NULL, 1, &a); /* no credentials yet: waits for fetch 1 */
+	ck_assert_msg(a.r == 0, "%d %s", a.r, a.message);
+	ck_assert_uint_eq(sh->creds_fetches, 1);
+	ck_assert_ptr_nonnull(strstr(sh->last_auth, "Credential=ASIAECS1/"));
+
+	call("DescribeVpcs", NULL, 1, &b); /* due: fetch 2 in the background, b not held */
+	ck_assert_msg(b.r == 0, "%d %s", b.r, b.message);
+	ck_assert_uint_eq(sh->creds_fetches, 2);
+	ck_assert_ptr_nonnull(strstr(sh->last_auth, "Credential=ASIAECS1/"));
+
+	call("DescribeVpcs", NULL, 1, &c); /* the refreshed credentials */
+	ck_assert_msg(c.r == 0, "%d %s", c.r, c.message);
+	ck_assert_ptr_nonnull(strstr(sh->last_auth, "Credential=ASIAECS2/"));
+	cohd_aws_client_stats(client, &st);
+	ck_assert_uint_ge(st.credential_fetches, 2);
+	json_decref(a.result);
+	json_decref(b.result);
+	json_decref(c.result);
+}
+END_TEST
+
 START_TEST(test_imds_credentials)
 {
 	struct outcome o = {};
@@ -559,6 +600,7 @@ static Suite *client_suite(void)
 	tcase_add_test(tc, test_throttle_then_success);
 	tcase_add_test(tc, test_clock_skew);
 	tcase_add_test(tc, test_ecs_credentials_and_expired_token);
+	tcase_add_test(tc, test_refresh_ahead_without_stalling);
 	tcase_add_test(tc, test_imds_credentials);
 	tcase_add_test(tc, test_cancel_on_shutdown);
 	suite_add_tcase(s, tc);

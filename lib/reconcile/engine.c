@@ -165,6 +165,20 @@ static void set_str(char **p, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Nothing may be decided about r this pass; fmt says why (shown in status). */
+static void set_hold(struct rec_res *r, const char *fmt, ...) _printf_(2, 3);
+static void set_hold(struct rec_res *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(r->hold_buf);
+	va_start(ap, fmt);
+	if (vasprintf(&r->hold_buf, fmt, ap) < 0)
+		r->hold_buf = NULL;
+	va_end(ap);
+	r->hold = r->hold_buf ? r->hold_buf : "not observed";
+}
+
 static const struct cohd_rec_type *find_type(const struct cohd_rec_engine *e, const char *name)
 {
 	for (size_t i = 0; e->cfg.types && e->cfg.types[i]; i++)
@@ -515,8 +529,8 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 		      c->type->describe_op, strempty(msg));
 		for (size_t k = 0; k < e->n_res; k++)
 			if (e->res[k]->type == c->type) {
-				e->res[k]->hold = "not observed: the describe call failed";
-				set_str(&e->res[k]->message, "observe failed: %s", strempty(msg));
+				set_hold(e->res[k], "not observed: %s %s failed: %s",
+					 c->type->service, c->type->describe_op, strempty(msg));
 			}
 	} else {
 		list = cohd_rec_json_path(result, c->type->list_path);
@@ -573,7 +587,8 @@ static void observe_next(struct cohd_rec_engine *e)
 		if (r < 0)
 			for (size_t k = 0; k < e->n_res; k++)
 				if (e->res[k]->type == t)
-					e->res[k]->hold = "not observed: the describe call failed";
+					set_hold(e->res[k], "not observed: %s could not start: %s",
+						 t->describe_op, strerror(-r));
 	}
 	if (e->inflight > 0 || e->phase != PHASE_OBSERVE)
 		return;
@@ -626,8 +641,7 @@ static void detail_done(int r, json_t *result, const struct cohd_aws_error *err,
 		if (!absent) {
 			_cleanup_free_ char *msg = aws_error_text(r, err);
 
-			res->hold = "not observed: a detail read failed";
-			set_str(&res->message, "%s failed: %s", d->operation, strempty(msg));
+			set_hold(res, "not observed: %s failed: %s", d->operation, strempty(msg));
 		}
 	}
 	call_free(c);
@@ -661,7 +675,7 @@ static void detail_next(struct cohd_rec_engine *e)
 		if (aws(e, r->type, r->want->region, d->operation, params, false, false, detail_done,
 			c) < 0) {
 			call_free(c);
-			r->hold = "not observed: a detail read could not start";
+			set_hold(r, "not observed: %s could not start", d->operation);
 			continue;
 		}
 		e->inflight++;
@@ -704,8 +718,7 @@ static void lookup_done(int r, json_t *result, const struct cohd_aws_error *err,
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
 		if (res) {
-			res->hold = "look-up-before-create failed";
-			set_str(&res->message, "lookup by name failed: %s", strempty(msg));
+			set_hold(res, "look-up-before-create failed: %s", strempty(msg));
 		}
 	}
 	call_free(c);
@@ -734,7 +747,7 @@ static void lookup_next(struct cohd_rec_engine *e)
 		if (aws(e, r->type, r->want->region, r->type->describe_op, params, true, false,
 			lookup_done, c) < 0) {
 			call_free(c);
-			r->hold = "look-up-before-create could not start";
+			set_hold(r, "look-up-before-create could not start");
 			continue;
 		}
 		e->inflight++;
@@ -1613,91 +1626,85 @@ static size_t rank_health(enum cohd_rec_health h)
 	return 0;
 }
 
-/* Decide one resource's sync and health from its diff and its actions this pass. */
+static enum cohd_rec_sync action_sync(const struct cohd_rec_action *a, const struct rec_res *r)
+{
+	switch (a->state) {
+	case COHD_REC_ACTION_FAILED:
+		return COHD_REC_SYNC_ERROR;
+	case COHD_REC_ACTION_SKIPPED: /* dry run or quarantine: the drift is still there */
+		return r->quarantined ? COHD_REC_SYNC_QUARANTINED : COHD_REC_SYNC_DRIFTED;
+	case COHD_REC_ACTION_DONE:
+		return COHD_REC_SYNC_SYNCED;
+	default: /* pending, running, waiting, blocked, timeout: on its way */
+		return COHD_REC_SYNC_PROGRESSING;
+	}
+}
+
+/* One resource's sync and health (DESIGN.md §7) from what this pass found and did. The first
+ * rule that applies wins; a worse action outcome always shows. */
 static void res_status(struct cohd_rec_engine *e, struct rec_res *r)
 {
-	enum cohd_rec_sync s = COHD_REC_SYNC_SYNCED;
-	enum cohd_rec_health h;
-	bool deleted = false, created = false, skipped = false;
+	enum cohd_rec_sync s = COHD_REC_SYNC_SYNCED, want;
+	const char *msg = NULL;
+	char *msg_copy;
+	bool acted = false, deleted = false, created = false;
 
-	free(r->message);
-	r->message = NULL;
 	for (size_t k = 0; k < e->plan.n; k++) {
 		const struct cohd_rec_action *a = &e->plan.actions[k];
-		enum cohd_rec_sync as = COHD_REC_SYNC_SYNCED;
+		enum cohd_rec_sync as;
 
 		if (!streq(a->logical_id, r->id))
 			continue;
-		switch (a->state) {
-		case COHD_REC_ACTION_FAILED:
-			as = COHD_REC_SYNC_ERROR;
-			break;
-		case COHD_REC_ACTION_TIMEOUT:
-		case COHD_REC_ACTION_BLOCKED:
-		case COHD_REC_ACTION_WAITING:
-		case COHD_REC_ACTION_RUNNING:
-		case COHD_REC_ACTION_PENDING:
-			as = COHD_REC_SYNC_PROGRESSING;
-			break;
-		case COHD_REC_ACTION_SKIPPED:
-			skipped = true;
-			as = r->quarantined ? COHD_REC_SYNC_QUARANTINED : COHD_REC_SYNC_DRIFTED;
-			break;
-		case COHD_REC_ACTION_DONE:
-			if (a->kind == COHD_REC_ACTION_DELETE && !a->replace)
-				deleted = true;
-			if (a->kind == COHD_REC_ACTION_CREATE)
-				created = true;
-			break;
-		default:
-			break;
+		acted = true;
+		if (a->state == COHD_REC_ACTION_DONE) {
+			deleted |= a->kind == COHD_REC_ACTION_DELETE && !a->replace;
+			created |= a->kind == COHD_REC_ACTION_CREATE;
 		}
+		as = action_sync(a, r);
 		if (rank_sync(as) > rank_sync(s)) {
 			s = as;
-			free(r->message);
-			r->message = a->message ? strdup(a->message) : NULL;
+			msg = a->message ? a->message : a->reason;
 		}
 	}
-	r->gone = deleted;
-	if (r->foreign) {
-		s = COHD_REC_SYNC_ERROR;
-		free(r->message);
-		r->message = r->foreign_msg ? strdup(r->foreign_msg) : NULL;
-	} else if (r->has_diff && r->diff.state == COHD_REC_RES_UNMANAGED && !deleted &&
-		   rank_sync(s) < rank_sync(COHD_REC_SYNC_DELETING)) {
-		s = COHD_REC_SYNC_DELETING;
-		free(r->message);
-		r->message = r->hold ? strdup(r->hold) : NULL;
-	} else if (r->hold && rank_sync(s) < rank_sync(COHD_REC_SYNC_DRIFTED)) {
-		s = r->has_diff && r->diff.n_drift == 0 && r->diff.state == COHD_REC_RES_PRESENT
-			    ? COHD_REC_SYNC_ERROR
-			    : COHD_REC_SYNC_DRIFTED;
-		if (!r->message)
-			r->message = strdup(r->hold);
-		if (r->diff.state == COHD_REC_RES_PRESENT && r->diff.n_drift == 0 && !r->item)
-			s = COHD_REC_SYNC_ERROR;
-	} else if (r->quarantined)
-		s = COHD_REC_SYNC_QUARANTINED;
-	else if (!skipped && s == COHD_REC_SYNC_SYNCED && r->has_diff &&
-		 r->diff.state == COHD_REC_RES_PRESENT && r->diff.n_drift > 0 && !created) {
-		/* Drift that no action can correct (observe-only fields, no update op). */
-		bool acted = false;
 
-		for (size_t k = 0; k < e->plan.n; k++)
-			acted |= streq(e->plan.actions[k].logical_id, r->id);
-		if (!acted)
-			s = COHD_REC_SYNC_DRIFTED;
-	}
-	if (!r->item && !created)
-		h = COHD_REC_HEALTH_UNKNOWN;
-	else if (s == COHD_REC_SYNC_PROGRESSING)
-		h = COHD_REC_HEALTH_PROGRESSING;
-	else if (r->item && r->type->health)
-		h = r->type->health(r->item);
-	else
-		h = COHD_REC_HEALTH_HEALTHY;
+	if (!r->type) {
+		want = COHD_REC_SYNC_ERROR;
+		msg = r->message; /* "no resource type ..." */
+	} else if (r->foreign) {
+		want = COHD_REC_SYNC_ERROR;
+		msg = r->foreign_msg;
+	} else if (r->hold && !r->has_diff) {
+		want = COHD_REC_SYNC_ERROR; /* not observed: nothing could be decided */
+		msg = r->hold;
+	} else if (r->has_diff && r->diff.state == COHD_REC_RES_UNMANAGED && !deleted) {
+		want = COHD_REC_SYNC_DELETING; /* grace period, confirmation, or on its way */
+		msg = msg ? msg : r->hold;
+	} else if (r->hold) {
+		want = COHD_REC_SYNC_DRIFTED; /* e.g. a replacement that needs confirmation */
+		msg = r->hold;
+	} else if (r->quarantined) {
+		want = COHD_REC_SYNC_QUARANTINED;
+	} else if (!acted && r->has_diff && r->diff.n_drift > 0) {
+		want = COHD_REC_SYNC_DRIFTED;
+		msg = "drift that no operation corrects (observe-only field)";
+	} else
+		want = COHD_REC_SYNC_SYNCED;
+	if (rank_sync(want) >= rank_sync(s))
+		s = want;
+
+	msg_copy = msg ? strdup(msg) : NULL; /* msg may be r->message itself */
+	free(r->message);
+	r->message = msg_copy;
+	r->gone = deleted;
 	r->sync = s;
-	r->health = h;
+	if (!r->type || (!r->item && !created))
+		r->health = COHD_REC_HEALTH_UNKNOWN;
+	else if (s == COHD_REC_SYNC_PROGRESSING)
+		r->health = COHD_REC_HEALTH_PROGRESSING;
+	else if (r->item && r->type->health)
+		r->health = r->type->health(r->item);
+	else
+		r->health = COHD_REC_HEALTH_HEALTHY;
 }
 
 static json_t *build_status(struct cohd_rec_engine *e)
@@ -1705,25 +1712,28 @@ static json_t *build_status(struct cohd_rec_engine *e)
 	enum cohd_rec_sync app_sync = COHD_REC_SYNC_SYNCED;
 	enum cohd_rec_health app_health = COHD_REC_HEALTH_HEALTHY;
 	json_t *resources = json_array(), *counts = json_object(), *o;
-	unsigned n_sync[_COHD_REC_SYNC_MAX] = {};
+	unsigned n_sync[_COHD_REC_SYNC_MAX] = {}, n_health[_COHD_REC_HEALTH_MAX] = {};
+	json_t *health_counts = json_object();
 
 	for (size_t i = 0; i < e->n_res; i++) {
 		struct rec_res *r = e->res[i];
 		json_t *ro;
 
-		if (!r->type || (!r->want && !r->item) || !(r->has_diff || r->foreign ||
-							     r->hold))
+		/* What this pass knows about: wanted, or found and ours. */
+		if (!r->want && !r->item)
 			continue;
 		res_status(e, r);
 		if (r->gone)
 			continue;
 		n_sync[r->sync]++;
+		n_health[r->health]++;
 		if (rank_sync(r->sync) > rank_sync(app_sync))
 			app_sync = r->sync;
 		if (rank_health(r->health) > rank_health(app_health))
 			app_health = r->health;
 		ro = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "id", r->id, "type",
-			       r->type->name, "physical_id", physical_id(r), "sync",
+			       r->type ? r->type->name : r->want->type, "physical_id",
+			       r->type ? physical_id(r) : NULL, "sync",
 			       cohd_rec_sync_to_string(r->sync), "health",
 			       cohd_rec_health_to_string(r->health), "message", r->message);
 		if (ro && r->has_diff)
@@ -1736,11 +1746,14 @@ static json_t *build_status(struct cohd_rec_engine *e)
 	for (int s = 0; s < _COHD_REC_SYNC_MAX; s++)
 		json_object_set_new(counts, cohd_rec_sync_to_string(s),
 				    json_integer(n_sync[s]));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "app", e->cfg.app,
+	for (int h = 0; h < _COHD_REC_HEALTH_MAX; h++)
+		json_object_set_new(health_counts, cohd_rec_health_to_string(h),
+				    json_integer(n_health[h]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "app", e->cfg.app,
 		      "environment", e->cfg.environment, "sync", cohd_rec_sync_to_string(app_sync),
 		      "health", cohd_rec_health_to_string(app_health), "dry_run", e->cfg.dry_run,
-		      "counts", counts, "resources", resources, "plan",
-		      cohd_rec_plan_to_json(&e->plan));
+		      "counts", counts, "health_counts", health_counts, "resources", resources,
+		      "plan", cohd_rec_plan_to_json(&e->plan));
 	return o;
 }
 

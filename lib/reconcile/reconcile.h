@@ -176,9 +176,13 @@ typedef void (*cohd_rec_pass_cb)(struct cohd_rec_engine *e, int r, void *userdat
 int cohd_rec_engine_run(struct cohd_rec_engine *e, const struct cohd_graph *g, cohd_rec_pass_cb cb,
 			void *userdata);
 
-/* The status of the last pass (new reference): {"app", "environment", "sync", "health",
- * "dry_run", "counts": {"synced": n, ...}, "resources": [{"id", "type", "physical_id", "sync",
- * "health", "message", "diff", "waiting_for"}], "plan": {...}}. */
+/* The status of the last pass (new reference; NULL before the first): {"app", "environment",
+ * "sync", "health", "dry_run", "counts": {"synced": n, "drifted": n, ...}, "health_counts":
+ * {"healthy": n, ...}, "resources": [{"id", "type", "physical_id", "sync", "health", "message"
+ * (why: the error, what a wait waits for, the hold), "diff" (per field: state, desired, live,
+ * rule, reason, target), "quarantine"}], "plan": cohd_rec_plan_to_json()}. The app's sync and
+ * health are the worst of its resources' (error > quarantined > drifted > progressing >
+ * deleting > synced; degraded > progressing > unknown > healthy). */
 json_t *cohd_rec_engine_status(const struct cohd_rec_engine *e);
 
 /* How many mutating calls the engine has sent over its life (tests, metrics). */

@@ -65,6 +65,7 @@ struct world {
 	json_t *fight_value;
 	unsigned pending_polls;  /* nets stay "pending" this many describes (UINT_MAX: forever) */
 	const char *delete_says_gone; /* this delete finds the resource already gone */
+	const char *fail_op;     /* this operation fails (after the client's retries) */
 
 	bool pass_done;
 	int pass_r;
@@ -177,6 +178,8 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 {
 	const struct family *fam;
 
+	if (W.fail_op && streq(op, W.fail_op))
+		return aws_fail(err, "InternalError", COHD_AWS_ERROR_TRANSIENT);
 	if (streq(op, "DescribeNetAttribute")) {
 		/* A detail read: the bulk describe does not return it; AWS's default is false. */
 		json_t *it = find_item("Nets", "NetId",
@@ -622,6 +625,7 @@ static const struct cohd_rec_field db_fields[] = {
 	{ .path = "AllocatedStorage", .update_op = "ModifyDb" },
 	{ .path = "EngineVersion", .update_op = "ModifyDb", .flags = COHD_REC_F_LOWER },
 	{ .path = "MasterUserPassword", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "ModifyDb" },
+	{ .path = "Engine", .flags = COHD_REC_F_REPLACE, .default_json = "\"postgres\"" },
 };
 
 static const struct cohd_rec_type fake_db = {
@@ -721,9 +725,10 @@ static void add_sub(struct cohd_graph *g)
 static struct cohd_resource *add_db(struct cohd_graph *g, const char *cls)
 {
 	return add(g, "rds.db_instance", "env/pr-1/db", "shop-db",
-		   json_pack("{s:s, s:s, s:i, s:s, s:{s:s, s:i}}", "DbName", "shop-db",
-			     "DBInstanceClass", cls, "AllocatedStorage", 20, "EngineVersion",
-			     "16.3", "MasterUserPassword", "Generate", "password", "Length", 32));
+		   json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s, s:i}}", "DbName", "shop-db",
+			     "DBInstanceClass", cls, "AllocatedStorage", 20, "Engine", "postgres",
+			     "EngineVersion", "16.3", "MasterUserPassword", "Generate",
+			     "password", "Length", 32));
 }
 
 static struct cohd_graph *graph_net_sub_db(void)
@@ -1421,6 +1426,63 @@ START_TEST(test_ec2_vpc_type)
 }
 END_TEST
 
+/* A type whose describe fails is not planned at all: a missing item must never look like
+ * "create" (that is how duplicates are made). */
+START_TEST(test_observe_failure)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	W.fail_op = "DescribeNets";
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 1); /* only the database */
+	ck_assert_uint_eq(op_count("CreateNet"), 0);
+	ck_assert_uint_eq(op_count("CreateSub"), 0);
+	ck_assert_str_eq(res_sync(st, "app/net"), "error");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
+								       "message")),
+				     "not observed: fake DescribeNets failed: InternalError"));
+	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing"); /* waits for app/net.NetId */
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "error");
+	W.fail_op = NULL;
+	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	world_done();
+}
+END_TEST
+
+/* A stateful resource in production is never replaced without confirmation; a resource of a
+ * type this build does not know is reported, not ignored. */
+START_TEST(test_replace_needs_confirmation_and_unknown_type)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+
+	world_init();
+	cfg.env_type = 0;
+	add_db(g, "db.t3.micro");
+	add(g, "fake.unknown", "env/pr-1/mystery", "shop-mystery", NULL);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	run_pass(e, g, &st);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/mystery"), "error");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+					     status_res(st, "env/pr-1/mystery"), "message")),
+				     "no resource type 'fake.unknown'"));
+	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "Engine", json_string("mysql"));
+	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "drifted");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+					     status_res(st2, "env/pr-1/db"), "message")),
+				     "needs `cohd-status delete --confirm`"));
+	world_done();
+}
+END_TEST
+
 START_TEST(test_normalise)
 {
 	struct cohd_rec_field doc = { .path = "P", .flags = COHD_REC_F_JSON_DOC };
@@ -1503,6 +1565,8 @@ static Suite *reconcile_suite(void)
 		{ "replace", test_replace },
 		{ "concurrency", test_bounded_concurrency },
 		{ "ec2_vpc", test_ec2_vpc_type },
+		{ "observe_failure", test_observe_failure },
+		{ "replace_confirm", test_replace_needs_confirmation_and_unknown_type },
 		{ "normalise", test_normalise },
 		{ "resolve", test_resolve_placeholders },
 	};

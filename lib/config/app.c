@@ -2,9 +2,8 @@
 /*
  * App file -> struct cohd_app (see app.h). Both forms found in real repositories, told apart by
  * content: v2 ("compose") when the root has x-cnc, or a `services` mapping that is not itself a
- * v1 service stanza (no `type`), or compose's own root keys (version, volumes, networks); v1
- * ("flat") otherwise. v2 is mapped per coherence-resources.md §1.4 onto the same structs. Real
- * files are messier than the docs and Coherence accepted them, so this does too, with
+ * v1 service stanza (no `type`); v1 ("flat") otherwise. v2 is mapped per
+ * coherence-resources.md §1.4 onto the same structs. Real files are messier than the docs and Coherence accepted them, so this does too, with
  * warnings: empty strings mean "default"; commands come as lists, strings, lists with `&&` or
  * `VAR=value` items; `system.cpu` and `system.cpus` are both read; blocks of other types
  * (integration_test) are skipped; unknown keys are warnings, wrong types are errors.
@@ -2056,9 +2055,8 @@ static enum cohd_app_format detect_format(const struct cohd_yaml_node *root)
 		return COHD_APP_FORMAT_V2;
 	if (svcs && svcs->kind == COHD_YAML_MAP && !cohd_yaml_map_get(svcs, "type"))
 		return COHD_APP_FORMAT_V2;
-	if (cohd_yaml_map_get(root, "version") || cohd_yaml_map_get(root, "volumes") ||
-	    cohd_yaml_map_get(root, "networks"))
-		return COHD_APP_FORMAT_V2;
+	/* compose's `version`/`volumes`/`networks` alone do not decide: a compose file without
+	 * services deploys nothing, and a v1 file may carry such keys */
 	return COHD_APP_FORMAT_V1;
 }
 

@@ -4,9 +4,10 @@
  * content: v2 ("compose") when the root has x-cnc, or a `services` mapping that is not itself a
  * v1 service stanza (no `type`); v1 ("flat") otherwise. v2 is mapped per
  * coherence-resources.md §1.4 onto the same structs. Real files are messier than the docs and
- * Coherence accepted them, so this does too, with warnings: empty strings mean "default"; commands come as lists, strings, lists with `&&` or
- * `VAR=value` items; `system.cpu` and `system.cpus` are both read; blocks of other types
- * (integration_test) are skipped; unknown keys are warnings, wrong types are errors.
+ * Coherence accepted them, so this does too, with warnings: empty strings mean "default";
+ * commands come as lists, strings, lists with `&&` or `VAR=value` items; `system.cpu` and
+ * `system.cpus` are both read; blocks of other types (integration_test) are skipped; unknown
+ * keys are warnings, wrong types are errors.
  * Depends on lib/util and lib/config. No I/O except cohd_app_load_file(); no loop context.
  */
 #include <ctype.h>

@@ -159,6 +159,17 @@ def expect_error(answer, status, code):
            f"expected {status} {code}, got {got_status} {got}: {body[:300]!r}")
 
 
+def expect_client_error(call, code):
+    """``call`` (a botocore client call) must fail with ``code``."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        got = e.response["Error"]["Code"]
+        expect(got == code, f"expected {code}, got {got}")
+        return
+    raise Failed(f"expected {code}, the call succeeded")
+
+
 # ------------------------------------------------------------------ startup
 
 def start_aws_up():
@@ -389,15 +400,16 @@ def crud_cloudfront_etag(t):
     err = t.aws("cloudfront", "update-distribution", "--id", dist, "--if-match", etag1,
                 "--distribution-config", json.dumps(config, default=str), fail=True)
     expect("PreconditionFailed" in err, f"stale ETag not refused: {err}")
-    try:
-        cloudfront.update_distribution(Id=dist, DistributionConfig=config)
-        raise Failed("update without If-Match accepted")
-    except botocore.exceptions.ClientError as e:
-        code = e.response["Error"]["Code"]
-        expect(code == "InvalidIfMatchVersion", f"missing If-Match answered {code}")
+    expect_client_error(lambda: cloudfront.update_distribution(Id=dist, DistributionConfig=config),
+                        "InvalidIfMatchVersion")
     expect(t.calls("cloudfront", "UpdateDistribution")["codes"].get("PreconditionFailed") == 1,
            "stale ETag not counted")
-    t.aws("cloudfront", "delete-distribution", "--id", dist, "--if-match", etag2)
+    expect_client_error(lambda: cloudfront.delete_distribution(Id=dist, IfMatch=etag2),
+                        "DistributionNotDisabled")
+    config["Enabled"] = False
+    etag3 = cloudfront.update_distribution(Id=dist, IfMatch=etag2,
+                                           DistributionConfig=config)["ETag"]
+    t.aws("cloudfront", "delete-distribution", "--id", dist, "--if-match", etag3)
 
 
 @check(parallel=True)
@@ -412,6 +424,9 @@ def crud_lambda(t):
               "--zip-file", f"fileb://{path}", "--tags", "app=st")
     got = t.aws("lambda", "get-function", "--function-name", "st-fn")
     expect(got["Configuration"]["FunctionName"] == "st-fn", "function not described")
+    expect(got["Configuration"]["State"] == "Pending", "fresh function not Pending")
+    expect_client_error(lambda: t.client("lambda").update_function_configuration(
+        FunctionName="st-fn", Timeout=10), "ResourceConflictException")
     t.aws("lambda", "delete-function", "--function-name", "st-fn")
     t.client("iam").delete_role(RoleName="st-lambda")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from . import options
 from .control import Control
-from .etags import ETags
+from .cloudfront import CloudFront
 from .faults import FaultPlan, FaultSpecError
 from .pending import Pending
 from .proxy import Proxy
@@ -63,7 +63,7 @@ def main(argv=None):
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(args.tls_cert, args.tls_key or None)
     proxy = Proxy(Catalog(), Verifier(KeyStore(keys)), faults, Stats(),
-                  Pending(args.pending_seconds), ETags(), Pool(moto.hostname, moto.port),
+                  Pending(args.pending_seconds), CloudFront(), Pool(moto.hostname, moto.port),
                   _logger(args.log))
     server = Server(("127.0.0.1", args.port), proxy, None, tls)
     server.control = Control(proxy, args.moto_url)

@@ -1,11 +1,13 @@
 """Hold slow resources in their pending states for a while.
 
 moto creates NAT gateways, RDS instances and clusters, ElastiCache groups,
-CloudFront distributions and ACM certificates in their final state at once;
-AWS takes minutes.  For ``seconds`` after the proxy sees a resource created
+CloudFront distributions, ACM certificates and Lambda functions in their
+final state at once; AWS takes minutes (seconds for Lambda).  For ``seconds`` after the proxy sees a resource created
 (or, for NAT gateways, deleted) it rewrites the status in moto's answers to
 the pending value AWS would show, so that cohd's waits are exercised.  Only
-resources created through the proxy are affected.
+resources created through the proxy are affected.  busy() tells whether a
+Lambda function is still Pending or being updated: AWS refuses further
+updates then (ResourceConflictException), and so does the proxy.
 """
 
 import json
@@ -47,7 +49,16 @@ RULES = [
           ["GetDistribution", "ListDistributions"]),
     _Rule("acm", "CertificateArn", "Status", "PENDING_VALIDATION", ["RequestCertificate"],
           ["DescribeCertificate", "ListCertificates"]),
+    _Rule("lambda", "FunctionName", "State", "Pending", ["CreateFunction"],
+          ["GetFunction", "GetFunctionConfiguration", "ListFunctions"]),
+    _Rule("lambda", "FunctionName", "LastUpdateStatus", "InProgress",
+          ["UpdateFunctionCode", "UpdateFunctionConfiguration"],
+          ["GetFunction", "GetFunctionConfiguration", "ListFunctions"]),
 ]
+
+# Lambda refuses these while the function is Pending or an update InProgress.
+LAMBDA_UPDATES = frozenset(("UpdateFunctionCode", "UpdateFunctionConfiguration",
+                            "PublishVersion", "PutFunctionConcurrency"))
 
 class Pending:
     """Rewrites statuses of young resources in moto's responses."""
@@ -107,8 +118,18 @@ class Pending:
                 changed |= self._walk_json(value, rules, operation, now)
         return changed
 
+    def busy(self, service, ident):
+        """The pending status ``ident`` is held in (any rule of ``service``), or None."""
+        now = time.monotonic()
+        with self._lock:
+            for (svc, _id_field, status_field, key_ident), born in self._born.items():
+                if svc == service and key_ident == ident and now - born < self.seconds:
+                    return status_field, next(r.pending for r in RULES if r.service == service
+                                              and r.status_field == status_field)
+        return None
+
     def _apply(self, rule, operation, ident, status, now):
-        key = (rule.service, rule.id_field, ident)
+        key = (rule.service, rule.id_field, rule.status_field, ident)
         with self._lock:
             if operation in rule.create_ops:
                 self._born[key] = now

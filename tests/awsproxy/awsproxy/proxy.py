@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from . import errors, sigv4, validate
 from .errors import Dialect, ProxyError
+from .pending import LAMBDA_UPDATES
 
 DROP = object()
 _XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
@@ -94,13 +95,13 @@ class Call:
 class Proxy:
     """Checks requests and forwards the valid ones to moto."""
 
-    def __init__(self, catalog, verifier, faults, stats, pending, etags, pool, log=None):
+    def __init__(self, catalog, verifier, faults, stats, pending, cloudfront, pool, log=None):
         self.catalog = catalog
         self.verifier = verifier
         self.faults = faults
         self.stats = stats
         self.pending = pending
-        self.etags = etags
+        self.cloudfront = cloudfront
         self.pool = pool
         self.log = log
 
@@ -133,7 +134,9 @@ class Proxy:
     def _pipeline(self, req, call):
         svc = self.check(req, call)
         if svc.name == "cloudfront":
-            self.etags.check(call.op, req.path, req.headers)
+            self.cloudfront.check(call.op, req.path, req.headers)
+        if svc.name == "lambda" and call.operation in LAMBDA_UPDATES:
+            self._lambda_conflict(call)
         decision = self.faults.decide(call.service, call.operation)
         if decision.delay:
             time.sleep(decision.delay)
@@ -254,12 +257,24 @@ class Proxy:
             return
         raise first
 
+    def _lambda_conflict(self, call):
+        name = call.params.get("FunctionName", "")
+        if name.startswith("arn:"):  # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+            name = name.split(":")[6]
+        busy = self.pending.busy("lambda", name.split(":")[0])
+        if busy:
+            field, value = busy
+            message = (f"The function is currently in the following state: {value}"
+                       if field == "State" else "The operation cannot be performed at this "
+                       f"time. An update is in progress for resource: {name}")
+            raise ProxyError("ResourceConflictException", message, 409)
+
     def _after(self, call, req, resp):
         key = (call.service, call.operation)
         if resp.status < 300 and key in _CREDENTIAL_OPS:
             self.verifier.keys.learn(resp.body)
         if call.service == "cloudfront":
-            self.etags.answer(call.op, req.path, resp)
+            self.cloudfront.answer(call.op, req.path, resp)
         if resp.status < 300 and self.pending.applies(*key):
             resp.body = self.pending.rewrite(call.service, call.operation, resp.body)
 

@@ -1,17 +1,20 @@
-"""CloudFront ETags that change on every update, and If-Match enforcement.
+"""CloudFront rules moto does not keep: ETags, If-Match, deleting only disabled.
 
-moto gives each CloudFront resource one ETag for life and accepts any
-If-Match value.  The proxy keeps a version per resource instead: the ETag it
-shows is derived from (resource, version), every successful update bumps the
-version, and Update*/Delete* calls must send the current ETag in If-Match
-(missing: InvalidIfMatchVersion 400; stale: PreconditionFailed 412), as on
-AWS.  Resources are named by the path after the API version, e.g.
-"distribution/E123".
+moto gives each CloudFront resource one ETag for life, accepts any If-Match
+value and deletes enabled distributions.  The proxy keeps a version per
+resource instead: the ETag it shows is derived from (resource, version),
+every successful update bumps the version, and Update*/Delete* calls must
+send the current ETag in If-Match (missing: InvalidIfMatchVersion 400; stale:
+PreconditionFailed 412), as on AWS.  It also remembers each distribution's
+Enabled flag from moto's answers and refuses DeleteDistribution of an enabled
+one (DistributionNotDisabled 409).  Resources are named by the path after the
+API version, e.g. "distribution/E123".
 """
 
 import hashlib
 import re
 import threading
+import xml.etree.ElementTree as ET
 
 from .errors import ProxyError
 
@@ -28,11 +31,12 @@ def _resource(path):
     return None, None
 
 
-class ETags:
-    """Versions of CloudFront resources seen through the proxy."""
+class CloudFront:
+    """Versions and Enabled flags of CloudFront resources seen through the proxy."""
 
     def __init__(self):
         self._versions = {}
+        self._enabled = {}
         self._lock = threading.Lock()
 
     def _etag(self, key, version):
@@ -50,9 +54,13 @@ class ETags:
                              "not valid for the resource.", 400)
         with self._lock:
             version = self._versions.setdefault((kind, ident), 0)
+            enabled = self._enabled.get((kind, ident))
         if sent.strip() != self._etag((kind, ident), version):
             raise ProxyError("PreconditionFailed", "The request failed because it didn't "
                              "meet the preconditions in one or more request-header fields.", 412)
+        if op.name == "DeleteDistribution" and enabled:
+            raise ProxyError("DistributionNotDisabled", "The distribution you are trying to "
+                             "delete has not been disabled.", 409)
 
     def answer(self, op, path, response):
         """After moto answered: replace its ETag header with the tracked one."""
@@ -73,3 +81,22 @@ class ETags:
             self._versions[key] = version
         new = self._etag(key, version)
         response.headers = [(k, new if k.lower() == "etag" else v) for k, v in response.headers]
+        if kind == "distribution":
+            enabled = _distribution_enabled(response.body)
+            if enabled is not None:
+                with self._lock:
+                    self._enabled[key] = enabled
+
+
+def _distribution_enabled(body):
+    """The Enabled flag of the DistributionConfig in a response body, if any."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for config in root.iter():
+        if config.tag.rpartition("}")[2] == "DistributionConfig" or config is root:
+            for child in config:
+                if child.tag.rpartition("}")[2] == "Enabled":
+                    return (child.text or "").strip() == "true"
+    return None

@@ -2382,7 +2382,7 @@ int cohd_app_load_file(const char *path, struct cohd_diag_list *diags, struct co
 
 	cohd_assert_return(path && diags && ret_app, -EINVAL);
 	cohd_buf_init(&b, COHD_APP_FILE_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = negative_errno();
 		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",

@@ -216,10 +216,11 @@ int cohd_daemon_config_load_file(const char *path, bool missing_ok, struct cohd_
 {
 	_cleanup_(cohd_buf_done) struct cohd_buf b;
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r;
 
 	cohd_buf_init(&b, COHD_DAEMON_CONFIG_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = negative_errno();
 		if (r == -ENOENT && missing_ok)
@@ -227,6 +228,10 @@ int cohd_daemon_config_load_file(const char *path, bool missing_ok, struct cohd_
 		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",
 				    strerror(-r));
 		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "not a regular file");
+		return -EINVAL;
 	}
 	for (;;) {
 		char chunk[8192];

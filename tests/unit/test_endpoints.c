@@ -203,6 +203,40 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_s3_virtual_host)
+{
+	char *h = NULL, *p = NULL;
+
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.eu-west-1.amazonaws.com", "/my-bucket/a/b%20c",
+						  "my-bucket", &h, &p),
+			 1);
+	ck_assert_str_eq(h, "my-bucket.s3.eu-west-1.amazonaws.com");
+	ck_assert_str_eq(p, "/a/b%20c");
+	free(h);
+	free(p);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.eu-west-1.amazonaws.com", "/my-bucket",
+						  "my-bucket", &h, &p),
+			 1);
+	ck_assert_str_eq(p, "/");
+	free(h);
+	free(p);
+	/* dots break TLS, capitals and short names are not DNS-safe: stay path-style */
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/my.bucket/k", "my.bucket",
+						  &h, &p),
+			 0);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/MyBucket", "MyBucket", &h,
+						  &p),
+			 0);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/ab", "ab", &h, &p), 0);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/", NULL, &h, &p), 0);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/other/k", "bucket", &h, &p),
+			 0);
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/bucketx/k", "bucket", &h,
+						  &p),
+			 0);
+}
+END_TEST
+
 static Suite *endpoints_suite(void)
 {
 	Suite *s = suite_create("endpoints");
@@ -214,6 +248,7 @@ static Suite *endpoints_suite(void)
 	tcase_add_test(tc, test_partitions);
 	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_s3_virtual_host);
 	suite_add_tcase(s, tc);
 	return s;
 }

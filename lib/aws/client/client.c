@@ -269,15 +269,26 @@ static int build_and_submit(struct call *call)
 	size_t n = 0, nf = 0;
 	int r;
 
-	/* URL parts: the endpoint's base path (custom endpoints) + the operation's path */
+	/* URL parts: the endpoint's base path (custom endpoints) + the operation's path; S3 on
+	 * AWS's own endpoints moves DNS-safe bucket names into the host */
 	scheme_end = strstr(call->ep.url, "://");
 	base = strchr(scheme_end + 3, '/');
-	if (call->hreq.host_prefix && !call->ep.custom) {
+	if (streq(call->svc->endpoint_prefix, "s3") && !call->ep.s3_path_style) {
+		r = cohd_aws_s3_virtual_host(call->ep.host, call->hreq.path,
+					     json_string_value(json_object_get(call->params, "Bucket")),
+					     &host, &path);
+		if (r < 0)
+			return r;
+	}
+	if (host) {
+		/* virtual-hosted S3 */
+	} else if (call->hreq.host_prefix && !call->ep.custom) {
 		if (asprintf(&host, "%s%s", call->hreq.host_prefix, call->ep.host) < 0)
 			return -ENOMEM;
 	} else if (!(host = strdup(call->ep.host)))
 		return -ENOMEM;
-	if (asprintf(&path, "%s%s", base ? base : "", call->hreq.path ? call->hreq.path : "/") < 0)
+	if (!path && asprintf(&path, "%s%s", base ? base : "",
+			      call->hreq.path ? call->hreq.path : "/") < 0)
 		return -ENOMEM;
 	if (asprintf(&url, "%.*s%s%s%s%s", (int)(scheme_end + 3 - call->ep.url), call->ep.url, host,
 		     path, isempty(call->hreq.query) ? "" : "?", strempty(call->hreq.query)) < 0)
@@ -448,6 +459,9 @@ static void on_http_done(int r, struct cohd_http_response *resp, void *userdata)
 		for (size_t i = 0; i < resp->n_headers; i++)
 			hdr[i] = (struct cohd_aws_header){ (char *)resp->headers[i].name,
 							   (char *)resp->headers[i].value };
+		log_debug(AWS, "%s %s: HTTP %ld (attempt %u%s)", call->svc->cli_name, call->operation,
+			  resp->status, call->attempt.attempt + 1,
+			  resp->reused_connection ? ", reused connection" : "");
 		r = cohd_aws_parse_response(call->model, call->operation, (int)resp->status, hdr,
 					    resp->n_headers, resp->body.data, resp->body.len, &page,
 					    &call->err);

@@ -214,3 +214,39 @@ int cohd_aws_endpoint_resolve(const struct cohd_aws_endpoint_params *p,
 	e = (struct cohd_aws_endpoint){};
 	return 0;
 }
+
+static bool bucket_dns_safe(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n < 3 || n > 63 || b[0] == '-' || b[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) && b[i] != '-')
+			return false;
+	return true;
+}
+
+int cohd_aws_s3_virtual_host(const char *host, const char *path, const char *bucket,
+			     char **ret_host, char **ret_path)
+{
+	size_t bl;
+	const char *rest;
+	_cleanup_free_ char *h = NULL, *p = NULL;
+
+	if (!host || !path || !bucket || !bucket_dns_safe(bucket))
+		return 0;
+	bl = strlen(bucket);
+	if (path[0] != '/' || strncmp(path + 1, bucket, bl) != 0 ||
+	    (path[bl + 1] != '/' && path[bl + 1] != 0))
+		return 0;
+	rest = path + 1 + bl;
+	if (asprintf(&h, "%s.%s", bucket, host) < 0)
+		return -ENOMEM;
+	p = strdup(*rest ? rest : "/");
+	if (!p)
+		return -ENOMEM;
+	*ret_host = TAKE_PTR(h);
+	*ret_path = TAKE_PTR(p);
+	return 1;
+}

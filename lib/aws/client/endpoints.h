@@ -52,3 +52,11 @@ const char *cohd_aws_partition_dns_suffix(const char *partition);
 
 /* Whether s looks like a region name ([a-z0-9-], 1..32 chars, starting with a letter). */
 bool cohd_aws_region_valid(const char *s);
+
+/* S3 virtual-hosted addressing (aws-api.md §6): for a bucket whose name is a valid DNS label
+ * (3-63 of [a-z0-9-], no dots: dotted names break TLS there), move "/<bucket>[/key]" from path
+ * into the host: "<bucket>.<host>" and "/[key]". Returns 1 with both new strings (caller frees),
+ * 0 when the request stays path-style (bucket NULL or not DNS-safe, path not under it), or
+ * -ENOMEM. Not used for custom endpoints (s3_path_style). */
+int cohd_aws_s3_virtual_host(const char *host, const char *path, const char *bucket,
+			     char **ret_host, char **ret_path);

@@ -310,15 +310,16 @@ static int pipeline(struct model_ctx *c)
 		c, "codepipeline.pipeline", COHD_SCOPE_ENVIRONMENT,
 		model_str(c, "env/%s/pipeline", c->env_slug), name,
 		json_pack(
-			"{s:{s:s, s:o, s:{s:s, s:o, s:{s:s}}, s:s, s:[{s:s, s:[{s:s, s:{s:s, s:s, "
+			"{s:{s:s, s:o, s:{s:s, s:o}, s:s, s:[{s:s, s:[{s:s, s:{s:s, s:s, "
 			"s:s, s:s}, s:{s:o, s:s, s:s}, s:[{s:s}]}]}, {s:s, s:[{s:s, s:{s:s, s:s, "
 			"s:s, s:s}, s:{s:o}, s:[{s:s}], s:[{s:s}]}]}, {s:s, s:[{s:s, s:{s:s, s:s, "
 			"s:s, s:s}, s:{s:o}, s:[{s:s}]}]}]}}",
 			"pipeline", "name", name, "roleArn",
 			model_ref("app/iam/pipeline-role", "Arn"), "artifactStore", "type", "S3",
-			"location", model_ref("app/s3/source", "Bucket"), "encryptionKey", "type",
-			"KMS", "pipelineType", "V2", "stages",
-			/* Source */
+			"location", model_ref("app/s3/source", "Bucket"), "pipelineType", "V2",
+			"stages",
+			/* Source; artifacts are encrypted with the bucket's default (SSE-KMS,
+			 * AWS-managed key) */
 			"name", "Source", "actions", "name", "Source", "actionTypeId", "category",
 			"Source", "owner", "AWS", "provider", "S3", "version", "1", "configuration",
 			"S3Bucket", model_ref("app/s3/source", "Bucket"), "S3ObjectKey",

@@ -35,12 +35,12 @@ static void security_group(struct model_ctx *c, const char *what, const char *de
 			   json_t *ingress, json_t *egress)
 {
 	const char *id = model_str(c, "app/sg/%s", what);
+	const char *name = model_name(c, COHD_NAME_SECURITY_GROUP, "%s-%s", c->prefix, what);
 
-	model_add(c, "ec2.security_group", COHD_SCOPE_APPLICATION, id,
-		  model_name(c, COHD_NAME_SECURITY_GROUP, "%s-%s", c->prefix, what),
-		  json_pack("{s:s, s:o, s:o, s:o}", "Description", description, "VpcId",
-			    model_ref("app/vpc", "VpcId"), "IpPermissions", ingress,
-			    "IpPermissionsEgress", egress));
+	model_add(c, "ec2.security_group", COHD_SCOPE_APPLICATION, id, name,
+		  json_pack("{s:s, s:s, s:o, s:o, s:o}", "GroupName", name, "Description",
+			    description, "VpcId", model_ref("app/vpc", "VpcId"), "IpPermissions",
+			    ingress, "IpPermissionsEgress", egress));
 }
 
 static int security_groups(struct model_ctx *c)
@@ -175,17 +175,19 @@ static int vpc_and_routes(struct model_ctx *c)
 
 static int subnet_groups(struct model_ctx *c)
 {
+	const char *name = model_name(c, COHD_NAME_SUBNET_GROUP, "%s", c->prefix);
+
 	if (c->has_database)
 		model_add(c, "rds.db_subnet_group", COHD_SCOPE_APPLICATION, "app/rds/subnet-group",
-			  model_name(c, COHD_NAME_SUBNET_GROUP, "%s", c->prefix),
-			  json_pack("{s:s, s:o}", "DBSubnetGroupDescription",
-				    "cohd: private subnets for RDS", "SubnetIds",
-				    model_subnet_refs(c, false)));
+			  name,
+			  json_pack("{s:s, s:s, s:o}", "DBSubnetGroupName", name,
+				    "DBSubnetGroupDescription", "cohd: private subnets for RDS",
+				    "SubnetIds", model_subnet_refs(c, false)));
 	if (c->has_cache)
 		model_add(c, "elasticache.cache_subnet_group", COHD_SCOPE_APPLICATION,
-			  "app/elasticache/subnet-group",
-			  model_name(c, COHD_NAME_SUBNET_GROUP, "%s", c->prefix),
-			  json_pack("{s:s, s:o}", "CacheSubnetGroupDescription",
+			  "app/elasticache/subnet-group", name,
+			  json_pack("{s:s, s:s, s:o}", "CacheSubnetGroupName", name,
+				    "CacheSubnetGroupDescription",
 				    "cohd: private subnets for ElastiCache", "SubnetIds",
 				    model_subnet_refs(c, false)));
 	return c->r;

@@ -122,6 +122,7 @@ struct cohd_rec_engine {
 	size_t n_bands;
 	struct cohd_rec_plan plan;
 	json_t *status;
+	json_t *secrets; /* values made by the generate port this pass: redacted from the journal */
 
 	/* Port callbacks still owed to us; a freed engine lingers until they are 0. */
 	unsigned pending;
@@ -381,6 +382,102 @@ static char *aws_error_text(int r, const struct cohd_aws_error *err)
 	if (!s && asprintf(&s, "%s", strerror(-r)) < 0)
 		return NULL;
 	return s;
+}
+
+/* ---- the pass: start ---- */
+
+static int remember_deps(struct rec_res *r, char *const *deps, size_t n)
+{
+	char **copy = calloc(n + 1, sizeof(char *));
+
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(copy[i] = strdup(deps[i]))) {
+			for (size_t k = 0; k < i; k++)
+				free(copy[k]);
+			free(copy);
+			return -ENOMEM;
+		}
+	for (size_t i = 0; i < r->n_deps; i++)
+		free(r->deps[i]);
+	free(r->deps);
+	r->deps = copy;
+	r->n_deps = n;
+	return 0;
+}
+
+static void pass_start(void *arg)
+{
+	struct cohd_rec_engine *e = arg;
+	size_t n_graph = cohd_graph_size(e->g);
+
+	e->pending--;
+	e->start_timer = NULL;
+	if (e->dead) {
+		if (e->pending == 0)
+			engine_destroy(e);
+		return;
+	}
+	for (size_t i = 0; i < e->n_res; i++)
+		res_forget_pass(e->res[i]);
+	cohd_rec_plan_done(&e->plan);
+	json_array_clear(e->secrets);
+
+	for (size_t i = 0; i < n_graph; i++) {
+		const struct cohd_resource *w = cohd_graph_get(e->g, i);
+		const struct cohd_rec_type *t = find_type(e, w->type);
+		struct rec_res *r = get_res(e, w->id, t);
+
+		if (!r)
+			return finish(e, -ENOMEM);
+		r->want = w;
+		r->deletion = w->deletion;
+		if (remember_deps(r, w->depends_on, w->n_depends_on) < 0)
+			return finish(e, -ENOMEM);
+		if (!t) {
+			set_str(&r->message, "no resource type '%s' in this build", w->type);
+			event(e, r->id, "err", "type", "%s", r->message);
+		}
+	}
+
+	/* Types in play: wanted, remembered, or named by an open intent. */
+	free(e->obs);
+	e->obs = calloc(e->n_res + 1, sizeof(*e->obs));
+	e->n_obs = e->next_obs = 0;
+	if (!e->obs)
+		return finish(e, -ENOMEM);
+	for (size_t i = 0; i < e->n_res; i++) {
+		const struct cohd_rec_type *t = e->res[i]->type;
+		bool seen = !t;
+
+		for (size_t k = 0; k < e->n_obs && !seen; k++)
+			seen = e->obs[k] == t;
+		if (!seen)
+			e->obs[e->n_obs++] = t;
+	}
+	e->phase = PHASE_OBSERVE;
+	observe_next(e);
+}
+
+int cohd_rec_engine_run(struct cohd_rec_engine *e, const struct cohd_graph *g, cohd_rec_pass_cb cb,
+			void *userdata)
+{
+	cohd_assert_return(e && g && !e->dead, -EINVAL);
+	if (e->phase != PHASE_IDLE)
+		return -EBUSY;
+	e->g = g;
+	e->cb = cb;
+	e->cb_userdata = userdata;
+	e->phase = PHASE_OBSERVE;
+	e->inflight = 0;
+	/* Never call back from inside run(): start from the loop. */
+	e->start_timer = timer(e, 0, pass_start, e);
+	if (!e->start_timer) {
+		e->phase = PHASE_IDLE;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---- observe ---- */
@@ -765,13 +862,25 @@ static const json_t *attrs_of(void *userdata, const char *id)
 	return r ? r->attrs : NULL;
 }
 
+/* The generate port, remembering what it made so that no journal entry ever holds it. */
+static int generate(void *userdata, const char *logical_id, const json_t *placeholder,
+		    json_t **ret)
+{
+	struct cohd_rec_engine *e = userdata;
+	int r = e->ops.generate(e->ops.userdata, logical_id, placeholder, ret);
+
+	if (r >= 0 && json_is_string(*ret) && strlen(json_string_value(*ret)) >= 4)
+		json_array_append(e->secrets, *ret);
+	return r;
+}
+
 static struct cohd_rec_resolve_ctx resolve_ctx(struct cohd_rec_engine *e, const char *self,
 					       bool keep_generated)
 {
 	return (struct cohd_rec_resolve_ctx){
 		.account = e->cfg.account, .partition = e->cfg.partition,
 		.image_tag = e->cfg.image_tag, .azs = e->cfg.azs, .attrs = attrs_of,
-		.generate = e->ops.generate, .userdata = e, .self = self,
+		.generate = e->ops.generate ? generate : NULL, .userdata = e, .self = self,
 		.keep_generated = keep_generated,
 	};
 }
@@ -1021,6 +1130,14 @@ static void plan_pass(struct cohd_rec_engine *e)
 			.superseded = (const struct cohd_rec_item *const *)res->extra,
 			.n_superseded = res->n_extra,
 		};
+		if (res->n_extra > 0 && deletion_of(e, res) == COHD_DELETION_CONFIRM &&
+		    !e->confirmed) {
+			/* Two databases with one id: never delete either without a human. */
+			entries[n - 1].n_superseded = 0;
+			event(e, res->id, "warning", "duplicate",
+			      "%zu more %s carry this id; not deleted without `cohd-status delete "
+			      "--confirm`", res->n_extra, res->type->name);
+		}
 	}
 	for (size_t i = 0; i < e->n_res; i++) {
 		struct rec_res *res = e->res[i];
@@ -1103,12 +1220,44 @@ static const struct cohd_rec_field *field_spec(const struct cohd_rec_type *t, co
 	return NULL;
 }
 
-/* A copy of params fit for the journal and the record: write-only and generated values out. */
-static json_t *redacted(const struct rec_res *r, const json_t *params)
+/* Replace every string that contains a generated secret (also inside serialised documents
+ * such as SecretString) with "(redacted)". */
+static void redact_walk(json_t *v, const json_t *secrets)
+{
+	const char *key;
+	json_t *item, *sec;
+	size_t i, k;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, item) {
+			if (json_is_string(item)) {
+				json_array_foreach(secrets, k, sec)
+					if (strstr(json_string_value(item), json_string_value(sec))) {
+						json_object_set_new(v, key, json_string("(redacted)"));
+						break;
+					}
+			} else
+				redact_walk(item, secrets);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			if (json_is_string(item)) {
+				json_array_foreach(secrets, k, sec)
+					if (strstr(json_string_value(item), json_string_value(sec))) {
+						json_array_set_new(v, i, json_string("(redacted)"));
+						break;
+					}
+			} else
+				redact_walk(item, secrets);
+		}
+	}
+}
+
+/* A copy of params fit for the journal: write-only fields and generated values out. */
+static json_t *redacted(const struct cohd_rec_engine *e, const struct rec_res *r,
+			const json_t *params)
 {
 	json_t *c = json_deep_copy(params);
-	const char *key;
-	json_t *v;
 
 	if (!c)
 		return NULL;
@@ -1116,10 +1265,7 @@ static json_t *redacted(const struct rec_res *r, const json_t *params)
 		if ((r->type->fields[i].flags & COHD_REC_F_WRITE_ONLY) &&
 		    cohd_rec_json_path(c, r->type->fields[i].path))
 			cohd_rec_json_set_path(c, r->type->fields[i].path, json_string("(redacted)"));
-	if (r->want)
-		json_object_foreach(r->want->properties, key, v)
-			if (cohd_rec_has_generated(v) && json_object_get(c, key))
-				json_object_set_new(c, key, json_string("(redacted)"));
+	redact_walk(c, e->secrets);
 	return c;
 }
 
@@ -1505,7 +1651,7 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	if (a->kind == COHD_REC_ACTION_CREATE && res->open_intent)
 		a->intent_id = res->open_intent;
 	else if (e->ops.journal_intent) {
-		journal = redacted(res, params);
+		journal = redacted(e, res, params);
 		r = e->ops.journal_intent(e->ops.userdata, a->logical_id, a->type->service,
 					  a->operation, token ? tok : NULL, journal, &a->intent_id);
 		if (r < 0)
@@ -1771,6 +1917,21 @@ static void finish(struct cohd_rec_engine *e, int r)
 		if (e->status && e->ops.record_status)
 			e->ops.record_status(e->ops.userdata, e->status);
 	}
+	/* A confirmation covers the deletions it was given for: once nothing that needs one is
+	 * left, the next stateful deletion or replacement needs a new one. */
+	if (e->confirmed) {
+		bool pending = false;
+
+		for (size_t i = 0; i < e->n_res; i++) {
+			struct rec_res *x = e->res[i];
+
+			if (x->has_diff && !x->gone && deletion_of(e, x) == COHD_DELETION_CONFIRM &&
+			    (x->diff.state == COHD_REC_RES_UNMANAGED || x->diff.replace ||
+			     x->n_extra > 0))
+				pending = true;
+		}
+		e->confirmed = pending;
+	}
 	/* The graph is the caller's again: forget pointers into it. */
 	for (size_t i = 0; i < e->n_res; i++)
 		e->res[i]->want = NULL;
@@ -1779,101 +1940,6 @@ static void finish(struct cohd_rec_engine *e, int r)
 	e->cb = NULL;
 	if (cb)
 		cb(e, r, ud);
-}
-
-/* ---- the pass ---- */
-
-static int remember_deps(struct rec_res *r, char *const *deps, size_t n)
-{
-	char **copy = calloc(n + 1, sizeof(char *));
-
-	if (!copy)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (!(copy[i] = strdup(deps[i]))) {
-			for (size_t k = 0; k < i; k++)
-				free(copy[k]);
-			free(copy);
-			return -ENOMEM;
-		}
-	for (size_t i = 0; i < r->n_deps; i++)
-		free(r->deps[i]);
-	free(r->deps);
-	r->deps = copy;
-	r->n_deps = n;
-	return 0;
-}
-
-static void pass_start(void *arg)
-{
-	struct cohd_rec_engine *e = arg;
-	size_t n_graph = cohd_graph_size(e->g);
-
-	e->pending--;
-	e->start_timer = NULL;
-	if (e->dead) {
-		if (e->pending == 0)
-			engine_destroy(e);
-		return;
-	}
-	for (size_t i = 0; i < e->n_res; i++)
-		res_forget_pass(e->res[i]);
-	cohd_rec_plan_done(&e->plan);
-
-	for (size_t i = 0; i < n_graph; i++) {
-		const struct cohd_resource *w = cohd_graph_get(e->g, i);
-		const struct cohd_rec_type *t = find_type(e, w->type);
-		struct rec_res *r = get_res(e, w->id, t);
-
-		if (!r)
-			return finish(e, -ENOMEM);
-		r->want = w;
-		r->deletion = w->deletion;
-		if (remember_deps(r, w->depends_on, w->n_depends_on) < 0)
-			return finish(e, -ENOMEM);
-		if (!t) {
-			set_str(&r->message, "no resource type '%s' in this build", w->type);
-			event(e, r->id, "err", "type", "%s", r->message);
-		}
-	}
-
-	/* Types in play: wanted, remembered, or named by an open intent. */
-	free(e->obs);
-	e->obs = calloc(e->n_res + 1, sizeof(*e->obs));
-	e->n_obs = e->next_obs = 0;
-	if (!e->obs)
-		return finish(e, -ENOMEM);
-	for (size_t i = 0; i < e->n_res; i++) {
-		const struct cohd_rec_type *t = e->res[i]->type;
-		bool seen = !t;
-
-		for (size_t k = 0; k < e->n_obs && !seen; k++)
-			seen = e->obs[k] == t;
-		if (!seen)
-			e->obs[e->n_obs++] = t;
-	}
-	e->phase = PHASE_OBSERVE;
-	observe_next(e);
-}
-
-int cohd_rec_engine_run(struct cohd_rec_engine *e, const struct cohd_graph *g, cohd_rec_pass_cb cb,
-			void *userdata)
-{
-	cohd_assert_return(e && g && !e->dead, -EINVAL);
-	if (e->phase != PHASE_IDLE)
-		return -EBUSY;
-	e->g = g;
-	e->cb = cb;
-	e->cb_userdata = userdata;
-	e->phase = PHASE_OBSERVE;
-	e->inflight = 0;
-	/* Never call back from inside run(): start from the loop. */
-	e->start_timer = timer(e, 0, pass_start, e);
-	if (!e->start_timer) {
-		e->phase = PHASE_IDLE;
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* ---- lifecycle ---- */
@@ -1893,6 +1959,11 @@ int cohd_rec_engine_new(const struct cohd_rec_ops *ops, const struct cohd_rec_co
 		return -ENOMEM;
 	e->ops = *ops;
 	e->cfg = *config;
+	e->secrets = json_array();
+	if (!e->secrets) {
+		free(e);
+		return -ENOMEM;
+	}
 	*ret = e;
 	return 0;
 }
@@ -1916,6 +1987,8 @@ struct cohd_rec_engine *cohd_rec_engine_free(struct cohd_rec_engine *e)
 	free(e->details);
 	free(e->bands);
 	json_decref(e->status);
+	json_decref(e->secrets);
+	e->secrets = NULL;
 	if (e->pending > 0) {
 		/* AWS calls still in flight hold e as their userdata: keep a tombstone. */
 		e->dead = true;

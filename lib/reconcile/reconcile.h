@@ -74,7 +74,10 @@ struct cohd_rec_ops {
 
 	/* Generate (passwords), Allocate (listener rule priorities), Zip (Lambda code): a value
 	 * for a placeholder made by the daemon (OpenSSL RAND, listener state, zip writer). Called
-	 * only when creating; the value is never logged or recorded. -EAGAIN = not yet. */
+	 * only when creating or setting the field; the value is never logged, recorded or
+	 * journalled (the engine redacts it). It must return the same value for the same
+	 * (logical_id, placeholder) until the resource exists, so that a create re-sent after a
+	 * crash with the same idempotency token has the same parameters. -EAGAIN = not yet. */
 	int (*generate)(void *userdata, const char *logical_id, const json_t *placeholder,
 			json_t **ret_value);
 
@@ -161,7 +164,8 @@ int cohd_rec_engine_recover(struct cohd_rec_engine *e, const struct cohd_rec_int
 int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, const char *type,
 			     enum cohd_deletion deletion, const char *const *depends_on, size_t n);
 
-/* `cohd-status delete APP.ENV --confirm`: CONFIRM resources may now be deleted. */
+/* `cohd-status delete APP.ENV --confirm`: CONFIRM resources (and stateful replacements) may
+ * now be deleted. The confirmation lasts until nothing that needed it is left. */
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e);
 /* Release a quarantined resource (by request): the next pass corrects it again. -ENOENT if it is
  * not quarantined. */

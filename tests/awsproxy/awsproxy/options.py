@@ -7,51 +7,52 @@ parses them, and aws-up accepts the same ones and passes them through.
 import argparse
 import json
 
-# (flags, dest, type, default, help) of every pass-through option.
+# (flag, dest, type, default, metavar, help) of every pass-through option.
 SHARED = [
-    (["--keys"], "keys", str, "",
-     "extra accepted credentials, AKID:SECRET[,AKID:SECRET...] (test:test is always "
-     "accepted, and so are credentials moto hands out through STS and IAM)"),
-    (["--pending-seconds"], "pending_seconds", float, 0.0,
-     "hold NAT gateways, RDS, ElastiCache, CloudFront and ACM resources in their "
-     "pending state this long after creation (default 0: off)"),
-    (["--latency-ms"], "latency_ms", float, 0.0, "add this latency to every forwarded call"),
-    (["--jitter-ms"], "jitter_ms", float, 0.0, "plus a uniform random 0..N ms"),
-    (["--throttle-rate"], "throttle_rate", float, 0.0,
-     "fraction of calls answered with the service's throttling error"),
-    (["--error5xx-rate"], "error5xx_rate", float, 0.0,
-     "fraction of calls answered with an internal error"),
-    (["--error5xx-status"], "error5xx_status", int, 500, "status of those errors (5xx)"),
-    (["--drop-rate"], "drop_rate", float, 0.0,
-     "fraction of calls whose connection is dropped without an answer"),
-    (["--drop-when"], "drop_when", str, "before",
-     "drop 'before' forwarding to moto or 'after' moto acted (default before)"),
-    (["--fault-operations"], "fault_operations", str, "",
-     "limit the faults above to these calls: service:Operation,service:*,... "
-     "(default all)"),
-    (["--faults"], "faults", str, "",
-     "a complete faults document (JSON, or @FILE), as POST /_proxy/faults takes; "
-     "overrides the single fault options"),
-    (["--seed"], "seed", int, None, "seed the fault dice (reproducible runs)"),
-    (["--log"], "log", str, "", "append one line per call to FILE"),
+    ("--keys", "keys", str, "", "AKID:SECRET,...",
+     "more accepted credentials (test:test is always accepted, and so are the "
+     "credentials moto hands out through STS and IAM)"),
+    ("--pending-seconds", "pending_seconds", float, 0.0, "N",
+     "hold NAT gateways, RDS, ElastiCache, CloudFront, ACM and Lambda resources in "
+     "their pending state for N seconds after creation (default 0: off)"),
+    ("--latency-ms", "latency_ms", float, 0.0, "MS", "add MS of latency to every call"),
+    ("--jitter-ms", "jitter_ms", float, 0.0, "MS", "plus a uniform random 0..MS"),
+    ("--throttle-rate", "throttle_rate", float, 0.0, "P",
+     "answer this fraction of calls with the service's throttling error"),
+    ("--error5xx-rate", "error5xx_rate", float, 0.0, "P",
+     "answer this fraction of calls with an internal error"),
+    ("--error5xx-status", "error5xx_status", int, 500, "STATUS",
+     "HTTP status of those errors (5xx, default 500)"),
+    ("--drop-rate", "drop_rate", float, 0.0, "P",
+     "drop the connection of this fraction of calls without an answer"),
+    ("--drop-when", "drop_when", str, "before", "WHEN",
+     "drop 'before' forwarding to moto (default) or 'after' moto acted"),
+    ("--fault-operations", "fault_operations", str, "", "OPS",
+     "limit the faults above to these calls, service:Operation or service:* "
+     "separated by commas (default: all calls)"),
+    ("--faults", "faults", str, "", "JSON",
+     "a whole faults document (or @FILE holding one), as POST /_proxy/faults takes; "
+     "replaces the single fault options"),
+    ("--seed", "seed", int, None, "N", "seed the fault dice (reproducible runs)"),
+    ("--log", "log", str, "", "FILE", "append one line per call to FILE"),
 ]
 
 
 def add_shared(parser):
     """Add the pass-through options to ``parser``."""
     group = parser.add_argument_group("checking and faults")
-    for flags, dest, typ, default, help_text in SHARED:
-        group.add_argument(*flags, dest=dest, type=typ, default=default, help=help_text,
-                           metavar=dest.upper().split("_")[-1] if typ is not str else "VALUE")
+    for flag, dest, typ, default, metavar, help_text in SHARED:
+        group.add_argument(flag, dest=dest, type=typ, default=default, metavar=metavar,
+                           help=help_text)
 
 
 def to_argv(ns):
     """The pass-through options of ``ns`` as command-line arguments."""
     argv = []
-    for flags, dest, _typ, default, _help in SHARED:
+    for flag, dest, _typ, default, _metavar, _help in SHARED:
         value = getattr(ns, dest)
         if value != default:
-            argv += [flags[0], str(value)]
+            argv += [flag, str(value)]
     return argv
 
 

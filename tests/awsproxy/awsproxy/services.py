@@ -183,6 +183,11 @@ class Catalog:
                                  if s.target_prefix}
         self.by_query_version = {s.api_version: s for s in self.services.values()
                                  if s.protocol in ("query", "ec2")}
+        # First path segments of the non-S3 REST services ("2015-03-31", ...).
+        self.by_path_prefix = {op.http["requestUri"].split("/")[1]: s
+                               for s in self.services.values()
+                               if s.protocol.startswith("rest") and s.name != "s3"
+                               for op in s.operations.values()}
 
     def guess(self, target, form, path):
         """Best guess at the service of a request that names none (unsigned).
@@ -197,10 +202,5 @@ class Catalog:
             svc = self.by_query_version.get(form["Version"][0])
             if svc:
                 return svc
-        for svc in self.services.values():
-            if svc.protocol.startswith("rest") and svc.name != "s3" \
-                    and path.startswith(f"/{svc.api_version}/"):
-                return svc
-        if path.startswith("/2017-") or path.startswith("/2018-") or path.startswith("/2021-"):
-            return self.services.get("lambda")
-        return self.services.get("s3")
+        svc = self.by_path_prefix.get(path.split("/")[1] if path.count("/") > 1 else "")
+        return svc or self.services.get("s3")

@@ -63,6 +63,8 @@ bool cohd_naming_valid(enum cohd_name_kind k, const char *s)
 		return false;
 	if (s[0] == '-' || s[n - 1] == '-' || strstr(s, "--"))
 		return false;
+	if (k == COHD_NAME_ALB && strncmp(s, "internal-", 9) == 0)
+		return false;
 	for (const char *p = s; *p; p++)
 		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
 		      (*p == '/' && kinds[k].slash)))
@@ -170,6 +172,17 @@ char *cohd_naming_make(enum cohd_name_kind k, const char *fmt, ...)
 	if (!s)
 		return NULL;
 	if (ki->letter_first && !islower((unsigned char)s[0])) {
+		char *t;
+
+		if (asprintf(&t, "c%s", s) < 0) {
+			free(s);
+			return NULL;
+		}
+		free(s);
+		s = t;
+	}
+	if (k == COHD_NAME_ALB && strncmp(s, "internal-", 9) == 0) {
+		/* ELB refuses load balancer names that start with "internal-" */
 		char *t;
 
 		if (asprintf(&t, "c%s", s) < 0) {

@@ -203,6 +203,10 @@ START_TEST(test_naming)
 	ck_assert_uint_eq(strlen(d), 40);
 	ck_assert(cohd_naming_valid(COHD_NAME_ELASTICACHE, d));
 	ck_assert_uint_eq(cohd_naming_max(COHD_NAME_IAM_ROLE), 64);
+	free(d);
+	d = cohd_naming_make(COHD_NAME_ALB, "internal-tools-123456");
+	ck_assert_str_eq(d, "cinternal-tools-123456");
+	ck_assert(!cohd_naming_valid(COHD_NAME_ALB, "internal-tools-123456"));
 	ck_assert_uint_eq(cohd_naming_max(COHD_NAME_S3_BUCKET), 63);
 }
 END_TEST

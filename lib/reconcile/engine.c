@@ -1483,6 +1483,24 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 
 	if (r < 0 && a->kind == COHD_REC_ACTION_DELETE && is_gone(a->type, err))
 		r = 0; /* "already gone" counts as deleted (DESIGN.md §6) */
+	if (r < 0 && a->kind == COHD_REC_ACTION_CREATE && res->open_intent &&
+	    (!err || err->class == COHD_AWS_ERROR_TRANSIENT)) {
+		/* No answer (timeout, connection lost after the retries): the create may have
+		 * happened. The intent stays open with its token: the next pass observes first,
+		 * then re-sends with the same token, exactly as after a crash. */
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		set_str(&a->message, "%s: outcome unknown (%s); the next pass looks before "
+			"re-sending with the same token", a->operation, strempty(msg));
+		a->intent_id = 0;
+		action_end(e, a, COHD_REC_ACTION_FAILED);
+		return dispatch(e);
+	}
+	if (a->kind == COHD_REC_ACTION_CREATE) {
+		res->open_intent = 0; /* answered: the intent is settled below */
+		free(res->open_token);
+		res->open_token = NULL;
+	}
 	if (a->intent_id > 0 && e->ops.journal_complete)
 		e->ops.journal_complete(e->ops.userdata, a->intent_id, r >= 0,
 					err ? err->request_id : NULL,
@@ -1513,11 +1531,6 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 			res->attrs = json_deep_copy(item);
 		}
 		res->created = true;
-		if (res->open_intent) {
-			res->open_intent = 0;
-			free(res->open_token);
-			res->open_token = NULL;
-		}
 		event(e, a->logical_id, "notice", "created", "%s %s",
 		      a->type->name, strempty(physical_id(res)));
 		break;
@@ -1668,7 +1681,17 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	r = aws(e, a->type, res->want ? res->want->region : NULL, a->operation, params, false,
 		true, action_done_cb, c);
 	if (r < 0) {
+		/* Never sent: settle the intent now. */
 		call_free(c);
+		if (a->intent_id > 0 && e->ops.journal_complete)
+			e->ops.journal_complete(e->ops.userdata, a->intent_id, false, NULL,
+						"NotSent", NULL);
+		if (a->kind == COHD_REC_ACTION_CREATE) {
+			res->open_intent = 0;
+			free(res->open_token);
+			res->open_token = NULL;
+		}
+		a->intent_id = 0;
 		return r;
 	}
 	a->state = COHD_REC_ACTION_RUNNING;

@@ -1125,6 +1125,38 @@ START_TEST(test_crash_recovery_resends_same_token)
 }
 END_TEST
 
+/* A create that got no answer (timeout after the client's retries) may have happened: the
+ * intent stays open and the next pass looks first, then re-sends with the same token. */
+START_TEST(test_create_outcome_unknown)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	add_net(g, "fast");
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	W.lose_mutations = true;
+	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	ck_assert_str_eq(res_sync(st, "app/net"), "error");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
+								       "message")),
+				     "outcome unknown"));
+	ck_assert(W.journal[0].open);
+	W.lose_mutations = false;
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* CreateNet again + its DNS */
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateNet", 1),
+							   "ClientToken")),
+			 W.journal[0].token);
+	ck_assert(!W.journal[0].open && W.journal[0].ok);
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
 START_TEST(test_adoption_after_database_loss)
 {
 	struct cohd_rec_config cfg = base_config();
@@ -1556,6 +1588,7 @@ static Suite *reconcile_suite(void)
 		{ "quarantine", test_quarantine },
 		{ "crash_adopt", test_crash_recovery_adopts },
 		{ "crash_resend", test_crash_recovery_resends_same_token },
+		{ "outcome_unknown", test_create_outcome_unknown },
 		{ "adoption", test_adoption_after_database_loss },
 		{ "foreign", test_foreign_never_touched },
 		{ "dry_run", test_dry_run },

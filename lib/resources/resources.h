@@ -9,6 +9,10 @@
 #include "lib/reconcile/type.h"
 
 extern const struct cohd_rec_type cohd_resource_ec2_vpc;
+extern const struct cohd_rec_type cohd_resource_secretsmanager_secret;
+extern const struct cohd_rec_type cohd_resource_iam_role;
+extern const struct cohd_rec_type cohd_resource_ecs_cluster;
+extern const struct cohd_rec_type cohd_resource_ecs_service;
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

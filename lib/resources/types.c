@@ -6,5 +6,9 @@
 
 const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_ec2_vpc,
+	&cohd_resource_secretsmanager_secret,
+	&cohd_resource_iam_role,
+	&cohd_resource_ecs_cluster,
+	&cohd_resource_ecs_service,
 	NULL,
 };

@@ -41,7 +41,7 @@ def build_parser():
 def _logger(path):
     if not path:
         return None
-    f = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
+    f = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - open while serving
     lock = threading.Lock()
 
     def log(line):

@@ -175,7 +175,8 @@ def validation_error(dialect, meaning, message):
 
 def throttling_error(dialect):
     """The throttling error this service really returns."""
-    code, status, message = _THROTTLE.get(dialect.service) or _THROTTLE_BY_PROTOCOL[dialect.protocol]
+    code, status, message = (_THROTTLE.get(dialect.service)
+                             or _THROTTLE_BY_PROTOCOL[dialect.protocol])
     err = ProxyError(code, message, status, kind="throttled")
     if dialect.service == "lambda":
         err.headers.append(("Retry-After", "1"))

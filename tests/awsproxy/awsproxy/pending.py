@@ -2,10 +2,11 @@
 
 moto creates NAT gateways, RDS instances and clusters, ElastiCache groups,
 CloudFront distributions, ACM certificates and Lambda functions in their
-final state at once; AWS takes minutes (seconds for Lambda).  For ``seconds`` after the proxy sees a resource created
-(or, for NAT gateways, deleted) it rewrites the status in moto's answers to
-the pending value AWS would show, so that cohd's waits are exercised.  Only
-resources created through the proxy are affected.  busy() tells whether a
+final state at once; AWS takes minutes (seconds for Lambda).  For
+``seconds`` after the proxy sees a resource created (or, for NAT gateways,
+deleted) it rewrites the status in moto's answers to the pending value AWS
+would show, so that cohd's waits are exercised.  Only resources created
+through the proxy are affected.  busy() tells whether a
 Lambda function is still Pending or being updated: AWS refuses further
 updates then (ResourceConflictException), and so does the proxy.
 """

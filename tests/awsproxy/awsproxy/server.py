@@ -87,7 +87,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(status, [("Content-Type", "application/json"),
                                 ("Date", email.utils.formatdate(usegmt=True))], payload)
             return
-        reply = self.server.proxy.handle(Request(self.command, self.path, self.headers.items(), body))
+        request = Request(self.command, self.path, self.headers.items(), body)
+        reply = self.server.proxy.handle(request)
         if reply is DROP:
             self._drop()
             return

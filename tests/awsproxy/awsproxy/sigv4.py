@@ -182,7 +182,8 @@ class Verifier:
         for name in info.signed_headers:
             for value in req.headers.get_all(name) or ():
                 signed[name] = value
-        pairs = [(k, v) for k, v in req.query_pairs if not (info.presigned and k == "X-Amz-Signature")]
+        pairs = [(k, v) for k, v in req.query_pairs
+                 if not (info.presigned and k == "X-Amz-Signature")]
         request = AWSRequest(method=req.method, url=f"http://{req.host}{req.path}",
                              headers=signed, params=pairs)
         request.context["timestamp"] = info.amz_date
@@ -224,16 +225,15 @@ class Verifier:
             if now > when + datetime.timedelta(seconds=info.expires):
                 raise AuthFailure("skew", "Request has expired")
             return
-        window = S3_SKEW_SECONDS if s3 else SKEW_SECONDS
+        window = datetime.timedelta(seconds=S3_SKEW_SECONDS if s3 else SKEW_SECONDS)
         fmt = "%Y%m%dT%H%M%SZ"
-        if s3 and abs((now - when).total_seconds()) > window:
+        if s3 and abs(now - when) > window:
             raise AuthFailure("skew", "The difference between the request time and the "
                               "current time is too large.")
-        if when < now - datetime.timedelta(seconds=window):
+        if when < now - window:
             raise AuthFailure("skew", f"Signature expired: {info.amz_date} is now earlier "
-                              f"than {(now - datetime.timedelta(seconds=window)).strftime(fmt)} "
-                              f"({now.strftime(fmt)} - 5 min.)")
-        if when > now + datetime.timedelta(seconds=window):
+                              f"than {(now - window).strftime(fmt)} ({now.strftime(fmt)} - 5 min.)")
+        if when > now + window:
             raise AuthFailure("skew", f"Signature not yet current: {info.amz_date} is still "
-                              f"later than {(now + datetime.timedelta(seconds=window)).strftime(fmt)} "
+                              f"later than {(now + window).strftime(fmt)} "
                               f"({now.strftime(fmt)} + 5 min.)")

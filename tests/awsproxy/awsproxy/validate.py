@@ -320,7 +320,8 @@ def check_xml(shape, elem, path, members=None):
                 raise _unknown(f"{path}.{_local(child.tag)}")
             check_xml(shape.member, child, f"{path}.{i}")
     elif t == "map":
-        _x_map_entries(shape, list(elem) if not shape.serialization.get("flattened") else [elem], path)
+        entries = [elem] if shape.serialization.get("flattened") else list(elem)
+        _x_map_entries(shape, entries, path)
     else:
         for child in elem:
             raise _unknown(f"{path}.{_local(child.tag)}")

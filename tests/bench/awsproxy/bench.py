@@ -8,14 +8,17 @@ Requests are signed ahead of time so the client's own cost stays small.
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import threading
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 from botocore.auth import SigV4Auth
@@ -43,7 +46,7 @@ CALLS = [
 def sign(url, service, method, path, headers, body):
     """A signed request for ``url`` as (method, path, headers, body)."""
     request = AWSRequest(method=method, url=url + path, data=body, headers=dict(headers))
-    request.headers["X-Amz-Content-SHA256"] = __import__("hashlib").sha256(body).hexdigest()
+    request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
     SigV4Auth(Credentials("test", "test"), service, "us-east-1").add_auth(request)
     request.headers["Host"] = urlsplit(url).netloc
     return method, path, dict(request.headers), body
@@ -61,7 +64,7 @@ class Client:
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             self.conn.connect()
-            self.conn.sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+            self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn.request(method, path, body, headers)
         resp = self.conn.getresponse()
         resp.read()
@@ -126,7 +129,8 @@ def main():
     for _ in range(args.starts):
         t0 = time.monotonic()
         up = subprocess.Popen([AWS_UP], stdout=subprocess.PIPE, text=True)
-        url = up.stdout.readline().strip()
+        if not up.stdout.readline().startswith("http"):
+            raise SystemExit("bench: tests/aws-up did not start")
         starts.append(time.monotonic() - t0)
         up.send_signal(signal.SIGTERM)
         up.wait()
@@ -134,7 +138,7 @@ def main():
     up = subprocess.Popen([AWS_UP], stdout=subprocess.PIPE, text=True)
     proxy = up.stdout.readline().strip()
     try:
-        with __import__("urllib.request").request.urlopen(proxy + "/_proxy/health") as r:
+        with urllib.request.urlopen(proxy + "/_proxy/health") as r:
             moto = json.loads(r.read())["moto"]
         Client(proxy).send(*sign(proxy, "s3", "PUT", "/bench-bucket", {}, b""))
         print(f"aws-up start (moto + proxy answering): median {statistics.median(starts):.2f} s, "

@@ -108,7 +108,10 @@ struct cohd_rec_engine {
 	cohd_rec_pass_cb cb;
 	void *cb_userdata;
 	void *start_timer;
-	const struct cohd_rec_type **obs;
+	struct obs_job {
+		const struct cohd_rec_type *type;
+		size_t first; /* first wanted resource of the type in this batch */
+	} *obs;           /* observe: one job per type, or per batch of observe_batch */
 	size_t n_obs, next_obs;
 	size_t *lookups; /* res indexes for the lookup phase */
 	size_t n_lookups, next_lookup;
@@ -443,18 +446,25 @@ static void pass_start(void *arg)
 
 	/* Types in play: wanted, remembered, or named by an open intent. */
 	free(e->obs);
-	e->obs = calloc(e->n_res + 1, sizeof(*e->obs));
+	e->obs = calloc(2 * e->n_res + 1, sizeof(*e->obs));
 	e->n_obs = e->next_obs = 0;
 	if (!e->obs)
 		return finish(e, -ENOMEM);
 	for (size_t i = 0; i < e->n_res; i++) {
 		const struct cohd_rec_type *t = e->res[i]->type;
+		size_t n_wanted = 0;
 		bool seen = !t;
 
 		for (size_t k = 0; k < e->n_obs && !seen; k++)
-			seen = e->obs[k] == t;
-		if (!seen)
-			e->obs[e->n_obs++] = t;
+			seen = e->obs[k].type == t;
+		if (seen)
+			continue;
+		for (size_t k = 0; k < e->n_res; k++)
+			n_wanted += e->res[k]->want && e->res[k]->type == t;
+		/* Batches of observe_batch wanted resources (DescribeServices takes ten). */
+		for (size_t first = 0; first == 0 || (t->observe_batch && first < n_wanted);
+		     first += t->observe_batch ? t->observe_batch : 1)
+			e->obs[e->n_obs++] = (struct obs_job){ t, first };
 	}
 	e->phase = PHASE_OBSERVE;
 	observe_next(e);
@@ -638,8 +648,9 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 	observe_next(e);
 }
 
-static int start_observe(struct cohd_rec_engine *e, const struct cohd_rec_type *t)
+static int start_observe(struct cohd_rec_engine *e, const struct obs_job *job)
 {
+	const struct cohd_rec_type *t = job->type;
 	_cleanup_free_ const struct cohd_resource **wanted = calloc(e->n_res + 1, sizeof(void *));
 	struct cohd_rec_observe_ctx ctx = {
 		.app = e->cfg.app, .environment = e->cfg.environment, .region = e->cfg.region,
@@ -651,12 +662,20 @@ static int start_observe(struct cohd_rec_engine *e, const struct cohd_rec_type *
 
 	if (!wanted)
 		return -ENOMEM;
-	for (size_t i = 0; i < e->n_res; i++)
-		if (e->res[i]->want && e->res[i]->type == t)
-			wanted[ctx.n_wanted++] = e->res[i]->want;
+	for (size_t i = 0, k = 0; i < e->n_res; i++) {
+		if (!e->res[i]->want || e->res[i]->type != t)
+			continue;
+		if (k++ < job->first)
+			continue;
+		if (t->observe_batch && ctx.n_wanted == t->observe_batch)
+			break;
+		wanted[ctx.n_wanted++] = e->res[i]->want;
+	}
 	r = (t->observe_params ?: cohd_rec_default_observe_params)(&ctx, &params);
 	if (r < 0)
 		return r;
+	if (!params)
+		return 0; /* nothing to ask (a batch-only type with nothing wanted) */
 	c = call_new(e, CALL_OBSERVE, t, 0, NULL);
 	if (!c)
 		return -ENOMEM;
@@ -678,8 +697,9 @@ static void observe_next(struct cohd_rec_engine *e)
 	unsigned max = e->cfg.max_observe ?: 8;
 
 	while (e->next_obs < e->n_obs && e->inflight < max) {
-		const struct cohd_rec_type *t = e->obs[e->next_obs++];
-		int r = start_observe(e, t);
+		const struct obs_job *job = &e->obs[e->next_obs++];
+		const struct cohd_rec_type *t = job->type;
+		int r = start_observe(e, job);
 
 		if (r < 0)
 			for (size_t k = 0; k < e->n_res; k++)

@@ -212,6 +212,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 	if ((fam = family_of(op, "Describe"))) {
 		json_t *out = json_array(), *it;
 		const json_t *ids = json_object_get(params, "Ids");
+		const json_t *names = json_object_get(params, "Names");
 		const char *prefix = json_string_value(json_object_get(params, "Prefix"));
 		const char *name = json_string_value(json_object_get(params, "Name"));
 		size_t i;
@@ -231,6 +232,16 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 			}
 			if (prefix && strncmp(id, prefix, strlen(prefix)) != 0)
 				continue;
+			if (names) {
+				bool hit = false;
+				const json_t *x;
+				size_t k;
+
+				json_array_foreach(names, k, x)
+					hit |= streq_ptr(json_string_value(x), id);
+				if (!hit)
+					continue;
+			}
 			if (name && !streq(id, name))
 				continue;
 			if (!filters_match(params, it))
@@ -642,7 +653,25 @@ static const struct cohd_rec_field svc_fields[] = {
 	{ .path = "DesiredCount", .update_op = "UpdateService" },
 };
 
+/* DescribeServices takes at most ten names: observe in batches (five here). */
+static int svc_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	json_t *names;
+
+	if (ctx->n_wanted == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	ck_assert_uint_le(ctx->n_wanted, 5);
+	names = json_array();
+	for (size_t i = 0; i < ctx->n_wanted; i++)
+		json_array_append_new(names, json_string(ctx->wanted[i]->name));
+	*ret = json_pack("{s:o}", "Names", names);
+	return 0;
+}
+
 static const struct cohd_rec_type fake_svc = {
+	.observe_params = svc_observe, .observe_batch = 5,
 	.name = "ecs.service", .service = "fake", .tier = 3, .describe_op = "DescribeServices",
 	.list_path = "Services", .id_path = "ServiceName", .name_path = "ServiceName",
 	.tags_path = "Tags", .fields = svc_fields, .n_fields = ELEMENTSOF(svc_fields),
@@ -1403,6 +1432,8 @@ START_TEST(test_bounded_concurrency)
 	e = engine(&cfg);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 12);
 	ck_assert_uint_eq(W.max_outstanding, 3);
+	ck_assert_int_ge(op_index("DescribeServices", 2), 0); /* 12 in batches of 5: 3 calls */
+	ck_assert_int_lt(op_index("DescribeServices", 3), 0);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }

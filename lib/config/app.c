@@ -237,6 +237,21 @@ const struct cohd_app_resource *cohd_app_find_resource(const struct cohd_app *ap
 	return NULL;
 }
 
+const struct cohd_app_resource *cohd_app_resource_target(const struct cohd_app *app,
+							 const struct cohd_app_resource *r)
+{
+	if (!r || !r->sibling_service)
+		return r;
+	for (size_t i = 0; app && i < app->n_resources; i++) {
+		const struct cohd_app_resource *t = &app->resources[i];
+
+		if (!t->sibling_service && streq_ptr(t->name, r->sibling_resource) &&
+		    streq_ptr(t->service, r->sibling_service))
+			return t;
+	}
+	return NULL;
+}
+
 /* ---- small helpers -------------------------------------------------------------------------- */
 
 static int oom(struct app_ctx *a)

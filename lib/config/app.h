@@ -286,10 +286,16 @@ int cohd_app_load_file(const char *path, struct cohd_diag_list *diags, struct co
 struct cohd_app *cohd_app_free(struct cohd_app *app);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct cohd_app *, cohd_app_free);
 
-/* Lookups by name; NULL when absent. */
+/* Lookups by name; NULL when absent. cohd_app_find_resource() returns the owning entry, never a
+ * use_sibling reference. */
 const struct cohd_app_service *cohd_app_find_service(const struct cohd_app *app, const char *name);
 const struct cohd_app_resource *cohd_app_find_resource(const struct cohd_app *app,
 						       const char *name);
+
+/* The resource a use_sibling entry refers to (validated by the parser, so never NULL for a
+ * parsed app); r itself when r is not a reference. */
+const struct cohd_app_resource *cohd_app_resource_target(const struct cohd_app *app,
+							 const struct cohd_app_resource *r);
 
 /* Stable lowercase names: "v1", "production", "backend", "database", "postgres"... */
 const char *cohd_app_format_to_string(enum cohd_app_format f);

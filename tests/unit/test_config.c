@@ -212,6 +212,8 @@ START_TEST(test_real_burnedchris)
 	ck_assert_str_eq(sib->sibling_service, "payments");
 	ck_assert_str_eq(sib->sibling_resource, "payment-db");
 	ck_assert_str_eq(sib->version, "15"); /* the owner's version wins */
+	ck_assert_ptr_eq(cohd_app_resource_target(app, sib), res(app, "payment-db"));
+	ck_assert_ptr_eq(cohd_app_resource_target(app, &app->resources[0]), &app->resources[0]);
 	ck_assert_uint_eq(app->preview_inactivity_timeout_hours, 72);
 }
 END_TEST

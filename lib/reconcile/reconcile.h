@@ -145,9 +145,11 @@ struct cohd_rec_intent {
 int cohd_rec_engine_new(const struct cohd_rec_ops *ops, const struct cohd_rec_config *config,
 			struct cohd_rec_engine **ret);
 
-/* Free; a pass in flight is abandoned (its timers stopped; AWS calls still in flight complete
- * into a tombstone that is freed by the last of them, so free it before freeing the client).
- * Accepts NULL; returns NULL. Must not be called from a callback of this engine. */
+/* Free. A pass in flight is abandoned and its callback never runs: timers are stopped, and AWS
+ * calls still in flight complete into a tombstone freed by the last of them (so free the engine
+ * before the client; the client's shutdown completes them with -ECANCELED). No journal outcome
+ * is written for them: to the journal this is a crash. Accepts NULL; returns NULL. Must not be
+ * called from a callback of this engine. */
 struct cohd_rec_engine *cohd_rec_engine_free(struct cohd_rec_engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct cohd_rec_engine *, cohd_rec_engine_free);
 

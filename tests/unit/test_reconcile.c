@@ -1050,6 +1050,10 @@ START_TEST(test_quarantine)
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "quarantined");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 
+	/* Released by request: corrections resume (and count again from one). */
+	ck_assert_int_eq(cohd_rec_engine_release(e, "app/net"), 0);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+
 	/* Released when the desired value changes. */
 	W.fight_field = NULL;
 	g2 = cohd_graph_new();
@@ -1060,7 +1064,7 @@ START_TEST(test_quarantine)
 	ck_assert_uint_eq(run_pass(e, g2, &st2), 1);
 	ck_assert_str_eq(res_sync(st2, "app/net"), "synced");
 
-	/* And by request. */
+	/* Nothing left to release. */
 	ck_assert_int_eq(cohd_rec_engine_release(e, "app/net"), -ENOENT);
 	world_done();
 }

@@ -254,13 +254,22 @@ static void print_app_line(const json_t *app)
 	printf("\n");
 }
 
-static void print_errors(const json_t *app)
+/* One app asked for: its file errors, then each resource of the last pass. */
+static void print_detail(const json_t *app)
 {
 	size_t i;
 	json_t *e;
 
 	json_array_foreach(json_object_get(app, "errors"), i, e)
 		printf("  error: %s\n", str(e, "message"));
+	json_array_foreach(json_object_get(app, "resource_status"), i, e) {
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		const char *wait = json_string_value(json_object_get(e, "waiting_for"));
+
+		printf("  %-12s %-12s %-34s %s%s%s%s%s\n", str(e, "sync"), str(e, "health"),
+		       str(e, "type"), str(e, "id"), msg ? ": " : "", msg ? msg : "",
+		       wait ? ", waiting for " : "", wait ? wait : "");
+	}
 }
 
 static void print_event(const json_t *ev)
@@ -293,7 +302,7 @@ static int print_result(const struct status_args *a, const json_t *result)
 
 			print_app_line(app);
 			if (a->target)
-				print_errors(app);
+				print_detail(app);
 			if (streq(health, "degraded") || streq(sync, "error") ||
 			    streq(sync, "quarantined"))
 				code = EXIT_DEGRADED;

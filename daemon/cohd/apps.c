@@ -22,20 +22,24 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
-static void entry_done(struct app_entry *a)
+static struct app_entry *entry_free(struct app_entry *a)
 {
+	if (!a)
+		return NULL;
+	rec_entry_done(a);
 	free(a->path);
 	free(a->app);
 	free(a->environment);
 	free(a->env_type);
 	json_decref(a->errors);
-	*a = (struct app_entry){ 0 };
+	free(a);
+	return NULL;
 }
 
 void apps_free(struct cohd_daemon *d)
 {
 	for (size_t i = 0; i < d->n_apps; i++)
-		entry_done(&d->apps[i]);
+		entry_free(d->apps[i]);
 	free(d->apps);
 	d->apps = NULL;
 	d->n_apps = 0;
@@ -44,16 +48,16 @@ void apps_free(struct cohd_daemon *d)
 static struct app_entry *find_path(struct cohd_daemon *d, const char *path)
 {
 	for (size_t i = 0; i < d->n_apps; i++)
-		if (streq(d->apps[i].path, path))
-			return &d->apps[i];
+		if (streq(d->apps[i]->path, path))
+			return d->apps[i];
 	return NULL;
 }
 
 static struct app_entry *find_app(struct cohd_daemon *d, const char *app, const char *env)
 {
 	for (size_t i = 0; i < d->n_apps; i++)
-		if (streq_ptr(d->apps[i].app, app) && streq_ptr(d->apps[i].environment, env))
-			return &d->apps[i];
+		if (streq_ptr(d->apps[i]->app, app) && streq_ptr(d->apps[i]->environment, env))
+			return d->apps[i];
 	return NULL;
 }
 
@@ -70,19 +74,46 @@ const struct app_entry *apps_find(struct cohd_daemon *d, const char *target)
 
 static struct app_entry *add_entry(struct cohd_daemon *d, const char *path)
 {
-	struct app_entry *p = reallocarray(d->apps, d->n_apps + 1, sizeof *p);
+	struct app_entry **v = reallocarray(d->apps, d->n_apps + 1, sizeof *v), *a;
 
-	if (!p)
+	if (!v)
 		return NULL;
-	d->apps = p;
-	p = &d->apps[d->n_apps];
-	*p = (struct app_entry){ .path = strdup(path), .errors = json_array() };
-	if (!p->path || !p->errors) {
-		entry_done(p);
+	d->apps = v;
+	a = calloc(1, sizeof *a);
+	if (!a)
 		return NULL;
+	a->d = d;
+	a->path = strdup(path);
+	a->errors = json_array();
+	if (!a->path || !a->errors)
+		return entry_free(a);
+	d->apps[d->n_apps++] = a;
+	return a;
+}
+
+/* Compile the last accepted version the store kept, so that it is what gets reconciled even if
+ * the file on disk is broken now. */
+static void restore_desired(struct cohd_daemon *d, struct app_entry *a, const char *document)
+{
+	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	struct cohd_model_options opts = COHD_MODEL_OPTIONS_INIT;
+	struct cohd_diag_list diags = { 0 };
+	struct cohd_error e = { 0 };
+
+	opts.region = d->config->region;
+	if (cohd_app_parse(a->path, document, strlen(document), &diags, &app) < 0 ||
+	    cohd_model_compile(app, &opts, &g, &e) < 0)
+		log_warning(CONFIG, "%s.%s: the stored version no longer compiles (%s), "
+				    "waiting for a new file",
+			    a->app, a->environment,
+			    diags.n_errors ? "invalid with this cohd" : cohd_error_str(&e));
+	else {
+		a->n_resources = cohd_graph_size(g);
+		rec_set_desired(a, TAKE_PTR(app), TAKE_PTR(g));
 	}
-	d->n_apps++;
-	return p;
+	cohd_diag_list_done(&diags);
+	cohd_error_done(&e);
 }
 
 int apps_load(struct cohd_daemon *d)
@@ -109,9 +140,12 @@ int apps_load(struct cohd_daemon *d)
 		a->env_type = TAKE_PTR(list[i].env_type);
 		a->store_id = list[i].id;
 		a->generation = list[i].generation;
-		a->present = true; /* until a scan says otherwise */
 		memcpy(a->sha256, list[i].source_sha256,
 		       MIN(strlen(list[i].source_sha256), sizeof a->sha256 - 1));
+		a->removed = !streq(list[i].state, "active");
+		a->present = !a->removed; /* until a scan says otherwise */
+		if (a->present)
+			restore_desired(d, a, list[i].document);
 	}
 	cohd_store_app_env_list_free(list, n);
 	log_info(MAIN, "%zu app environments known from the state database", d->n_apps);
@@ -210,7 +244,7 @@ static void reject_message(struct cohd_daemon *d, struct app_entry *a, const cha
 
 /* Store the accepted file and its desired graph as one new generation. */
 static int record_accepted(struct cohd_daemon *d, struct app_entry *a, const struct cohd_app *app,
-		  const struct cohd_graph *g, const struct cohd_buf *data)
+			   const struct cohd_graph *g, const struct cohd_buf *data)
 {
 	struct cohd_store_app_env in = {
 		.app = app->name,
@@ -254,11 +288,12 @@ static int record_accepted(struct cohd_daemon *d, struct app_entry *a, const str
 	if (r < 0)
 		return r;
 
-	free(a->app);
-	free(a->environment);
+	/* the name never changes (renames are refused): engines keep pointing at these */
+	if (!a->app) {
+		a->app = strdup(app->name);
+		a->environment = strdup(app->environment);
+	}
 	free(a->env_type);
-	a->app = strdup(app->name);
-	a->environment = strdup(app->environment);
 	a->env_type = strdup(in.env_type);
 	if (!a->app || !a->environment || !a->env_type)
 		return -ENOMEM;
@@ -297,7 +332,7 @@ static void intake(struct cohd_daemon *d, struct app_entry *a)
 		return;
 	}
 	sha256_hex(cohd_buf_str(&data), data.len, sha);
-	if (streq(sha, a->sha256) && (a->app || json_array_size(a->errors))) {
+	if (streq(sha, a->sha256) && (a->graph || json_array_size(a->errors))) {
 		cohd_buf_done(&data); /* unchanged since we last looked */
 		return;
 	}
@@ -333,8 +368,12 @@ static void intake(struct cohd_daemon *d, struct app_entry *a)
 		goto out;
 	}
 	r = record_accepted(d, a, app, g, &data);
-	if (r < 0)
+	if (r < 0) {
 		log_error_errno(STORE, r, "%s: cannot record the accepted file: %m", a->path);
+		goto out;
+	}
+	rec_set_desired(a, TAKE_PTR(app), TAKE_PTR(g));
+	rec_kick(a);
 out:
 	cohd_error_done(&e);
 	cohd_buf_done(&data);
@@ -351,7 +390,7 @@ void apps_scan(struct cohd_daemon *d)
 		return;
 	}
 	for (size_t i = 0; i < d->n_apps; i++)
-		d->apps[i].present = false;
+		d->apps[i]->present = false;
 
 	while ((de = readdir(dir))) {
 		_cleanup_free_ char *path = NULL;
@@ -372,14 +411,15 @@ void apps_scan(struct cohd_daemon *d)
 			return;
 		}
 		a->present = true;
+		a->removed = false;
 		intake(d, a);
 	}
 
 	/* files that went away: their apps start the deletion path, once */
 	for (size_t i = 0; i < d->n_apps; i++) {
-		struct app_entry *a = &d->apps[i];
+		struct app_entry *a = d->apps[i];
 
-		if (a->present || !a->app || !a->store_id)
+		if (a->present || !a->app || a->removed)
 			continue;
 		if (cohd_store_app_env_set_status(d->store, a->store_id, "deleting", "deleting",
 						  "unknown", NULL) < 0)
@@ -388,7 +428,7 @@ void apps_scan(struct cohd_daemon *d)
 		daemon_event(d, a, NULL, LOG_WARNING, "file-removed",
 			     "%s removed: %s.%s enters the deletion path", a->path, a->app,
 			     a->environment);
-		a->store_id = 0; /* reported once */
+		a->removed = true;
 	}
 }
 
@@ -403,8 +443,9 @@ static void name_from_file(const char *path, char **ret_app, char **ret_env)
 				      strdup("production");
 }
 
-static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a)
+static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a, bool detail)
 {
+	json_t *counts;
 	_cleanup_free_ char *app = NULL, *env = NULL;
 	struct cohd_store_app_env st = { 0 };
 	const char *sync = "error", *health = "unknown";
@@ -419,12 +460,19 @@ static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a)
 	/* a rejected file leaves the last good version in force, but the app needs attention */
 	if (json_array_size(a->errors))
 		health = "degraded";
-	o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:s, s:s, s:{s:I}, s:O}", "app",
+	counts = json_deep_copy(json_object_get(a->rec_status, "counts"));
+	if (!counts)
+		counts = json_object();
+	json_object_set_new(counts, "total", json_integer((json_int_t)a->n_resources));
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:s, s:s, s:o, s:O}", "app",
 		      a->app ? a->app : strempty(app), "environment",
 		      a->environment ? a->environment : strempty(env), "type", a->env_type, "file",
 		      a->path, "generation", (json_int_t)a->generation, "sync",
 		      json_array_size(a->errors) && !a->app ? "error" : sync, "health", health,
-		      "resources", "total", (json_int_t)a->n_resources, "errors", a->errors);
+		      "resources", counts, "errors", a->errors);
+	/* one app asked for: every resource's status from the last pass */
+	if (o && detail && a->rec_status)
+		json_object_set(o, "resource_status", json_object_get(a->rec_status, "resources"));
 	cohd_store_app_env_done(&st);
 	return o;
 }
@@ -434,13 +482,13 @@ json_t *apps_status(struct cohd_daemon *d, const char *target)
 	json_t *apps = json_array();
 
 	for (size_t i = 0; apps && i < d->n_apps; i++) {
-		const struct app_entry *a = &d->apps[i];
+		const struct app_entry *a = d->apps[i];
 
 		if (!a->present && !a->app)
 			continue;
 		if (target && a != apps_find(d, target))
 			continue;
-		json_array_append_new(apps, app_status(d, a));
+		json_array_append_new(apps, app_status(d, a, target != NULL));
 	}
 	return json_pack("{s:s, s:o}", "watch_dir", d->config->watch_dir, "apps", apps);
 }

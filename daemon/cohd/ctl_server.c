@@ -13,6 +13,7 @@
 
 #include "daemon/cohd/daemon.h"
 #include "lib/ctl/ctl.h"
+#include "lib/reconcile/reconcile.h"
 #include "lib/util/log.h"
 
 #define IDLE_TIMEOUT_MS 60000
@@ -139,9 +140,9 @@ static json_t *event_json(struct cohd_daemon *d, const struct cohd_store_event *
 			      "level", e->level, "kind", e->kind, "message", e->message);
 
 	for (size_t i = 0; o && e->app_env_id && i < d->n_apps; i++)
-		if (d->apps[i].store_id == e->app_env_id && d->apps[i].app) {
-			json_object_set_new(o, "app", json_string(d->apps[i].app));
-			json_object_set_new(o, "environment", json_string(d->apps[i].environment));
+		if (d->apps[i]->store_id == e->app_env_id && d->apps[i]->app) {
+			json_object_set_new(o, "app", json_string(d->apps[i]->app));
+			json_object_set_new(o, "environment", json_string(d->apps[i]->environment));
 		}
 	if (o && e->logical_id)
 		json_object_set_new(o, "logical_id", json_string(e->logical_id));
@@ -269,14 +270,14 @@ static json_t *do_metrics(struct ctl_server *s)
 	size_t files = 0, accepted = 0, rejected = 0, resources = 0;
 
 	for (size_t i = 0; i < d->n_apps; i++) {
-		if (!d->apps[i].present)
+		if (!d->apps[i]->present)
 			continue;
 		files++;
-		if (d->apps[i].app)
+		if (d->apps[i]->app)
 			accepted++;
-		if (json_array_size(d->apps[i].errors))
+		if (json_array_size(d->apps[i]->errors))
 			rejected++;
-		resources += d->apps[i].n_resources;
+		resources += d->apps[i]->n_resources;
 	}
 	return respond_ok(json_pack("{s:I, s:I, s:I, s:I, s:I}", "app_files",
 					      (json_int_t)files, "app_files_accepted",
@@ -286,8 +287,26 @@ static json_t *do_metrics(struct ctl_server *s)
 					      (json_int_t)s->n_conns));
 }
 
-/* Answer one request. Commands that need the reconcile engine (diff, reconcile, delete) say so
- * until it is part of the daemon. */
+/* The per-field differences of the last pass: resources whose diff is not all "match". */
+static json_t *do_diff(const struct app_entry *a)
+{
+	json_t *list = json_array(), *res;
+	size_t i;
+
+	json_array_foreach(json_object_get(a->rec_status, "resources"), i, res) {
+		json_t *diff = json_object_get(res, "diff");
+
+		if (diff && !json_is_null(diff))
+			json_array_append_new(list, json_pack("{s:O, s:O, s:O}", "id",
+							      json_object_get(res, "id"), "type",
+							      json_object_get(res, "type"), "diff",
+							      diff));
+	}
+	return respond_ok(json_pack("{s:o, s:b}", "resources", list, "observed",
+				    a->rec_status != NULL));
+}
+
+/* Answer one request. */
 static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 {
 	struct cohd_daemon *d = c->server->d;
@@ -324,14 +343,24 @@ static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 		return do_metrics(c->server);
 	case COHD_CTL_LOG_LEVEL:
 		return do_log_level(&req);
-	case COHD_CTL_RECONCILE:
 	case COHD_CTL_DIFF:
+		return do_diff(a);
+	case COHD_CTL_RECONCILE:
+		rec_kick((struct app_entry *)a);
+		return respond_ok(json_pack("{s:b}", "scheduled", 1));
 	case COHD_CTL_DELETE:
+		if (!json_is_true(json_object_get(req.args, "confirm")))
+			return cohd_ctl_response_error("bad-request", "delete needs \"confirm\": true");
+		if (!a->engine)
+			return cohd_ctl_response_error("conflict", "%s has not been reconciled yet",
+						       req.target);
+		cohd_rec_engine_confirm_delete(a->engine);
+		daemon_event(d, a, NULL, LOG_WARNING, "delete-confirmed",
+			     "deletion of stateful resources confirmed by request");
+		rec_kick((struct app_entry *)a);
+		return respond_ok(json_pack("{s:b}", "confirmed", 1));
 	default:
-		return cohd_ctl_response_error("not-available",
-					       "\"%s\" needs the reconcile engine, which this build "
-					       "of cohd does not run yet",
-					       cohd_ctl_command_to_string(req.command));
+		return cohd_ctl_response_error("bad-request", "unknown command");
 	}
 }
 
@@ -425,8 +454,8 @@ void ctl_server_push_event(struct ctl_server *s, const json_t *event)
 			const struct app_entry *a = NULL;
 
 			for (size_t i = 0; i < s->d->n_apps; i++)
-				if (s->d->apps[i].store_id == c->follow_app)
-					a = &s->d->apps[i];
+				if (s->d->apps[i]->store_id == c->follow_app)
+					a = s->d->apps[i];
 			if (!a || !streq_ptr(a->app, json_string_value(json_object_get(event, "app"))) ||
 			    !streq_ptr(a->environment,
 				       json_string_value(json_object_get(event, "environment"))))

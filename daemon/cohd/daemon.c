@@ -41,9 +41,9 @@ static void notify_status(struct cohd_daemon *d)
 	char s[128];
 
 	for (size_t i = 0; i < d->n_apps; i++) {
-		if (!d->apps[i].present)
+		if (!d->apps[i]->present)
 			continue;
-		if (json_array_size(d->apps[i].errors))
+		if (json_array_size(d->apps[i]->errors))
 			bad++;
 		else
 			good++;
@@ -135,9 +135,12 @@ static void on_sweep(uv_timer_t *t)
 	struct cohd_daemon *d = t->data;
 
 	scan_now(d);
+	for (size_t i = 0; i < d->n_apps; i++)
+		rec_kick(d->apps[i]);
 	(void)uv_timer_start(&d->sweep, on_sweep, sweep_delay_ms(d), 0);
 }
 
+#if ENABLE_SYSTEMD
 static void on_watchdog(uv_timer_t *t)
 {
 	struct cohd_daemon *d = t->data;
@@ -154,6 +157,7 @@ static void on_watchdog(uv_timer_t *t)
 	}
 	notify("WATCHDOG=1");
 }
+#endif
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -214,10 +218,10 @@ static void close_all(uv_handle_t *h, void *arg)
 		uv_close(h, close_cb);
 }
 
-int daemon_run(const struct cohd_daemon_config *config)
+int daemon_run(const struct cohd_daemon_config *config, bool once)
 {
-	struct cohd_daemon d = { .config = config };
-	int r, code = EXIT_FAILURE;
+	struct cohd_daemon d = { .config = config, .once = once, .exit_code = EXIT_SUCCESS };
+	int r;
 
 	/* SIGPIPE: a cohd-status that goes away mid-answer must not kill us (libuv #45) */
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -238,21 +242,24 @@ int daemon_run(const struct cohd_daemon_config *config)
 	d.sig_term.data = d.sig_int.data = d.sig_hup.data = d.watch.data = &d;
 	d.debounce.data = d.sweep.data = d.watchdog.data = &d;
 
-	if (open_store(&d) < 0 || apps_load(&d) < 0 || start_watching(&d) < 0)
+	d.exit_code = EXIT_FAILURE;
+	if (open_store(&d) < 0 || apps_load(&d) < 0 || rec_start(&d) < 0)
 		goto out;
-	r = ctl_server_start(&d, d.config->socket_path, &d.ctl);
-	if (r < 0)
+	if (!once && (start_watching(&d) < 0 || ctl_server_start(&d, d.config->socket_path,
+								  &d.ctl) < 0))
 		goto out;
+	d.exit_code = EXIT_SUCCESS;
 	uv_signal_start(&d.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d.sig_int, on_signal, SIGINT);
 	uv_signal_start(&d.sig_hup, on_signal, SIGHUP);
 
-	daemon_event(&d, NULL, NULL, LOG_NOTICE, "started", "cohd %s watching %s, state in %s",
-		     COHD_VERSION, d.config->watch_dir, d.config->state_dir);
+	daemon_event(&d, NULL, NULL, LOG_NOTICE, "started", "cohd %s %s %s, state in %s%s",
+		     COHD_VERSION, once ? "reconciling" : "watching", d.config->watch_dir,
+		     d.config->state_dir, d.config->dry_run ? " (dry run)" : "");
 	scan_now(&d);
-	(void)uv_timer_start(&d.sweep, on_sweep, sweep_delay_ms(&d), 0);
+	if (!once) {
+		(void)uv_timer_start(&d.sweep, on_sweep, sweep_delay_ms(&d), 0);
 #if ENABLE_SYSTEMD
-	{
 		uint64_t usec = 0;
 
 		if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
@@ -260,19 +267,21 @@ int daemon_run(const struct cohd_daemon_config *config)
 			(void)uv_timer_start(&d.watchdog, on_watchdog, usec / 2 / 1000,
 					     usec / 2 / 1000);
 		}
-	}
 #endif
-	notify("READY=1");
-	notify_status(&d);
+		notify("READY=1");
+		notify_status(&d);
+	}
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
-	notify("STOPPING=1");
+	if (!once)
+		notify("STOPPING=1");
 	daemon_event(&d, NULL, NULL, LOG_INFO, "stopped", "cohd stopping");
-	code = EXIT_SUCCESS;
 out:
-	/* teardown: stop accepting, close every handle, let their callbacks run, then free */
+	/* teardown (style.md §2.6): stop accepting, cancel AWS calls, close every handle, let
+	 * their callbacks run, then free */
 	if (d.ctl)
 		ctl_server_stop(d.ctl);
+	rec_stop(&d);
 	uv_walk(&d.loop, close_all, NULL);
 	while (uv_run(&d.loop, UV_RUN_DEFAULT) != 0)
 		;
@@ -280,5 +289,5 @@ out:
 		log_warning(MAIN, "event loop closed with handles still open, ignoring");
 	apps_free(&d);
 	d.store = cohd_store_close(d.store);
-	return code;
+	return d.exit_code;
 }

@@ -16,11 +16,17 @@
 #include "lib/util/time.h"
 
 struct ctl_server;
+struct cohd_app;
+struct cohd_graph;
+struct cohd_rec_engine;
+struct cohd_aws_client;
 
 /* One app file in the watch directory and what cohd made of it. */
 struct app_entry {
+	struct cohd_daemon *d;
 	char *path;            /* watch_dir/<file> */
 	bool present;          /* seen by the last scan */
+	bool removed;          /* its removal was reported (the deletion path started) */
 	/* the bytes last read: skip files that did not change */
 	char sha256[65];
 	/* the last accepted version (from this run or the store); app NULL if never accepted */
@@ -29,6 +35,20 @@ struct app_entry {
 	size_t n_resources;
 	/* the last rejection: array of {message, file, line, column}; empty when the file is good */
 	json_t *errors;
+
+	/* reconciling (reconciler.c): the accepted app and its graph, and the engine with what it
+	 * borrows (the app and graph it runs on stay alive until it is idle and rebuilt) */
+	struct cohd_app *app_doc;
+	struct cohd_graph *graph;
+	struct cohd_rec_engine *engine;
+	struct cohd_app *engine_app;
+	struct cohd_graph *engine_graph;
+	char **owned;          /* logical id prefixes this environment owns, NULL-terminated */
+	bool running, wanted;  /* a pass is running / another is due when it ends */
+	bool done;             /* --once: this app needs no more passes */
+	unsigned passes;
+	json_t *rec_status;    /* the last pass's status (cohd_rec_engine_status) */
+	usec_t last_pass;
 };
 
 struct cohd_daemon {
@@ -44,13 +64,23 @@ struct cohd_daemon {
 	struct cohd_store *store;
 	struct ctl_server *ctl;
 
-	struct app_entry *apps;
+	struct app_entry **apps; /* entries never move: engines point at them */
 	size_t n_apps;
+
+	/* AWS (reconciler.c): the client, the account found by STS GetCallerIdentity, and the
+	 * availability zones of each region in use */
+	bool once;
+	struct cohd_aws_client *aws;
+	enum { AWS_OFF, AWS_STARTING, AWS_READY, AWS_FAILED } aws_state;
+	char *account, *partition;
+	struct region_azs *regions;
+	size_t n_regions;
+	int exit_code;
 };
 
-/* Run the daemon until SIGTERM/SIGINT. config is borrowed for the whole run. Returns the
- * process exit code. */
-int daemon_run(const struct cohd_daemon_config *config);
+/* Run the daemon until SIGTERM/SIGINT, or with once, until one converging pass over every app
+ * file has ended. config is borrowed for the whole run. Returns the process exit code. */
+int daemon_run(const struct cohd_daemon_config *config, bool once);
 
 /* Re-read the watch directory now: new, changed and removed app files (apps.c). */
 void apps_scan(struct cohd_daemon *d);
@@ -66,6 +96,17 @@ const struct app_entry *apps_find(struct cohd_daemon *d, const char *target);
  * `events --follow` clients. level is a syslog level; kind a short tag ("file-rejected"). */
 void daemon_event(struct cohd_daemon *d, const struct app_entry *a, const char *logical_id,
 		  int level, const char *kind, const char *fmt, ...) _printf_(6, 7);
+
+/* Reconciling (reconciler.c). rec_start creates the AWS client and finds the account (async);
+ * rec_kick asks for a pass over one app (now, or when the running one ends); rec_entry_done
+ * frees an entry's engine state. */
+int rec_start(struct cohd_daemon *d);
+void rec_stop(struct cohd_daemon *d);
+void rec_kick(struct app_entry *a);
+void rec_kick_all(struct cohd_daemon *d);
+void rec_entry_done(struct app_entry *a);
+/* The accepted version changed: the next pass runs on this app and graph (both stolen). */
+void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_graph *graph);
 
 /* The control socket (ctl_server.c). */
 int ctl_server_start(struct cohd_daemon *d, const char *path, struct ctl_server **ret);

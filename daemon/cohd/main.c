@@ -92,14 +92,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	cohd_log_set_max_level(config.log_level);
-	if (args.once) {
-		/* one converging pass needs the reconcile engine; refuse rather than pretend */
-		log_error(MAIN, "--once needs the reconcile engine, which this build of cohd does not "
-				"run yet");
-		cohd_daemon_config_done(&config);
-		return EXIT_FAILURE;
-	}
-	r = daemon_run(&config);
+	r = daemon_run(&config, args.once);
 	cohd_daemon_config_done(&config);
 	return r;
 }

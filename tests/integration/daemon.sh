@@ -9,7 +9,7 @@
 #   the desired graph are served; removing the file starts the deletion path; SIGTERM stops it
 #   cleanly.
 #
-# Usage: daemon.sh BUILD_DIR SOURCE_DIR
+# Usage: tests/aws-up -- daemon.sh BUILD_DIR SOURCE_DIR   (cohd needs an AWS account to start)
 set -eu
 build=$1
 src=$2
@@ -26,6 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$tmp/apps" "$tmp/state"
+: >"$tmp/cohd.yaml" # every setting at its default
 sock=$tmp/cohd.sock
 fail() { echo "FAIL: $*" >&2; echo "--- cohd log" >&2; cat "$tmp/log" >&2; exit 1; }
 pass() { echo "PASS: $*"; }
@@ -34,7 +35,7 @@ json() { "$status" --socket "$sock" --json "$@"; }
 q() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 start() {
-	AWS_REGION=us-east-1 "$cohd" --config /dev/null --watch-dir "$tmp/apps" --state-dir "$tmp/state" \
+	AWS_EC2_METADATA_DISABLED=true "$cohd" --config "$tmp/cohd.yaml" --watch-dir "$tmp/apps" --state-dir "$tmp/state" \
 		--socket "$sock" --interval 3600 --log-level info >>"$tmp/log" 2>&1 &
 	pid=$!
 	for _ in $(seq 50); do

@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The glue between the daemon and the reconcile engine (lib/reconcile): one engine per app
+ * environment, its ports wired to the real AWS client (lib/aws/client), the state database
+ * (lib/store) and the loop (timers), and the scheduling of passes.
+ *
+ * Start-up is asynchronous: the AWS client is created, STS GetCallerIdentity names the account
+ * (checked against the config's account_id), and each region's availability zones are read
+ * before the first pass in that region. Passes wait for that, never the loop.
+ *
+ * A pass runs on the app's accepted graph. A new generation accepted while a pass runs waits
+ * for it to end; the engine is then rebuilt on the new app (its rules may have changed), told
+ * the previous graph's resources so that their deletion protection is not lost. With --once,
+ * each app gets passes until it converges, stops progressing, or reaches the pass bound; the
+ * daemon exits 0 only if every app converged.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/rand.h>
+
+#include "daemon/cohd/daemon.h"
+#include "lib/aws/client/client.h"
+#include "lib/config/app.h"
+#include "lib/model/graph.h"
+#include "lib/reconcile/reconcile.h"
+#include "lib/resources/resources.h"
+#include "lib/util/log.h"
+
+/* --once: how many passes one app gets, and the pause between them (waits run inside a pass,
+ * so more passes are needed only for what a pass left progressing). */
+#define ONCE_MAX_PASSES 6
+#define ONCE_PASS_DELAY_MS 2000
+/* The daemon: the earliest a pass may follow the previous one of the same app. */
+#define PASS_MIN_GAP_MS 1000
+/* The daemon: how often it asks STS again when it could not find its account at start. */
+#define STS_RETRY_SEC 30
+
+struct region_azs {
+	char *region;
+	char **azs; /* sorted, NULL-terminated; NULL until known */
+	bool fetching, failed;
+};
+
+/* ---- ports: the loop ---- */
+
+struct rec_timer {
+	uv_timer_t t;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
+static void timer_closed(uv_handle_t *h)
+{
+	free(container_of((uv_timer_t *)h, struct rec_timer, t));
+}
+
+static void timer_fired(uv_timer_t *h)
+{
+	struct rec_timer *t = container_of(h, struct rec_timer, t);
+
+	/* the handle is invalid for the engine once cb runs; close it first so that cb may
+	 * start new timers freely */
+	uv_close((uv_handle_t *)h, timer_closed);
+	t->cb(t->arg);
+}
+
+/* A one-shot timer that frees itself: cb(arg) runs once after delay unless stopped first. */
+static void *loop_timer_start(uv_loop_t *loop, usec_t delay, void (*cb)(void *arg), void *arg)
+{
+	struct rec_timer *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->arg = arg;
+	uv_timer_init(loop, &t->t);
+	/* round up: a 0 < delay < 1 ms must not become "now" repeatedly */
+	(void)uv_timer_start(&t->t, timer_fired, (delay + USEC_PER_MSEC - 1) / USEC_PER_MSEC, 0);
+	return t;
+}
+
+static void *port_timer_start(void *userdata, usec_t delay, void (*cb)(void *arg), void *arg)
+{
+	struct app_entry *a = userdata;
+
+	return loop_timer_start(&a->d->loop, delay, cb, arg);
+}
+
+static void port_timer_stop(void *userdata, void *timer)
+{
+	struct rec_timer *t = timer;
+
+	(void)userdata;
+	uv_timer_stop(&t->t);
+	uv_close((uv_handle_t *)&t->t, timer_closed);
+}
+
+static usec_t port_now(void *userdata)
+{
+	(void)userdata;
+	return cohd_now_monotonic();
+}
+
+/* ---- ports: AWS ---- */
+
+static int port_aws_call(void *userdata, const struct cohd_rec_call *call, cohd_rec_call_cb cb,
+			 void *cb_userdata)
+{
+	struct app_entry *a = userdata;
+	struct cohd_aws_call_options opts = {
+		.region = call->region ? call->region
+				       : json_string_value(json_object_get(
+						 cohd_graph_meta(a->engine_graph), "region")),
+		.max_pages = call->all_pages ? UINT_MAX : 1,
+	};
+
+	return cohd_aws_call_ex(a->d->aws, &opts, call->service, call->operation, call->params, cb,
+				cb_userdata);
+}
+
+/* ---- ports: the journal and randomness ---- */
+
+static int port_journal_intent(void *userdata, const char *logical_id, const char *service,
+			       const char *operation, const char *token, const json_t *request,
+			       int64_t *ret_id)
+{
+	struct app_entry *a = userdata;
+	_cleanup_free_ char *req = json_dumps(request, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (!req)
+		return -ENOMEM;
+	return cohd_store_journal_intent(a->d->store, a->store_id, logical_id, service, operation,
+					 token, req, ret_id);
+}
+
+static int port_journal_complete(void *userdata, int64_t id, bool succeeded,
+				 const char *aws_request_id, const char *error_code,
+				 const json_t *result)
+{
+	struct app_entry *a = userdata;
+	_cleanup_free_ char *res = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	return cohd_store_journal_complete(a->d->store, id, succeeded, aws_request_id, error_code,
+					   res);
+}
+
+/* size-1 characters of [A-Za-z0-9], uniformly (rejection sampling), then a NUL. */
+static int random_alnum(char *buf, size_t size)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	while (i < size - 1) {
+		unsigned char b[64];
+
+		if (RAND_bytes(b, sizeof b) != 1)
+			return -EIO;
+		for (size_t k = 0; k < sizeof b && i < size - 1; k++)
+			if (b[k] < 248) /* 248 = 4 * 62 */
+				buf[i++] = alphabet[b[k] % 62];
+		OPENSSL_cleanse(b, sizeof b);
+	}
+	buf[size - 1] = 0;
+	return 0;
+}
+
+static int port_random_token(void *userdata, char *buf, size_t size)
+{
+	(void)userdata;
+	return random_alnum(buf, size);
+}
+
+/* Listener rule priorities: a stable slot per rule, derived from its listener, group and rank so
+ * that rules of one group keep their order and environments sharing a listener rarely meet. */
+static int allocate_priority(const json_t *p, json_t **ret)
+{
+	const char *listener = json_string_value(json_object_get(p, "Listener"));
+	const char *group = json_string_value(json_object_get(p, "Group"));
+	json_int_t rank = json_integer_value(json_object_get(p, "Rank"));
+	uint32_t h = 2166136261u;
+
+	for (const char *s = strempty(group); *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	for (const char *s = strempty(listener); *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	/* 490 groups of 100 priorities (1..49000); ranks beyond 99 share the last slot */
+	*ret = json_integer(1 + (json_int_t)(h % 490) * 100 + MIN(MAX(rank, 0), 99));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int port_generate(void *userdata, const char *logical_id, const json_t *placeholder,
+			 json_t **ret_value)
+{
+	const char *kind = json_string_value(json_object_get(placeholder, "Generate"));
+
+	(void)userdata;
+	if (kind && streq(kind, "password")) {
+		json_int_t len = json_integer_value(json_object_get(placeholder, "Length"));
+		char buf[129];
+		int r;
+
+		if (len < 16 || len > 128)
+			len = 32;
+		r = random_alnum(buf, (size_t)len + 1);
+		if (r < 0)
+			return r;
+		*ret_value = json_string(buf);
+		OPENSSL_cleanse(buf, sizeof buf);
+		return *ret_value ? 0 : -ENOMEM;
+	}
+	if (json_object_get(placeholder, "Allocate"))
+		return allocate_priority(placeholder, ret_value);
+	log_debug(RECONCILE, "%s: no generator for this placeholder", logical_id);
+	return -EOPNOTSUPP;
+}
+
+/* ---- ports: recording ---- */
+
+static void port_record_status(void *userdata, const json_t *status)
+{
+	struct app_entry *a = userdata;
+
+	json_decref(a->rec_status);
+	a->rec_status = json_deep_copy(status);
+	if (a->store_id &&
+	    cohd_store_app_env_set_status(a->d->store, a->store_id, NULL,
+					  json_string_value(json_object_get(status, "sync")),
+					  json_string_value(json_object_get(status, "health")),
+					  NULL) < 0)
+		log_warning(STORE, "%s.%s: cannot record status, ignoring", a->app, a->environment);
+}
+
+static void port_record_event(void *userdata, const char *logical_id, const char *level,
+			      const char *kind, const char *message)
+{
+	struct app_entry *a = userdata;
+	int l = cohd_log_level_from_string(level);
+
+	daemon_event(a->d, a, logical_id, l < 0 ? LOG_INFO : l, kind, "%s", message);
+}
+
+static void port_record_action(void *userdata, const json_t *action)
+{
+	struct app_entry *a = userdata;
+	_cleanup_free_ char *s = json_dumps(action, JSON_COMPACT | JSON_SORT_KEYS);
+
+	log_debug(RECONCILE, "%s.%s: action %s", a->app, a->environment, strempty(s));
+}
+
+static const struct cohd_rec_ops rec_ops = {
+	.aws_call = port_aws_call,
+	.now = port_now,
+	.timer_start = port_timer_start,
+	.timer_stop = port_timer_stop,
+	.journal_intent = port_journal_intent,
+	.journal_complete = port_journal_complete,
+	.random_token = port_random_token,
+	.generate = port_generate,
+	.record_status = port_record_status,
+	.record_event = port_record_event,
+	.record_action = port_record_action,
+};
+
+/* ---- regions and the account ---- */
+
+static struct region_azs *region_get(struct cohd_daemon *d, const char *region)
+{
+	struct region_azs *v;
+
+	for (size_t i = 0; i < d->n_regions; i++)
+		if (streq(d->regions[i].region, region))
+			return &d->regions[i];
+	v = reallocarray(d->regions, d->n_regions + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	d->regions = v;
+	v = &d->regions[d->n_regions];
+	*v = (struct region_azs){ .region = strdup(region) };
+	if (!v->region)
+		return NULL;
+	d->n_regions++;
+	return v;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct az_call {
+	struct cohd_daemon *d;
+	char *region;
+};
+
+static void on_azs(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct az_call *c = userdata;
+	struct region_azs *ra = region_get(c->d, c->region);
+	json_t *zones = json_object_get(result, "AvailabilityZones"), *z;
+	size_t i, n = 0;
+
+	if (ra) {
+		ra->fetching = false;
+		if (r < 0) {
+			_cleanup_free_ char *m = cohd_aws_error_format(err);
+
+			ra->failed = true;
+			log_error(AWS, "DescribeAvailabilityZones in %s failed: %s", c->region,
+				  m ? m : strerror(-r));
+		} else {
+			ra->azs = calloc(json_array_size(zones) + 1, sizeof *ra->azs);
+			json_array_foreach(zones, i, z) {
+				const char *name = json_string_value(json_object_get(z, "ZoneName"));
+
+				if (ra->azs && name && streq(strempty(json_string_value(
+							       json_object_get(z, "State"))),
+							       "available"))
+					ra->azs[n++] = strdup(name);
+			}
+			if (ra->azs)
+				qsort(ra->azs, n, sizeof *ra->azs, cmp_str);
+			log_info(AWS, "%s: %zu availability zones", c->region, n);
+		}
+	}
+	rec_kick_all(c->d);
+	free(c->region);
+	free(c);
+}
+
+/* The zones of a region, or NULL while they are being read (a pass is kicked when they are). */
+static const char *const *region_azs(struct cohd_daemon *d, const char *region, bool *ret_failed)
+{
+	struct region_azs *ra = region_get(d, region);
+	struct cohd_aws_call_options opts = { .region = region };
+	struct az_call *c;
+	json_auto_t *params = NULL;
+
+	*ret_failed = !ra || ra->failed;
+	if (!ra || ra->azs || ra->fetching || ra->failed)
+		return ra ? (const char *const *)ra->azs : NULL;
+	c = calloc(1, sizeof *c);
+	params = json_pack("{s:[{s:s, s:[s]}]}", "Filters", "Name", "zone-type", "Values",
+			   "availability-zone");
+	if (!c || !params || !(c->region = strdup(region))) {
+		free(c);
+		*ret_failed = ra->failed = true;
+		return NULL;
+	}
+	c->d = d;
+	ra->fetching = true;
+	if (cohd_aws_call_ex(d->aws, &opts, "ec2", "DescribeAvailabilityZones", params, on_azs,
+			     c) < 0) {
+		ra->fetching = false;
+		*ret_failed = ra->failed = true;
+		free(c->region);
+		free(c);
+	}
+	return NULL;
+}
+
+static const char *partition_of(const char *region)
+{
+	if (region && strncmp(region, "cn-", 3) == 0)
+		return "aws-cn";
+	if (region && strncmp(region, "us-gov-", 7) == 0)
+		return "aws-us-gov";
+	return "aws";
+}
+
+static void finish_once_if_done(struct cohd_daemon *d);
+static void find_account(void *arg);
+
+static void on_caller_identity(int r, json_t *result, const struct cohd_aws_error *err,
+			       void *userdata)
+{
+	struct cohd_daemon *d = userdata;
+	const char *account = json_string_value(json_object_get(result, "Account"));
+
+	if (r < 0 || !account) {
+		_cleanup_free_ char *m = r < 0 ? cohd_aws_error_format(err) : NULL;
+
+		log_error(AWS, "STS GetCallerIdentity failed: %s; not reconciling",
+			  m ? m : (r < 0 ? strerror(-r) : "no Account in the answer"));
+		d->aws_state = AWS_FAILED;
+	} else if (d->config->account_id && !streq(d->config->account_id, account)) {
+		log_error(AWS, "the credentials are for account %s, but the config says %s; "
+			       "not reconciling", account, d->config->account_id);
+		d->aws_state = AWS_FAILED;
+	} else {
+		d->account = strdup(account);
+		d->partition = strdup(partition_of(d->config->region));
+		d->aws_state = d->account && d->partition ? AWS_READY : AWS_FAILED;
+		log_notice(AWS, "reconciling in account %s as %s", account,
+			   strempty(json_string_value(json_object_get(result, "Arn"))));
+	}
+	if (d->aws_state == AWS_FAILED) {
+		if (d->once) {
+			d->exit_code = EXIT_FAILURE;
+			finish_once_if_done(d);
+		} else if (!d->stopping) {
+			/* the network or the instance role may come up later: try again */
+			log_notice(AWS, "trying STS again in %u s", STS_RETRY_SEC);
+			(void)loop_timer_start(&d->loop, STS_RETRY_SEC * USEC_PER_SEC, find_account, d);
+		}
+		return;
+	}
+	rec_kick_all(d);
+}
+
+static void find_account(void *arg)
+{
+	struct cohd_daemon *d = arg;
+	int r;
+
+	d->aws_state = AWS_STARTING;
+	r = cohd_aws_call(d->aws, "sts", "GetCallerIdentity", NULL, on_caller_identity, d);
+	if (r < 0) {
+		log_error_errno(AWS, r, "cannot call STS: %m");
+		d->aws_state = AWS_FAILED;
+	}
+}
+
+int rec_start(struct cohd_daemon *d)
+{
+	struct cohd_aws_client_config cfg = {
+		.region = d->config->region,
+		.account = d->config->account_id,
+		.budget_share = d->config->api_budget_share,
+	};
+	struct cohd_error e = { 0 };
+	int r;
+
+	r = cohd_aws_client_new(&d->loop, &cfg, &d->aws, &e);
+	if (r < 0) {
+		log_error_errno(AWS, r, "cannot set up the AWS client: %s", cohd_error_str(&e));
+		cohd_error_done(&e);
+		return r;
+	}
+	find_account(d);
+	return d->aws_state == AWS_FAILED ? -EIO : 0;
+}
+
+void rec_stop(struct cohd_daemon *d)
+{
+	/* engines first: their calls in flight complete into tombstones the client frees */
+	for (size_t i = 0; i < d->n_apps; i++)
+		rec_entry_done(d->apps[i]);
+	d->aws = cohd_aws_client_free(d->aws);
+	for (size_t i = 0; i < d->n_regions; i++) {
+		for (char **z = d->regions[i].azs; z && *z; z++)
+			free(*z);
+		free(d->regions[i].azs);
+		free(d->regions[i].region);
+	}
+	free(d->regions);
+	d->regions = NULL;
+	d->n_regions = 0;
+	free(d->account);
+	free(d->partition);
+	d->account = d->partition = NULL;
+}
+
+/* ---- per app ---- */
+
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void rec_entry_done(struct app_entry *a)
+{
+	a->engine = cohd_rec_engine_free(a->engine);
+	if (a->engine_graph != a->graph)
+		cohd_graph_free(a->engine_graph);
+	if (a->engine_app != a->app_doc)
+		cohd_app_free(a->engine_app);
+	a->engine_graph = NULL;
+	a->engine_app = NULL;
+	a->graph = cohd_graph_free(a->graph);
+	a->app_doc = cohd_app_free(a->app_doc);
+	strv_free(a->owned);
+	a->owned = NULL;
+	json_decref(a->rec_status);
+	a->rec_status = NULL;
+	a->running = false;
+}
+
+void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_graph *graph)
+{
+	if (a->graph != a->engine_graph)
+		cohd_graph_free(a->graph);
+	if (a->app_doc != a->engine_app)
+		cohd_app_free(a->app_doc);
+	a->app_doc = app;
+	a->graph = graph;
+	a->done = false;
+	a->passes = 0;
+}
+
+/* The ids this environment owns: its own "env/<env>/" resources, its services' ("svc/"), and
+ * the application-wide ones ("app/") only while it is the app's only environment, so that one
+ * environment's removal never deletes what the others still use. */
+static int compute_owned(struct app_entry *a)
+{
+	struct cohd_daemon *d = a->d;
+	bool alone = true;
+	char **v;
+
+	for (size_t i = 0; i < d->n_apps; i++) {
+		struct app_entry *o = d->apps[i];
+
+		if (o != a && o->app && streq(o->app, a->app) && o->present)
+			alone = false;
+	}
+	v = calloc(4, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	if (asprintf(&v[0], "env/%s/", a->environment) < 0 || !(v[1] = strdup("svc/")) ||
+	    (alone && !(v[2] = strdup("app/")))) {
+		strv_free(v);
+		return -ENOMEM;
+	}
+	strv_free(a->owned);
+	a->owned = v;
+	return 0;
+}
+
+struct intents_ctx {
+	int64_t app_env_id;
+	struct cohd_rec_intent *v;
+	size_t n;
+	char **strings;
+	size_t n_strings;
+};
+
+static int keep_string(struct intents_ctx *c, const char *s, const char **ret)
+{
+	char **v = reallocarray(c->strings, c->n_strings + 1, sizeof *v);
+
+	if (!v)
+		return -ENOMEM;
+	c->strings = v;
+	*ret = NULL;
+	if (!s)
+		return 0;
+	v[c->n_strings] = strdup(s);
+	if (!v[c->n_strings])
+		return -ENOMEM;
+	*ret = v[c->n_strings++];
+	return 0;
+}
+
+static int collect_intent(const struct cohd_store_journal_entry *e, void *userdata)
+{
+	struct intents_ctx *c = userdata;
+	struct cohd_rec_intent *v, *it;
+
+	if (e->app_env_id != c->app_env_id)
+		return 0;
+	v = reallocarray(c->v, c->n + 1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	it = &v[c->n++];
+	*it = (struct cohd_rec_intent){ .id = e->id };
+	if (keep_string(c, e->logical_id, &it->logical_id) < 0 ||
+	    keep_string(c, e->service, &it->service) < 0 ||
+	    keep_string(c, e->operation, &it->operation) < 0 ||
+	    keep_string(c, e->idempotency_token, &it->token) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Intents a crash left open for this app environment: the new engine settles them. */
+static int recover(struct app_entry *a)
+{
+	struct intents_ctx c = { .app_env_id = a->store_id };
+	int r;
+
+	r = cohd_store_journal_foreach_open(a->d->store, collect_intent, &c);
+	if (r >= 0 && c.n > 0) {
+		log_notice(RECONCILE, "%s.%s: %zu calls were in flight when cohd stopped; "
+				      "settling them", a->app, a->environment, c.n);
+		r = cohd_rec_engine_recover(a->engine, c.v, c.n);
+	}
+	for (size_t i = 0; i < c.n_strings; i++)
+		free(c.strings[i]);
+	free(c.strings);
+	free(c.v);
+	return r;
+}
+
+/* (Re)build the engine on the accepted app; the previous graph's resources are remembered so
+ * that what left the file keeps its deletion protection. */
+static int engine_build(struct app_entry *a, const char *const *azs)
+{
+	struct cohd_daemon *d = a->d;
+	json_t *meta = cohd_graph_meta(a->graph);
+	struct cohd_rec_ops ops = rec_ops;
+	struct cohd_rec_config cfg = {
+		.app = a->app,
+		.environment = a->environment,
+		.env_type = (int)a->app_doc->env_type,
+		.region = json_string_value(json_object_get(meta, "region")),
+		.account = d->account,
+		.partition = d->partition,
+		.image_tag = "latest",
+		.name_prefix = json_string_value(json_object_get(meta, "name_prefix")),
+		.azs = azs,
+		.types = cohd_resource_types,
+		.config_rules = d->config->accept_drift,
+		.n_config_rules = d->config->n_accept_drift,
+		.app_rules = a->app_doc->accept_drift,
+		.n_app_rules = a->app_doc->n_accept_drift,
+		.dry_run = d->config->dry_run,
+	};
+	struct cohd_rec_engine *e = NULL;
+	bool first = !a->engine;
+	int r;
+
+	r = compute_owned(a);
+	if (r < 0)
+		return r;
+	cfg.owned_prefixes = (const char *const *)a->owned;
+	ops.userdata = a;
+	r = cohd_rec_engine_new(&ops, &cfg, &e);
+	if (r < 0)
+		return r;
+	/* what the previous engine ran keeps its protection in the new one */
+	for (size_t i = 0; a->engine_graph && i < cohd_graph_size(a->engine_graph); i++) {
+		const struct cohd_resource *res = cohd_graph_get(a->engine_graph, i);
+
+		(void)cohd_rec_engine_remember(e, res->id, res->type, res->deletion,
+					       (const char *const *)res->depends_on,
+					       res->n_depends_on);
+	}
+	cohd_rec_engine_free(a->engine);
+	if (a->engine_graph != a->graph)
+		cohd_graph_free(a->engine_graph);
+	if (a->engine_app != a->app_doc)
+		cohd_app_free(a->engine_app);
+	a->engine = e;
+	a->engine_graph = a->graph;
+	a->engine_app = a->app_doc;
+	return first ? recover(a) : 0;
+}
+
+static void pass_start(struct app_entry *a);
+
+static void kick_later(void *arg)
+{
+	rec_kick(arg);
+}
+
+static bool converged(const struct app_entry *a)
+{
+	const char *sync = json_string_value(json_object_get(a->rec_status, "sync"));
+
+	return sync && streq(sync, "synced");
+}
+
+static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
+{
+	struct app_entry *a = userdata;
+	struct cohd_daemon *d = a->d;
+	const char *sync = json_string_value(json_object_get(a->rec_status, "sync"));
+	const char *health = json_string_value(json_object_get(a->rec_status, "health"));
+
+	(void)e;
+	a->running = false;
+	a->passes++;
+	a->last_pass = cohd_now_monotonic();
+	if (r < 0)
+		daemon_event(d, a, NULL, LOG_ERR, "pass-failed", "reconcile pass could not run: %s",
+			     strerror(-r));
+	else
+		log_info(RECONCILE, "%s.%s: pass %u ended %s, %s", a->app, a->environment, a->passes,
+			 strempty(sync), strempty(health));
+
+	if (d->once) {
+		/* another pass only for what is still on its way */
+		if (r < 0 || converged(a) || !sync || !streq(sync, "progressing") ||
+		    a->passes >= ONCE_MAX_PASSES) {
+			a->done = true;
+			finish_once_if_done(d);
+			return;
+		}
+		(void)port_timer_start(a, ONCE_PASS_DELAY_MS * USEC_PER_MSEC, kick_later, a);
+		return;
+	}
+	if (a->wanted) {
+		a->wanted = false;
+		(void)port_timer_start(a, PASS_MIN_GAP_MS * USEC_PER_MSEC, kick_later, a);
+	}
+}
+
+static void pass_start(struct app_entry *a)
+{
+	struct cohd_daemon *d = a->d;
+	const char *region = json_string_value(json_object_get(cohd_graph_meta(a->graph), "region"));
+	const char *const *azs;
+	bool failed;
+	int r;
+
+	azs = region_azs(d, region, &failed);
+	if (!azs) {
+		if (failed) {
+			daemon_event(d, a, NULL, LOG_ERR, "pass-failed",
+				     "the availability zones of %s are unknown", region);
+			a->done = true;
+			d->exit_code = EXIT_FAILURE;
+			finish_once_if_done(d);
+		}
+		return; /* kicked again when they are known */
+	}
+	if (!a->engine || a->engine_app != a->app_doc) {
+		r = engine_build(a, azs);
+		if (r < 0) {
+			daemon_event(d, a, NULL, LOG_ERR, "pass-failed",
+				     "cannot set up the reconcile engine: %s", strerror(-r));
+			a->done = true;
+			finish_once_if_done(d);
+			return;
+		}
+	}
+	r = cohd_rec_engine_run(a->engine, a->engine_graph, on_pass_done, a);
+	if (r < 0) {
+		daemon_event(d, a, NULL, LOG_ERR, "pass-failed", "cannot start a pass: %s",
+			     strerror(-r));
+		a->done = true;
+		finish_once_if_done(d);
+		return;
+	}
+	a->running = true;
+}
+
+void rec_kick(struct app_entry *a)
+{
+	struct cohd_daemon *d = a->d;
+
+	if (!a->graph || !a->present || a->done)
+		return;
+	if (d->aws_state != AWS_READY || a->running) {
+		a->wanted = true;
+		return;
+	}
+	a->wanted = false;
+	pass_start(a);
+}
+
+void rec_kick_all(struct cohd_daemon *d)
+{
+	for (size_t i = 0; i < d->n_apps; i++)
+		if (d->apps[i]->wanted || !d->apps[i]->passes)
+			rec_kick(d->apps[i]);
+	finish_once_if_done(d);
+}
+
+/* --once: print a summary and stop the loop when every app is done. */
+static void finish_once_if_done(struct cohd_daemon *d)
+{
+	size_t n = 0, good = 0;
+
+	if (!d->once || d->stopping)
+		return;
+	for (size_t i = 0; i < d->n_apps; i++) {
+		struct app_entry *a = d->apps[i];
+
+		if (!a->present)
+			continue;
+		n++;
+		if (d->aws_state != AWS_FAILED && !a->done && a->graph)
+			return; /* still working on this one */
+	}
+	for (size_t i = 0; i < d->n_apps; i++) {
+		struct app_entry *a = d->apps[i];
+		const json_t *counts = json_object_get(a->rec_status, "counts");
+		const char *k, *sep;
+		json_t *v;
+
+		if (!a->present)
+			continue;
+		if (json_array_size(a->errors) || !a->graph) {
+			printf("%s: rejected (%zu errors)\n", a->path, json_array_size(a->errors));
+			continue;
+		}
+		printf("%s.%s: %s, %s after %u passes (", a->app, a->environment,
+		       strempty(json_string_value(json_object_get(a->rec_status, "sync"))),
+		       strempty(json_string_value(json_object_get(a->rec_status, "health"))),
+		       a->passes);
+		sep = "";
+		json_object_foreach((json_t *)counts, k, v) {
+			printf("%s%lld %s", sep, json_integer_value(v), k);
+			sep = ", ";
+		}
+		printf(")\n");
+		if (converged(a))
+			good++;
+	}
+	printf("%zu of %zu app environments converged\n", good, n);
+	if (good != n)
+		d->exit_code = EXIT_FAILURE;
+	d->stopping = true;
+	uv_stop(&d->loop);
+}

@@ -527,6 +527,75 @@ START_TEST(test_compose_extras)
 }
 END_TEST
 
+/* The reference example in both forms (coherence-resources.md §3) maps to the same structs. */
+START_TEST(test_reference_v1_v2_same)
+{
+	_cleanup_(cohd_app_freep) struct cohd_app *v1 = NULL, *v2 = NULL;
+	struct cohd_diag_list d = {};
+
+	ck_assert_int_eq(parse_data("config/good/reference-v1.yml", "x.yml", &d, &v1), 0);
+	ck_assert_int_eq(parse_data("config/good/reference-v2.yml", "x.yml", &d, &v2), 0);
+	ck_assert_uint_eq(d.n_errors, 0);
+	cohd_diag_list_done(&d);
+	ck_assert_int_eq(v1->format, COHD_APP_FORMAT_V1);
+	ck_assert_int_eq(v2->format, COHD_APP_FORMAT_V2);
+	ck_assert_uint_eq(v1->preview_inactivity_timeout_hours, 72);
+	ck_assert_uint_eq(v2->preview_inactivity_timeout_hours, 72);
+	ck_assert_uint_eq(v1->n_services, v2->n_services);
+	for (size_t i = 0; i < v1->n_services; i++) {
+		const struct cohd_app_service *a = &v1->services[i];
+		const struct cohd_app_service *b = cohd_app_find_service(v2, a->name);
+
+		ck_assert_msg(b, "%s missing in v2", a->name);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_str_eq(a->url_path, b->url_path);
+		ck_assert_str_eq(a->repo_path, b->repo_path);
+		ck_assert_str_eq(strempty(a->dockerfile), strempty(b->dockerfile));
+		ck_assert_uint_eq(a->cpu, b->cpu);
+		ck_assert_uint_eq(a->memory, b->memory);
+		ck_assert_uint_eq(a->min_scale, b->min_scale);
+		ck_assert_uint_eq(a->max_scale, b->max_scale);
+		ck_assert_str_eq(a->health_check_path, b->health_check_path);
+		ck_assert_str_eq(a->health_check_matcher, b->health_check_matcher);
+		ck_assert_str_eq(strempty(a->migration.shell), strempty(b->migration.shell));
+		ck_assert_str_eq(strempty(a->seed.shell), strempty(b->seed.shell));
+		ck_assert_str_eq(strempty(a->build.shell), strempty(b->build.shell));
+		ck_assert_str_eq(strempty(a->assets_path), strempty(b->assets_path));
+		ck_assert_uint_eq(a->n_workers, b->n_workers);
+		for (size_t j = 0; j < a->n_workers; j++) {
+			ck_assert_str_eq(a->workers[j].slug, b->workers[j].slug);
+			ck_assert_uint_eq(a->workers[j].cpu, b->workers[j].cpu);
+			ck_assert_uint_eq(a->workers[j].memory, b->workers[j].memory);
+			ck_assert_uint_eq(a->workers[j].replicas, b->workers[j].replicas);
+		}
+		ck_assert_uint_eq(a->n_tasks, b->n_tasks);
+		for (size_t j = 0; j < a->n_tasks; j++) {
+			ck_assert_str_eq(a->tasks[j].schedule_expression,
+					 b->tasks[j].schedule_expression);
+			ck_assert_uint_eq(a->tasks[j].memory, b->tasks[j].memory);
+		}
+	}
+	ck_assert_str_eq(svc(v1, "api")->dockerfile, "services/api/Dockerfile.prod");
+	ck_assert_str_eq(svc(v1, "api")->tasks[0].schedule_expression, "cron(0 3 * * ? *)");
+	ck_assert_uint_eq(svc(v1, "api")->workers[0].cpu, 512);
+	ck_assert_uint_eq(svc(v1, "api")->workers[0].memory, 1024);
+	ck_assert_uint_eq(svc(v2, "api")->replicas, 2);
+	ck_assert_uint_eq(v1->n_resources, v2->n_resources);
+	for (size_t i = 0; i < v1->n_resources; i++) {
+		const struct cohd_app_resource *a = &v1->resources[i];
+		const struct cohd_app_resource *b = cohd_app_find_resource(v2, a->name);
+
+		ck_assert_msg(b, "%s missing in v2", a->name);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_int_eq(a->engine, b->engine);
+		ck_assert_str_eq(strempty(a->engine_version), strempty(b->engine_version));
+		ck_assert_str_eq(strempty(a->adapter), strempty(b->adapter));
+	}
+	ck_assert_str_eq(res(v1, "cache")->engine_version, "7.0");
+	ck_assert_str_eq(res(v1, "maindb")->adapter, "postgresql");
+}
+END_TEST
+
 /* ---- bad files: golden diagnostics ---------------------------------------------------------- */
 
 START_TEST(test_bad_golden)
@@ -1240,6 +1309,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_names_from_file);
 	tcase_add_test(tc, test_commands);
 	tcase_add_test(tc, test_compose_extras);
+	tcase_add_test(tc, test_reference_v1_v2_same);
 	tcase_add_test(tc, test_bad_golden);
 	tcase_add_test(tc, test_cmd_validate);
 	suite_add_tcase(s, tc);

@@ -655,6 +655,7 @@ int cohd_aws_client_new(struct uv_loop_s *loop, const struct cohd_aws_client_con
 {
 	static const struct cohd_aws_client_config defaults = {};
 	struct cohd_aws_retry_config rc;
+	struct cohd_http_config http_cfg;
 	struct cohd_aws_client *c;
 	char *region = NULL;
 	int r;
@@ -715,7 +716,10 @@ int cohd_aws_client_new(struct uv_loop_s *loop, const struct cohd_aws_client_con
 		if (!c->budget)
 			goto oom;
 	}
-	r = cohd_http_new(loop, &config->http, &c->http);
+	http_cfg = config->http;
+	if (!http_cfg.ca_bundle) /* the SDKs' variable, read through our environment */
+		http_cfg.ca_bundle = env_get(c, "AWS_CA_BUNDLE");
+	r = cohd_http_new(loop, &http_cfg, &c->http);
 	if (r < 0)
 		goto fail;
 	r = creds_providers_new(c);

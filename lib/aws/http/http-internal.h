@@ -34,7 +34,6 @@ struct cohd_http {
 	unsigned pending_closes; /* uv_close()s not yet called back; free at 0 when closing */
 	bool closing;
 	bool in_curl; /* inside a curl callback: completions and curl_multi_* must not run */
-	bool trace;   /* CURLOPT_VERBOSE into log_debug(HTTP), redacted */
 };
 
 /* One uv_poll_t per socket (style.md §2.6 fix 2), attached to curl with curl_multi_assign(). */
@@ -66,6 +65,8 @@ int http_uv_init(struct cohd_http *h);
 void http_uv_check_multi_info(struct cohd_http *h);
 void http_uv_shutdown(struct cohd_http *h);
 void http_uv_maybe_free(struct cohd_http *h);
+/* Per easy handle: CURLOPT_CLOSESOCKETFUNCTION (stop polling before curl closes an fd). */
+CURLcode http_uv_setup_easy(struct cohd_http *h, CURL *easy);
 
 /* http.c */
 void http_req_done(struct cohd_http_req *req, CURLcode result);

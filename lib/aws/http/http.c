@@ -20,8 +20,6 @@
 #define DEFAULT_MAX_BODY (16u << 20)
 #define MAX_RESPONSE_HEADERS (64u << 10)
 
-CURLcode http_uv_setup_easy(struct cohd_http *h, CURL *easy);
-
 static int curl_global_state; /* 0 untried, 1 ok, <0 failed */
 
 int http_errno_from_curl(CURLcode c)
@@ -77,7 +75,6 @@ int cohd_http_new(struct uv_loop_s *loop, const struct cohd_http_config *config,
 		goto oom;
 	h->cfg.ca_bundle = h->ca_bundle;
 	h->cfg.user_agent = h->user_agent;
-	h->trace = cohd_log_enabled(LOG_DEBUG, COHD_LOG_HTTP);
 
 	h->multi = curl_multi_init();
 	if (!h->multi) {
@@ -369,7 +366,8 @@ static int setup_easy(struct cohd_http *h, struct cohd_http_req *req,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->ca_bundle)
 		SET(CURLOPT_CAINFO, h->ca_bundle);
-	if (h->trace) {
+	/* checked per request: the level can change at run time (cohd-status log-level) */
+	if (cohd_log_enabled(LOG_DEBUG, COHD_LOG_HTTP)) {
 		SET(CURLOPT_VERBOSE, 1L);
 		SET(CURLOPT_DEBUGFUNCTION, debug_cb);
 		SET(CURLOPT_DEBUGDATA, req);

@@ -169,8 +169,6 @@ int http_uv_init(struct cohd_http *h)
 	return 0;
 }
 
-/* Used by http.c for every easy handle. */
-CURLcode http_uv_setup_easy(struct cohd_http *h, CURL *easy);
 CURLcode http_uv_setup_easy(struct cohd_http *h, CURL *easy)
 {
 	CURLcode c = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, cb_close_socket);

@@ -2,13 +2,16 @@
 
 Starts tests/aws-up (with --pending-seconds), then checks through the proxy:
 the aws CLI creates, describes and deletes a resource of every service cohd
-uses; bad signatures, unsigned requests and requests breaking the model are
+uses (the awscli driver runs in this process: a fresh `aws` process costs
+most of a second to start, sixty times over); bad signatures, unsigned requests and requests breaking the model are
 refused with the right codes; injected faults show in the counters;
 CloudFront If-Match is enforced; pending states are held; HTTPS works with
 the test CA only; aws-up's command mode passes the environment and status.
 """
 
+import contextlib
 import datetime
+import io
 import json
 import os
 import signal
@@ -16,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 import traceback
 import urllib.request
@@ -25,6 +27,7 @@ from unittest import mock
 
 import botocore.exceptions
 import botocore.session
+from awscli.clidriver import create_clidriver
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -33,17 +36,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 AWS_UP = os.path.join(os.path.dirname(HERE), "aws-up")
 PENDING = 60  # long enough for any slow machine; checks shorten it at run time
 ACCOUNT = "123456789012"
-WORKERS = 4
 CHECKS = []
 
 
-def check(fn=None, *, parallel=False):
-    """Register a check; parallel ones share nothing and run concurrently first."""
-    def register(f):
-        f.parallel = parallel
-        CHECKS.append(f)
-        return f
-    return register(fn) if fn else register
+def check(fn):
+    """Register a check (they run in order)."""
+    CHECKS.append(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def environment(env):
+    """Run with exactly ``env`` as os.environ (the aws CLI reads it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 class Failed(Exception):
@@ -68,6 +80,7 @@ class Env:
         self._session = botocore.session.get_session()
         self._clients = {}
         self._lock = threading.Lock()
+        self._driver = None
 
     def client(self, service):
         """An in-process botocore client for set-up steps (the CLI is slow to start)."""
@@ -79,18 +92,30 @@ class Env:
             return self._clients[service]
 
     def aws(self, *args, env=None, fail=False):
-        """Run the aws CLI; return its JSON output (or stderr when fail=True)."""
+        """Run the aws CLI; return its JSON output (or stderr when fail=True).
+
+        Ordinary calls share one CLI driver; calls with another ``env`` or
+        expected to fail get a fresh one (a driver keeps the credentials and
+        global options, such as --no-sign-request, it first saw).
+        """
         # --endpoint-url as well: aws CLI v1 ignores AWS_ENDPOINT_URL for some
         # commands (rds create-db-instance).
-        proc = subprocess.run([sys.executable, "-m", "awscli", "--output", "json",
-                               "--endpoint-url", self.url, *args],
-                              env=env or self.env, capture_output=True, text=True, timeout=120)
+        argv = ["--output", "json", "--endpoint-url", self.url, *args]
+        out, err = io.StringIO(), io.StringIO()
+        with environment(env or self.env), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            if env is not None or fail:
+                driver = create_clidriver()
+            else:
+                self._driver = self._driver or create_clidriver()
+                driver = self._driver
+            status = driver.main(argv)
         if fail:
-            expect(proc.returncode != 0, f"aws {' '.join(args)} succeeded, expected failure")
-            return proc.stderr
-        if proc.returncode != 0:
-            raise Failed(f"aws {' '.join(args)}: {proc.stderr.strip()}")
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
+            expect(status != 0, f"aws {' '.join(args)} succeeded, expected failure")
+            return err.getvalue()
+        if status != 0:
+            raise Failed(f"aws {' '.join(args)}: {err.getvalue().strip()}")
+        return json.loads(out.getvalue()) if out.getvalue().strip() else {}
 
     def control(self, path, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -176,7 +201,7 @@ def start_aws_up():
 
 # ------------------------------------------------------------------ services
 
-@check(parallel=True)
+@check
 def crud_ec2(t):
     vpc = t.aws("ec2", "create-vpc", "--cidr-block", "10.9.0.0/16")["Vpc"]["VpcId"]
     got = t.aws("ec2", "describe-vpcs", "--vpc-ids", vpc)["Vpcs"]
@@ -184,7 +209,7 @@ def crud_ec2(t):
     t.aws("ec2", "delete-vpc", "--vpc-id", vpc)
 
 
-@check(parallel=True)
+@check
 def crud_elbv2(t):
     ec2 = t.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
@@ -197,7 +222,7 @@ def crud_elbv2(t):
     ec2.delete_vpc(VpcId=vpc)
 
 
-@check(parallel=True)
+@check
 def crud_ecs(t):
     t.aws("ecs", "create-cluster", "--cluster-name", "st-cluster")
     got = t.aws("ecs", "describe-clusters", "--clusters", "st-cluster")["clusters"]
@@ -205,7 +230,7 @@ def crud_ecs(t):
     t.aws("ecs", "delete-cluster", "--cluster", "st-cluster")
 
 
-@check(parallel=True)
+@check
 def crud_application_autoscaling(t):
     ecs = t.client("ecs")
     ecs.create_cluster(clusterName="st-aas")
@@ -224,7 +249,7 @@ def crud_application_autoscaling(t):
     ecs.delete_service(cluster="st-aas", service="st-svc", force=True)
 
 
-@check(parallel=True)
+@check
 def crud_cloudwatch(t):
     t.aws("cloudwatch", "put-metric-alarm", "--alarm-name", "st-alarm", "--metric-name", "CPU",
           "--namespace", "AWS/ECS", "--statistic", "Average", "--period", "60",
@@ -235,7 +260,7 @@ def crud_cloudwatch(t):
     t.aws("cloudwatch", "delete-alarms", "--alarm-names", "st-alarm")
 
 
-@check(parallel=True)
+@check
 def crud_logs(t):
     t.aws("logs", "create-log-group", "--log-group-name", "/st/group", "--tags", "app=st")
     got = t.aws("logs", "describe-log-groups", "--log-group-name-prefix", "/st/group")["logGroups"]
@@ -243,7 +268,7 @@ def crud_logs(t):
     t.aws("logs", "delete-log-group", "--log-group-name", "/st/group")
 
 
-@check(parallel=True)
+@check
 def crud_events(t):
     t.aws("events", "put-rule", "--name", "st-rule", "--schedule-expression", "rate(5 minutes)")
     got = t.aws("events", "describe-rule", "--name", "st-rule")
@@ -251,7 +276,7 @@ def crud_events(t):
     t.aws("events", "delete-rule", "--name", "st-rule")
 
 
-@check(parallel=True)
+@check
 def crud_secretsmanager(t):
     t.aws("secretsmanager", "create-secret", "--name", "st/secret", "--secret-string", "s3cr3t")
     got = t.aws("secretsmanager", "describe-secret", "--secret-id", "st/secret")
@@ -267,7 +292,7 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Action": "sts:AssumeRole"}]})
 
 
-@check(parallel=True)
+@check
 def crud_iam(t):
     t.aws("iam", "create-role", "--role-name", "st-role", "--assume-role-policy-document", TRUST,
           "--tags", "Key=app,Value=st")
@@ -276,7 +301,7 @@ def crud_iam(t):
     t.aws("iam", "delete-role", "--role-name", "st-role")
 
 
-@check(parallel=True)
+@check
 def sts_session_credentials(t):
     """STS: moto's session credentials are accepted (signed with the token)."""
     creds = t.aws("sts", "assume-role", "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/any",
@@ -290,7 +315,7 @@ def sts_session_credentials(t):
     expect("AuthFailure" in err, f"session key without token not refused: {err}")
 
 
-@check(parallel=True)
+@check
 def crud_s3(t):
     t.aws("s3api", "create-bucket", "--bucket", "st-bucket")
     t.aws("s3api", "head-bucket", "--bucket", "st-bucket")
@@ -307,7 +332,7 @@ def crud_s3(t):
     t.aws("s3api", "delete-bucket", "--bucket", "st-bucket")
 
 
-@check(parallel=True)
+@check
 def crud_kms(t):
     key = t.aws("kms", "create-key", "--description", "st")["KeyMetadata"]["KeyId"]
     got = t.aws("kms", "describe-key", "--key-id", key)["KeyMetadata"]
@@ -348,7 +373,7 @@ def crud_elasticache(t):
     t.aws("elasticache", "delete-cache-cluster", "--cache-cluster-id", "st-cache")
 
 
-@check(parallel=True)
+@check
 def crud_route53(t):
     zone = t.aws("route53", "create-hosted-zone", "--name", "st.example.com",
                  "--caller-reference", f"st-{time.time()}")["HostedZone"]["Id"]
@@ -405,7 +430,7 @@ def crud_cloudfront_etag(t):
     t.aws("cloudfront", "delete-distribution", "--id", dist, "--if-match", etag3)
 
 
-@check(parallel=True)
+@check
 def crud_lambda(t):
     t.client("iam").create_role(RoleName="st-lambda", AssumeRolePolicyDocument=TRUST)
     with tempfile.TemporaryDirectory() as d:
@@ -424,7 +449,7 @@ def crud_lambda(t):
     t.client("iam").delete_role(RoleName="st-lambda")
 
 
-@check(parallel=True)
+@check
 def crud_codebuild(t):
     t.client("iam").create_role(RoleName="st-build", AssumeRolePolicyDocument=TRUST)
     t.aws("codebuild", "create-project", "--name", "st-project",
@@ -439,7 +464,7 @@ def crud_codebuild(t):
     t.aws("codebuild", "delete-project", "--name", "st-project")
 
 
-@check(parallel=True)
+@check
 def crud_codepipeline(t):
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"},
@@ -464,7 +489,7 @@ def crud_codepipeline(t):
     t.aws("codepipeline", "delete-pipeline", "--name", "st-pipeline")
 
 
-@check(parallel=True)
+@check
 def crud_tagging(t):
     """Resource Groups Tagging API: tag, find and untag an ARN (a log group:
     moto's TagResources supports few services)."""
@@ -510,7 +535,7 @@ def nat_gateway_pending(t):
     expect(now == "deleting", f"deleted NAT gateway is {now}, expected deleting")
 
 
-@check(parallel=True)
+@check
 def model_sweep(t):
     """No false rejections: every operation botocore can send passes the checks."""
     import sweep
@@ -668,8 +693,8 @@ def aws_up_command_mode():
     expect(proc.returncode == 7, f"status {proc.returncode}: {proc.stderr[-500:]}")
 
 
-def run_check(fn, t, echo=False):
-    """Run one check; return its PASS/FAIL line (printed at once if echo)."""
+def run_check(fn, t):
+    """Run one check and print its PASS/FAIL line; return whether it passed."""
     t0 = time.monotonic()
     try:
         fn(t)
@@ -678,9 +703,8 @@ def run_check(fn, t, echo=False):
         line = f"FAIL {fn.__name__}: {e}"
     except Exception:  # noqa: BLE001 - report and go on
         line = f"FAIL {fn.__name__}: {traceback.format_exc()}"
-    if echo:
-        print(line, flush=True)
-    return line
+    print(line, flush=True)
+    return line.startswith("PASS")
 
 
 def main():
@@ -695,13 +719,7 @@ def main():
         return 1
     t = Env(url)
     try:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            results = list(pool.map(lambda fn: run_check(fn, t),
-                                    [fn for fn in CHECKS if fn.parallel]))
-        for line in results:
-            print(line, flush=True)
-        results += [run_check(fn, t, echo=True) for fn in CHECKS if not fn.parallel]
-        failures += sum(line.startswith("FAIL") for line in results)
+        failures += sum(not run_check(fn, t) for fn in CHECKS)
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(10)

@@ -1,0 +1,1275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the EC2 network resource types (lib/resources/ec2_*.c) driven through the real
+ * reconcile engine against an in-memory fake EC2 that behaves like AWS where it matters (tags,
+ * filters, ClientToken, NAT gateway states, default egress rule, local route, DependencyViolation,
+ * duplicate rules and routes). The desired graph is the real compiler's output for
+ * tests/data/plans/data.yml, so the types are tested on exactly the properties the compiler
+ * emits. Every call the engine makes is also serialised against the embedded botocore EC2 model
+ * (cohd_aws_serialize), so a wrong member name in any builder fails the test. No network, no
+ * libuv, a fake clock.
+ */
+#include <jansson.h>
+
+#include "lib/aws/protocols/protocols.h"
+#include "lib/config/app.h"
+#include "lib/model/compile.h"
+#include "lib/reconcile/reconcile.h"
+#include "lib/resources/ec2_common.h"
+#include "lib/resources/resources.h"
+#include "test.h"
+
+#define MAX_Q 4096
+
+/* ---- the fake world ---- */
+
+struct completion {
+	bool mutating;
+	cohd_rec_call_cb cb;
+	void *ud;
+	int r;
+	json_t *result;
+	struct cohd_aws_error err;
+};
+
+struct ftimer {
+	usec_t due;
+	void (*cb)(void *);
+	void *arg;
+	bool active;
+};
+
+static struct {
+	json_t *aws;     /* {"Vpcs": [...], "Subnets": [...], ...} */
+	json_t *mut_log; /* ["CreateVpc", ...] */
+	json_t *tokens;  /* ClientToken -> NatGatewayId */
+	unsigned next_id;
+	struct completion q[MAX_Q];
+	size_t q_head, q_tail;
+	usec_t now;
+	struct ftimer timers[MAX_Q];
+	size_t n_timers;
+	int64_t n_intents;
+	bool pass_done;
+} W;
+
+static const struct cohd_aws_service_model *ec2_model(void)
+{
+	const struct cohd_aws_service_model *m = NULL;
+
+	ck_assert_int_eq(cohd_aws_service_model(cohd_aws_service_find("ec2"), &m), 0);
+	return m;
+}
+
+/* Every params document must serialise against botocore's EC2 model. */
+static void assert_serialises(const char *op, const json_t *params)
+{
+	struct cohd_aws_http_request req = {};
+	struct cohd_error err = {};
+	_cleanup_free_ char *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
+	int r = cohd_aws_serialize(ec2_model(), op, params, &req, &err);
+
+	ck_assert_msg(r == 0, "%s %s does not serialise: %s", op, text, cohd_error_str(&err));
+	cohd_aws_http_request_done(&req);
+	cohd_error_done(&err);
+}
+
+static json_t *list_of(const char *key)
+{
+	json_t *l = json_object_get(W.aws, key);
+
+	if (!l) {
+		l = json_array();
+		json_object_set_new(W.aws, key, l);
+	}
+	return l;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_t *find(const char *list, const char *id_key, const char *id)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(list_of(list), i, it)
+		if (streq_ptr(str(it, id_key), id))
+			return it;
+	return NULL;
+}
+
+static void drop(const char *list, const char *id_key, const char *id)
+{
+	json_t *l = list_of(list), *it;
+	size_t i;
+
+	json_array_foreach(l, i, it)
+		if (streq_ptr(str(it, id_key), id)) {
+			json_array_remove(l, i);
+			return;
+		}
+}
+
+static const char *tag_of(const json_t *item, const char *key)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(item, "Tags"), i, t)
+		if (streq_ptr(str(t, "Key"), key))
+			return str(t, "Value");
+	return NULL;
+}
+
+/* Item by its cohd:id tag (tests look resources up the way cohd does). */
+static json_t *by_lid(const char *list, const char *lid)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(list_of(list), i, it)
+		if (streq_ptr(tag_of(it, "cohd:id"), lid))
+			return it;
+	return NULL;
+}
+
+static int ec2_fail(struct cohd_aws_error *err, const char *code)
+{
+	err->code = strdup(code);
+	err->message = strdup("fake EC2 says no");
+	err->http_status = 400;
+	err->class = cohd_aws_error_classify(code, 400, NULL);
+	return -EREMOTEIO;
+}
+
+static char *new_id(const char *prefix)
+{
+	char *s;
+
+	ck_assert_int_ge(asprintf(&s, "%s-%08x", prefix, ++W.next_id), 0);
+	return s;
+}
+
+static json_t *tags_of_create(const json_t *params)
+{
+	const json_t *t = json_object_get(json_array_get(json_object_get(params,
+									  "TagSpecifications"),
+							 0),
+					  "Tags");
+
+	return t ? json_deep_copy(t) : json_array();
+}
+
+/* The families of describe calls: list key, id key, id-list member, filter member. */
+static const struct {
+	const char *op, *list, *id_key, *ids, *filter;
+} describes[] = {
+	{ "DescribeVpcs", "Vpcs", "VpcId", "VpcIds", "Filters" },
+	{ "DescribeSubnets", "Subnets", "SubnetId", "SubnetIds", "Filters" },
+	{ "DescribeInternetGateways", "InternetGateways", "InternetGatewayId", "InternetGatewayIds",
+	  "Filters" },
+	{ "DescribeAddresses", "Addresses", "AllocationId", "AllocationIds", "Filters" },
+	{ "DescribeNatGateways", "NatGateways", "NatGatewayId", "NatGatewayIds", "Filter" },
+	{ "DescribeRouteTables", "RouteTables", "RouteTableId", "RouteTableIds", "Filters" },
+	{ "DescribeSecurityGroups", "SecurityGroups", "GroupId", "GroupIds", "Filters" },
+};
+
+static bool filter_ok(const json_t *item, const json_t *filters)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(filters, i, f) {
+		const char *name = str(f, "Name"), *have;
+		const json_t *v;
+		size_t k;
+		bool hit = false;
+
+		if (strncmp(name, "tag:", 4) == 0)
+			have = tag_of(item, name + 4);
+		else if (streq(name, "group-name"))
+			have = str(item, "GroupName");
+		else if (streq(name, "state"))
+			have = str(item, "State");
+		else
+			ck_abort_msg("fake EC2: unknown filter %s", name);
+		json_array_foreach(json_object_get(f, "Values"), k, v)
+			hit |= streq_ptr(have, json_string_value(v));
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static int describe(size_t d, const json_t *params, json_t **ret)
+{
+	const json_t *ids = json_object_get(params, describes[d].ids);
+	json_t *out = json_array(), *it;
+	size_t i;
+
+	json_array_foreach(list_of(describes[d].list), i, it) {
+		const json_t *x;
+		size_t k;
+		bool hit = !ids;
+
+		json_array_foreach(ids, k, x)
+			hit |= streq_ptr(json_string_value(x), str(it, describes[d].id_key));
+		if (!hit || !filter_ok(it, json_object_get(params, describes[d].filter)))
+			continue;
+		/* NAT gateways move on by themselves: pending -> available, deleting -> deleted
+		 * (which stay listed, as on AWS). */
+		if (streq_ptr(str(it, "State"), "pending"))
+			json_object_set_new(it, "State", json_string("available"));
+		else if (streq_ptr(str(it, "State"), "deleting"))
+			json_object_set_new(it, "State", json_string("deleted"));
+		json_array_append_new(out, json_deep_copy(it));
+	}
+	*ret = json_pack("{s:o}", describes[d].list, out);
+	return 0;
+}
+
+static bool nat_uses(const char *key, const char *value)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(list_of("NatGateways"), i, n) {
+		const char *s = str(n, "State");
+
+		if (streq_ptr(s, "deleted"))
+			continue;
+		if (streq(key, "AllocationId") &&
+		    streq_ptr(json_string_value(json_object_get(
+				      json_array_get(json_object_get(n, "NatGatewayAddresses"), 0),
+				      "AllocationId")),
+			      value))
+			return true;
+		if (streq(key, "SubnetId") && streq_ptr(str(n, "SubnetId"), value))
+			return true;
+	}
+	return false;
+}
+
+static json_t *find_route(json_t *rtb, const json_t *params)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(rtb, "Routes"), i, r)
+		if (json_equal(json_object_get(r, "DestinationCidrBlock"),
+			       json_object_get(params, "DestinationCidrBlock")))
+			return r;
+	return NULL;
+}
+
+static void set_route_target(json_t *route, const json_t *params)
+{
+	static const char *const targets[] = { "GatewayId", "NatGatewayId" };
+
+	for (size_t i = 0; i < ELEMENTSOF(targets); i++) {
+		json_object_del(route, targets[i]);
+		if (json_object_get(params, targets[i]))
+			json_object_set(route, targets[i], json_object_get(params, targets[i]));
+	}
+}
+
+/* One flattened rule per peer, as AWS keeps them; duplicates are refused. */
+static int authorize(json_t *sg, const char *list, const json_t *params,
+		     struct cohd_aws_error *err)
+{
+	json_t *rules = json_object_get(sg, list);
+	const json_t *p, *pair;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(params, "IpPermissions"), i, p) {
+		json_auto_t *stored = json_deep_copy(p);
+		json_t *have;
+		size_t j;
+
+		json_array_foreach(json_object_get(stored, "UserIdGroupPairs"), k, pair)
+			json_object_set_new((json_t *)pair, "UserId", json_string("123456789012"));
+		json_array_foreach(rules, j, have)
+			if (json_equal(have, stored))
+				return ec2_fail(err, "InvalidPermission.Duplicate");
+		json_array_append(rules, stored);
+	}
+	return 0;
+}
+
+static int exec(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
+{
+	_cleanup_free_ char *id = NULL;
+	json_t *it;
+
+	for (size_t d = 0; d < ELEMENTSOF(describes); d++)
+		if (streq(op, describes[d].op))
+			return describe(d, p, ret);
+	*ret = json_object();
+	if (streq(op, "DescribeVpcAttribute")) {
+		const char *a = str(p, "Attribute");
+		const char *key = streq(a, "enableDnsHostnames") ? "EnableDnsHostnames"
+								  : "EnableDnsSupport";
+
+		it = find("Vpcs", "VpcId", str(p, "VpcId"));
+		if (!it)
+			return ec2_fail(err, "InvalidVpcID.NotFound");
+		json_object_set_new(*ret, key, json_pack("{s:O}", "Value",
+							 json_object_get(it, key)));
+		return 0;
+	}
+	if (streq(op, "CreateVpc")) {
+		id = new_id("vpc");
+		it = json_pack("{s:s, s:O, s:s, s:s, s:b, s:b, s:o}", "VpcId", id, "CidrBlock",
+			       json_object_get(p, "CidrBlock"), "State", "available",
+			       "InstanceTenancy", "default", "EnableDnsHostnames", 0,
+			       "EnableDnsSupport", 1, "Tags", tags_of_create(p));
+		json_array_append_new(list_of("Vpcs"), it);
+		json_object_set_new(*ret, "Vpc", json_deep_copy(it));
+		return 0;
+	}
+	if (streq(op, "ModifyVpcAttribute")) {
+		const char *key;
+		json_t *v;
+
+		it = find("Vpcs", "VpcId", str(p, "VpcId"));
+		if (!it)
+			return ec2_fail(err, "InvalidVpcID.NotFound");
+		json_object_foreach((json_t *)p, key, v)
+			if (!streq(key, "VpcId"))
+				json_object_set(it, key, json_object_get(v, "Value"));
+		return 0;
+	}
+	if (streq(op, "DeleteVpc")) {
+		const char *vpc = str(p, "VpcId");
+		const char *lists[] = { "Subnets", "RouteTables", "SecurityGroups" };
+		json_t *x;
+		size_t i;
+
+		if (!find("Vpcs", "VpcId", vpc))
+			return ec2_fail(err, "InvalidVpcID.NotFound");
+		for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+			json_array_foreach(list_of(lists[l]), i, x)
+				if (streq_ptr(str(x, "VpcId"), vpc))
+					return ec2_fail(err, "DependencyViolation");
+		json_array_foreach(list_of("InternetGateways"), i, x)
+			if (json_array_size(json_object_get(x, "Attachments")) > 0)
+				return ec2_fail(err, "DependencyViolation");
+		drop("Vpcs", "VpcId", vpc);
+		return 0;
+	}
+	if (streq(op, "CreateSubnet")) {
+		if (!find("Vpcs", "VpcId", str(p, "VpcId")))
+			return ec2_fail(err, "InvalidVpcID.NotFound");
+		ck_assert_ptr_nonnull(json_object_get(p, "AvailabilityZone"));
+		id = new_id("subnet");
+		it = json_pack("{s:s, s:O, s:O, s:O, s:s, s:b, s:o}", "SubnetId", id, "VpcId",
+			       json_object_get(p, "VpcId"), "CidrBlock",
+			       json_object_get(p, "CidrBlock"), "AvailabilityZone",
+			       json_object_get(p, "AvailabilityZone"), "State", "available",
+			       "MapPublicIpOnLaunch", 0, "Tags", tags_of_create(p));
+		json_array_append_new(list_of("Subnets"), it);
+		json_object_set_new(*ret, "Subnet", json_deep_copy(it));
+		return 0;
+	}
+	if (streq(op, "ModifySubnetAttribute")) {
+		it = find("Subnets", "SubnetId", str(p, "SubnetId"));
+		if (!it)
+			return ec2_fail(err, "InvalidSubnetID.NotFound");
+		json_object_set(it, "MapPublicIpOnLaunch",
+				json_object_get(json_object_get(p, "MapPublicIpOnLaunch"), "Value"));
+		return 0;
+	}
+	if (streq(op, "DeleteSubnet")) {
+		const char *s = str(p, "SubnetId");
+		json_t *rtb;
+		size_t i;
+
+		if (!find("Subnets", "SubnetId", s))
+			return ec2_fail(err, "InvalidSubnetID.NotFound");
+		if (nat_uses("SubnetId", s))
+			return ec2_fail(err, "DependencyViolation");
+		/* AWS drops the subnet's route table association with it. */
+		json_array_foreach(list_of("RouteTables"), i, rtb) {
+			json_t *assocs = json_object_get(rtb, "Associations"), *a;
+			size_t k;
+
+			json_array_foreach(assocs, k, a)
+				if (streq_ptr(str(a, "SubnetId"), s)) {
+					json_array_remove(assocs, k);
+					break;
+				}
+		}
+		drop("Subnets", "SubnetId", s);
+		return 0;
+	}
+	if (streq(op, "CreateInternetGateway")) {
+		id = new_id("igw");
+		it = json_pack("{s:s, s:[], s:o}", "InternetGatewayId", id, "Attachments", "Tags",
+			       tags_of_create(p));
+		json_array_append_new(list_of("InternetGateways"), it);
+		json_object_set_new(*ret, "InternetGateway", json_deep_copy(it));
+		return 0;
+	}
+	if (streq(op, "AttachInternetGateway")) {
+		it = find("InternetGateways", "InternetGatewayId", str(p, "InternetGatewayId"));
+		if (!it)
+			return ec2_fail(err, "InvalidInternetGatewayID.NotFound");
+		if (json_array_size(json_object_get(it, "Attachments")) > 0)
+			return ec2_fail(err, "Resource.AlreadyAssociated");
+		json_array_append_new(json_object_get(it, "Attachments"),
+				      json_pack("{s:O, s:s}", "VpcId", json_object_get(p, "VpcId"),
+						"State", "available"));
+		return 0;
+	}
+	if (streq(op, "DeleteInternetGateway")) {
+		it = find("InternetGateways", "InternetGatewayId", str(p, "InternetGatewayId"));
+		if (!it)
+			return ec2_fail(err, "InvalidInternetGatewayID.NotFound");
+		if (json_array_size(json_object_get(it, "Attachments")) > 0)
+			return ec2_fail(err, "DependencyViolation");
+		drop("InternetGateways", "InternetGatewayId", str(p, "InternetGatewayId"));
+		return 0;
+	}
+	if (streq(op, "AllocateAddress")) {
+		ck_assert_str_eq(str(p, "Domain"), "vpc");
+		id = new_id("eipalloc");
+		it = json_pack("{s:s, s:s, s:s, s:o}", "AllocationId", id, "PublicIp",
+			       "203.0.113.7", "Domain", "vpc", "Tags", tags_of_create(p));
+		json_array_append_new(list_of("Addresses"), it);
+		json_decref(*ret);
+		*ret = json_pack("{s:s, s:s, s:s}", "AllocationId", id, "PublicIp", "203.0.113.7",
+				 "Domain", "vpc");
+		return 0;
+	}
+	if (streq(op, "ReleaseAddress")) {
+		if (!find("Addresses", "AllocationId", str(p, "AllocationId")))
+			return ec2_fail(err, "InvalidAllocationID.NotFound");
+		if (nat_uses("AllocationId", str(p, "AllocationId")))
+			return ec2_fail(err, "InvalidIPAddress.InUse");
+		drop("Addresses", "AllocationId", str(p, "AllocationId"));
+		return 0;
+	}
+	if (streq(op, "CreateNatGateway")) {
+		const char *token = str(p, "ClientToken");
+
+		ck_assert_ptr_nonnull(token);
+		if (json_object_get(W.tokens, token)) {
+			it = find("NatGateways", "NatGatewayId",
+				  json_string_value(json_object_get(W.tokens, token)));
+			json_object_set_new(*ret, "NatGateway", json_deep_copy(it));
+			return 0;
+		}
+		it = find("Subnets", "SubnetId", str(p, "SubnetId"));
+		if (!it)
+			return ec2_fail(err, "InvalidSubnetID.NotFound");
+		if (!find("Addresses", "AllocationId", str(p, "AllocationId")))
+			return ec2_fail(err, "InvalidAllocationID.NotFound");
+		id = new_id("nat");
+		it = json_pack("{s:s, s:O, s:O, s:s, s:O, s:[{s:O, s:s}], s:o}", "NatGatewayId", id,
+			       "SubnetId", json_object_get(p, "SubnetId"), "VpcId",
+			       json_object_get(it, "VpcId"), "State", "pending",
+			       "ConnectivityType", json_object_get(p, "ConnectivityType"),
+			       "NatGatewayAddresses", "AllocationId",
+			       json_object_get(p, "AllocationId"), "PublicIp", "203.0.113.7", "Tags",
+			       tags_of_create(p));
+		json_object_set_new(W.tokens, token, json_string(id));
+		json_array_append_new(list_of("NatGateways"), it);
+		json_object_set_new(*ret, "NatGateway", json_deep_copy(it));
+		return 0;
+	}
+	if (streq(op, "DeleteNatGateway")) {
+		it = find("NatGateways", "NatGatewayId", str(p, "NatGatewayId"));
+		if (!it || streq_ptr(str(it, "State"), "deleted"))
+			return ec2_fail(err, "NatGatewayNotFound");
+		json_object_set_new(it, "State", json_string("deleting"));
+		return 0;
+	}
+	if (streq(op, "CreateRouteTable")) {
+		json_t *vpc = find("Vpcs", "VpcId", str(p, "VpcId"));
+
+		if (!vpc)
+			return ec2_fail(err, "InvalidVpcID.NotFound");
+		id = new_id("rtb");
+		it = json_pack("{s:s, s:O, s:[{s:O, s:s, s:s, s:s}], s:[], s:o}", "RouteTableId", id,
+			       "VpcId", json_object_get(p, "VpcId"), "Routes",
+			       "DestinationCidrBlock", json_object_get(vpc, "CidrBlock"),
+			       "GatewayId", "local", "Origin", "CreateRouteTable", "State",
+			       "active", "Associations", "Tags", tags_of_create(p));
+		json_array_append_new(list_of("RouteTables"), it);
+		json_object_set_new(*ret, "RouteTable", json_deep_copy(it));
+		return 0;
+	}
+	if (streq(op, "CreateRoute") || streq(op, "ReplaceRoute")) {
+		json_t *route;
+
+		it = find("RouteTables", "RouteTableId", str(p, "RouteTableId"));
+		if (!it)
+			return ec2_fail(err, "InvalidRouteTableID.NotFound");
+		route = find_route(it, p);
+		if (streq(op, "CreateRoute")) {
+			if (route)
+				return ec2_fail(err, "RouteAlreadyExists");
+			route = json_pack("{s:O, s:s, s:s}", "DestinationCidrBlock",
+					  json_object_get(p, "DestinationCidrBlock"), "Origin",
+					  "CreateRoute", "State", "active");
+			json_array_append_new(json_object_get(it, "Routes"), route);
+		} else if (!route)
+			return ec2_fail(err, "InvalidParameterValue");
+		set_route_target(route, p);
+		json_object_set_new(route, "State", json_string("active"));
+		return 0;
+	}
+	if (streq(op, "AssociateRouteTable")) {
+		json_t *rtb;
+		size_t i;
+
+		it = find("RouteTables", "RouteTableId", str(p, "RouteTableId"));
+		if (!it)
+			return ec2_fail(err, "InvalidRouteTableID.NotFound");
+		if (!find("Subnets", "SubnetId", str(p, "SubnetId")))
+			return ec2_fail(err, "InvalidSubnetID.NotFound");
+		json_array_foreach(list_of("RouteTables"), i, rtb) {
+			const json_t *a;
+			size_t k;
+
+			json_array_foreach(json_object_get(rtb, "Associations"), k, a)
+				if (streq_ptr(str(a, "SubnetId"), str(p, "SubnetId")))
+					return ec2_fail(err, "Resource.AlreadyAssociated");
+		}
+		id = new_id("rtbassoc");
+		json_array_append_new(json_object_get(it, "Associations"),
+				      json_pack("{s:b, s:s, s:O, s:O, s:{s:s}}", "Main", 0,
+						"RouteTableAssociationId", id, "RouteTableId",
+						json_object_get(p, "RouteTableId"), "SubnetId",
+						json_object_get(p, "SubnetId"), "AssociationState",
+						"State", "associated"));
+		json_object_set_new(*ret, "AssociationId", json_string(id));
+		return 0;
+	}
+	if (streq(op, "DeleteRouteTable")) {
+		it = find("RouteTables", "RouteTableId", str(p, "RouteTableId"));
+		if (!it)
+			return ec2_fail(err, "InvalidRouteTableID.NotFound");
+		if (json_array_size(json_object_get(it, "Associations")) > 0)
+			return ec2_fail(err, "DependencyViolation");
+		drop("RouteTables", "RouteTableId", str(p, "RouteTableId"));
+		return 0;
+	}
+	if (streq(op, "CreateSecurityGroup")) {
+		json_t *sg;
+		size_t i;
+
+		json_array_foreach(list_of("SecurityGroups"), i, sg)
+			if (streq_ptr(str(sg, "GroupName"), str(p, "GroupName")) &&
+			    streq_ptr(str(sg, "VpcId"), str(p, "VpcId")))
+				return ec2_fail(err, "InvalidGroup.Duplicate");
+		id = new_id("sg");
+		/* AWS adds the all-traffic egress rule to every new group. */
+		it = json_pack("{s:s, s:O, s:O, s:O, s:[], s:[{s:s, s:[{s:s}], s:[], s:[], s:[]}], "
+			       "s:o}",
+			       "GroupId", id, "GroupName", json_object_get(p, "GroupName"),
+			       "Description", json_object_get(p, "Description"), "VpcId",
+			       json_object_get(p, "VpcId"), "IpPermissions", "IpPermissionsEgress",
+			       "IpProtocol", "-1", "IpRanges", "CidrIp", "0.0.0.0/0", "Ipv6Ranges",
+			       "PrefixListIds", "UserIdGroupPairs", "Tags", tags_of_create(p));
+		json_array_append_new(list_of("SecurityGroups"), it);
+		json_object_set_new(*ret, "GroupId", json_string(id));
+		json_object_set_new(*ret, "Tags", json_deep_copy(json_object_get(it, "Tags")));
+		return 0;
+	}
+	if (streq(op, "AuthorizeSecurityGroupIngress") || streq(op, "AuthorizeSecurityGroupEgress")) {
+		it = find("SecurityGroups", "GroupId", str(p, "GroupId"));
+		if (!it)
+			return ec2_fail(err, "InvalidGroup.NotFound");
+		return authorize(it, strstr(op, "Egress") ? "IpPermissionsEgress" : "IpPermissions",
+				 p, err);
+	}
+	if (streq(op, "DeleteSecurityGroup")) {
+		json_t *sg;
+		size_t i;
+
+		if (!find("SecurityGroups", "GroupId", str(p, "GroupId")))
+			return ec2_fail(err, "InvalidGroup.NotFound");
+		/* Referenced by another group's rules: AWS refuses. */
+		json_array_foreach(list_of("SecurityGroups"), i, sg) {
+			_cleanup_free_ char *rules = json_dumps(json_object_get(sg, "IpPermissions"),
+								 0);
+
+			if (!streq_ptr(str(sg, "GroupId"), str(p, "GroupId")) &&
+			    strstr(rules, str(p, "GroupId")))
+				return ec2_fail(err, "DependencyViolation");
+		}
+		drop("SecurityGroups", "GroupId", str(p, "GroupId"));
+		return 0;
+	}
+	if (streq(op, "CreateTags")) {
+		const char *rid = json_string_value(json_array_get(json_object_get(p, "Resources"), 0));
+
+		for (size_t d = 0; d < ELEMENTSOF(describes); d++)
+			if ((it = find(describes[d].list, describes[d].id_key, rid))) {
+				json_array_extend(json_object_get(it, "Tags"),
+						  json_object_get(p, "Tags"));
+				return 0;
+			}
+		return ec2_fail(err, "InvalidID");
+	}
+	ck_abort_msg("fake EC2: unexpected operation %s", op);
+	return -EINVAL;
+}
+
+static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_cb cb, void *cbud)
+{
+	struct completion *c;
+
+	ck_assert_uint_lt(W.q_tail, MAX_Q);
+	ck_assert_str_eq(call->service, "ec2");
+	assert_serialises(call->operation, call->params);
+	if (call->mutating)
+		json_array_append_new(W.mut_log, json_string(call->operation));
+	if (call->mutating && getenv("DEBUG_CALLS")) {
+		_cleanup_free_ char *t = json_dumps(call->params, JSON_COMPACT);
+
+		fprintf(stderr, "%s %s\n", call->operation, t);
+	}
+	c = &W.q[W.q_tail++];
+	*c = (struct completion){ .cb = cb, .ud = cbud, .mutating = call->mutating };
+	c->r = exec(call->operation, call->params, &c->result, &c->err);
+	return 0;
+}
+
+static usec_t f_now(void *ud)
+{
+	return W.now;
+}
+
+static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg)
+{
+	struct ftimer *t;
+
+	ck_assert_uint_lt(W.n_timers, MAX_Q);
+	t = &W.timers[W.n_timers++];
+	*t = (struct ftimer){ .due = W.now + delay, .cb = cb, .arg = arg, .active = true };
+	return t;
+}
+
+static void f_timer_stop(void *ud, void *timer)
+{
+	((struct ftimer *)timer)->active = false;
+}
+
+static int f_journal_intent(void *ud, const char *logical_id, const char *service,
+			    const char *operation, const char *token, const json_t *request,
+			    int64_t *ret_id)
+{
+	*ret_id = ++W.n_intents;
+	return 0;
+}
+
+static int f_random_token(void *ud, char *buf, size_t size)
+{
+	static unsigned n;
+
+	snprintf(buf, size, "tok%029u", ++n);
+	return 0;
+}
+
+static const struct cohd_rec_ops fake_ops = {
+	.aws_call = f_aws_call,
+	.now = f_now,
+	.timer_start = f_timer_start,
+	.timer_stop = f_timer_stop,
+	.journal_intent = f_journal_intent,
+	.random_token = f_random_token,
+};
+
+static bool step(void)
+{
+	struct ftimer *next = NULL;
+
+	if (W.q_head < W.q_tail) {
+		struct completion c = W.q[W.q_head++];
+
+		c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
+		json_decref(c.result);
+		cohd_aws_error_done(&c.err);
+		return true;
+	}
+	for (size_t i = 0; i < W.n_timers; i++)
+		if (W.timers[i].active && (!next || W.timers[i].due < next->due))
+			next = &W.timers[i];
+	if (!next)
+		return false;
+	if (next->due > W.now)
+		W.now = next->due;
+	next->active = false;
+	next->cb(next->arg);
+	return true;
+}
+
+static void pass_cb(struct cohd_rec_engine *e, int r, void *ud)
+{
+	ck_assert_int_eq(r, 0);
+	W.pass_done = true;
+}
+
+/* One pass; returns how many mutating calls it made. */
+static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g)
+{
+	size_t before = json_array_size(W.mut_log);
+
+	W.pass_done = false;
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	for (unsigned guard = 0; guard < 100000 && step(); guard++)
+		;
+	ck_assert(W.pass_done);
+	return (unsigned)(json_array_size(W.mut_log) - before);
+}
+
+static void world_init(void)
+{
+	W = (typeof(W)){};
+	W.aws = json_object();
+	W.mut_log = json_array();
+	W.tokens = json_object();
+	W.now = 1000 * USEC_PER_SEC;
+}
+
+static void world_done(void)
+{
+	json_decref(W.aws);
+	json_decref(W.mut_log);
+	json_decref(W.tokens);
+}
+
+/* ---- the desired graph: the compiler's network resources for data.yml ---- */
+
+static const struct cohd_rec_type *const net_types[] = {
+	&cohd_resource_ec2_vpc,
+	&cohd_resource_ec2_subnet,
+	&cohd_resource_ec2_internet_gateway,
+	&cohd_resource_ec2_eip,
+	&cohd_resource_ec2_nat_gateway,
+	&cohd_resource_ec2_route_table,
+	&cohd_resource_ec2_security_group,
+	NULL,
+};
+
+static bool is_net_type(const char *t)
+{
+	for (size_t i = 0; net_types[i]; i++)
+		if (streq(net_types[i]->name, t))
+			return true;
+	return false;
+}
+
+/* Drop the rules of a group that name the group itself. The engine resolves every property
+ * before a create, and a group's own GroupId is only known after it: a self-referencing group is
+ * never created ("waiting for app/sg/default.GroupId"). That is an engine gap (see
+ * test_self_reference); the other tests leave those rules out to exercise everything else. */
+static void drop_self_refs(const char *id, json_t *props)
+{
+	static const char *const lists[] = { "IpPermissions", "IpPermissionsEgress" };
+
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+		json_t *rules = json_object_get(props, lists[l]);
+
+		for (size_t i = json_array_size(rules); i-- > 0;) {
+			const json_t *ref = json_object_get(
+				json_object_get(json_array_get(json_object_get(json_array_get(rules, i),
+									       "UserIdGroupPairs"),
+							       0),
+						"GroupId"),
+				"Ref");
+
+			if (streq_ptr(json_string_value(ref), id))
+				json_array_remove(rules, i);
+		}
+	}
+}
+
+static struct cohd_graph *network_graph_ex(bool self_refs)
+{
+	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
+	_cleanup_(cohd_graph_freep) struct cohd_graph *full = NULL;
+	struct cohd_model_options opts = COHD_MODEL_OPTIONS_INIT;
+	struct cohd_diag_list diags = {};
+	struct cohd_error err = {};
+	struct cohd_graph *g = cohd_graph_new();
+
+	ck_assert_int_eq(cohd_app_load_file(test_data_path("plans/data.yml"), &diags, &app), 0);
+	cohd_diag_list_done(&diags);
+	opts.region = "eu-west-1";
+	ck_assert_int_eq(cohd_model_compile(app, &opts, &full, &err), 0);
+	for (size_t i = 0; i < cohd_graph_size(full); i++) {
+		const struct cohd_resource *r = cohd_graph_get(full, i);
+		struct cohd_resource *n;
+		const char *k;
+		json_t *v;
+
+		if (!is_net_type(r->type))
+			continue;
+		ck_assert_int_eq(cohd_graph_add(g, r->type, r->id, r->name, r->scope,
+						json_deep_copy(r->properties), &n),
+				 0);
+		if (!self_refs)
+			drop_self_refs(r->id, n->properties);
+		json_object_foreach(r->tags, k, v)
+			cohd_resource_tag(n, k, json_string_value(v));
+		for (size_t d = 0; d < r->n_depends_on; d++) {
+			const struct cohd_resource *dep = cohd_graph_find(full, r->depends_on[d]);
+
+			if (dep && is_net_type(dep->type))
+				cohd_resource_depend(n, r->depends_on[d]);
+		}
+	}
+	ck_assert_int_eq(cohd_graph_finalize(g, &err), 0);
+	cohd_error_done(&err);
+	return g;
+}
+
+static struct cohd_graph *network_graph(void)
+{
+	return network_graph_ex(false);
+}
+
+static const char *const azs[] = { "eu-west-1a", "eu-west-1b", "eu-west-1c", NULL };
+
+static struct cohd_rec_engine *engine(void)
+{
+	struct cohd_rec_config cfg = {
+		.app = "ledger", .environment = "production", .env_type = 0,
+		.region = "eu-west-1", .account = "123456789012", .partition = "aws",
+		.azs = azs, .types = net_types,
+	};
+	struct cohd_rec_engine *e = NULL;
+
+	ck_assert_int_eq(cohd_rec_engine_new(&fake_ops, &cfg, &e), 0);
+	return e;
+}
+
+static unsigned count_ops(const char *op)
+{
+	const json_t *x;
+	unsigned n = 0;
+	size_t i;
+
+	json_array_foreach(W.mut_log, i, x)
+		n += streq(json_string_value(x), op);
+	return n;
+}
+
+static void assert_synced(struct cohd_rec_engine *e)
+{
+	json_auto_t *st = cohd_rec_engine_status(e);
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "resources"), i, r) {
+		_cleanup_free_ char *d = json_dumps(r, JSON_COMPACT);
+
+		ck_assert_msg(streq_ptr(str(r, "sync"), "synced"), "not synced: %s", d);
+	}
+}
+
+/* ---- tests ---- */
+
+static void converge(struct cohd_rec_engine *e, struct cohd_graph *g)
+{
+	unsigned n = run_pass(e, g);
+
+	ck_assert_uint_gt(n, 0);
+}
+
+START_TEST(test_converge_from_nothing)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *pub0, *priv1, *igw, *nat, *rtb_pub, *rtb_priv, *sg, *eip;
+	const json_t *x;
+	size_t i;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	if (getenv("DEBUG_STATUS")) {
+		json_auto_t *st = cohd_rec_engine_status(e);
+		json_dumpf(st, stderr, JSON_INDENT(1));
+	}
+
+	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 1);
+	ck_assert_uint_eq(json_array_size(list_of("Subnets")), 4);
+	pub0 = by_lid("Subnets", "app/subnet/public-0");
+	priv1 = by_lid("Subnets", "app/subnet/private-1");
+	ck_assert_ptr_nonnull(pub0);
+	ck_assert_ptr_nonnull(priv1);
+	ck_assert_str_eq(str(pub0, "AvailabilityZone"), "eu-west-1a");
+	ck_assert_str_eq(str(priv1, "AvailabilityZone"), "eu-west-1b");
+	ck_assert(json_is_true(json_object_get(pub0, "MapPublicIpOnLaunch")));
+	ck_assert(json_is_false(json_object_get(priv1, "MapPublicIpOnLaunch")));
+	ck_assert_str_eq(tag_of(pub0, "ManagedBy"), "coherence");
+	ck_assert_str_eq(tag_of(pub0, "Name"), "ledger-b6ce48-public-0");
+
+	igw = by_lid("InternetGateways", "app/igw");
+	ck_assert_str_eq(str(json_array_get(json_object_get(igw, "Attachments"), 0), "VpcId"),
+			 str(json_array_get(list_of("Vpcs"), 0), "VpcId"));
+
+	eip = by_lid("Addresses", "app/nat-eip");
+	nat = by_lid("NatGateways", "app/nat");
+	ck_assert_str_eq(str(nat, "State"), "available");
+	ck_assert_str_eq(str(nat, "SubnetId"), str(pub0, "SubnetId"));
+	ck_assert_str_eq(str(json_array_get(json_object_get(nat, "NatGatewayAddresses"), 0),
+			     "AllocationId"),
+			 str(eip, "AllocationId"));
+	ck_assert_uint_eq(count_ops("CreateNatGateway"), 1);
+
+	rtb_pub = by_lid("RouteTables", "app/route-table/public");
+	rtb_priv = by_lid("RouteTables", "app/route-table/private");
+	ck_assert_uint_eq(json_array_size(json_object_get(rtb_pub, "Routes")), 2); /* + local */
+	ck_assert_str_eq(str(json_array_get(json_object_get(rtb_pub, "Routes"), 1), "GatewayId"),
+			 str(igw, "InternetGatewayId"));
+	ck_assert_str_eq(str(json_array_get(json_object_get(rtb_priv, "Routes"), 1),
+			     "NatGatewayId"),
+			 str(nat, "NatGatewayId"));
+	ck_assert_uint_eq(json_array_size(json_object_get(rtb_pub, "Associations")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(rtb_priv, "Associations")), 2);
+
+	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 7);
+	sg = by_lid("SecurityGroups", "app/sg/db");
+	ck_assert_str_eq(str(sg, "GroupName"), "ledger-b6ce48-db");
+	/* 5432 and 3306 from db-access (the self rule is left out: drop_self_refs) */
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 2);
+	json_array_foreach(json_object_get(sg, "IpPermissions"), i, x)
+		ck_assert_str_eq(str(json_array_get(json_object_get(x, "UserIdGroupPairs"), 0),
+				     "GroupId"),
+				 str(by_lid("SecurityGroups", "app/sg/db-access"), "GroupId"));
+	/* Egress equal to AWS's default: never re-authorized (it would be a duplicate). */
+	sg = by_lid("SecurityGroups", "app/sg/ecs");
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissionsEgress")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 0);
+
+	/* The second pass finds everything as wanted: not one mutating call. */
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	assert_synced(e);
+	world_done();
+}
+END_TEST
+
+START_TEST(test_drift_corrected)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *pub1, *igw, *rtb_priv, *route, *sg, *assocs;
+	size_t before;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	ck_assert_uint_eq(run_pass(e, g), 0);
+
+	/* Someone: turns off public IPs, detaches the IGW, points the private default route at
+	 * the IGW, disassociates a public subnet, and removes the db group's rules. */
+	pub1 = by_lid("Subnets", "app/subnet/public-1");
+	json_object_set_new(pub1, "MapPublicIpOnLaunch", json_false());
+	igw = by_lid("InternetGateways", "app/igw");
+	json_array_clear(json_object_get(igw, "Attachments"));
+	rtb_priv = by_lid("RouteTables", "app/route-table/private");
+	route = json_array_get(json_object_get(rtb_priv, "Routes"), 1);
+	json_object_del(route, "NatGatewayId");
+	json_object_set_new(route, "GatewayId", json_string(str(igw, "InternetGatewayId")));
+	assocs = json_object_get(by_lid("RouteTables", "app/route-table/public"), "Associations");
+	json_array_remove(assocs, 1);
+	sg = by_lid("SecurityGroups", "app/sg/db");
+	json_array_remove(json_object_get(sg, "IpPermissions"), 0);
+
+	before = json_array_size(W.mut_log);
+	ck_assert_uint_eq(run_pass(e, g), 5);
+	ck_assert_uint_eq(count_ops("ModifySubnetAttribute"), 4 + 1);
+	ck_assert_uint_eq(count_ops("AttachInternetGateway"), 1 + 1);
+	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
+	ck_assert_uint_eq(count_ops("AssociateRouteTable"), 4 + 1);
+	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 3 + 1);
+	ck_assert_uint_eq(json_array_size(W.mut_log) - before, 5);
+
+	ck_assert(json_is_true(json_object_get(pub1, "MapPublicIpOnLaunch")));
+	ck_assert_uint_eq(json_array_size(json_object_get(igw, "Attachments")), 1);
+	ck_assert_str_eq(str(route, "NatGatewayId"),
+			 str(by_lid("NatGateways", "app/nat"), "NatGatewayId"));
+	ck_assert_ptr_null(json_object_get(route, "GatewayId"));
+	ck_assert_uint_eq(json_array_size(assocs), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 2);
+
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	assert_synced(e);
+	world_done();
+}
+END_TEST
+
+/* A rule AWS stores merged (two peers in one IpPermission, different order, descriptions,
+ * a protocol number) is the same rule set: no correction. */
+START_TEST(test_rules_normalised)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *sg, *rules, *merged;
+	const char *access;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	sg = by_lid("SecurityGroups", "app/sg/db");
+	access = str(by_lid("SecurityGroups", "app/sg/db-access"), "GroupId");
+	merged = json_pack("[{s:s, s:i, s:i, s:[{s:s, s:s, s:s}]}, "
+			   "{s:s, s:i, s:i, s:[{s:s, s:s}], s:[]}]",
+			   "IpProtocol", "6", "FromPort", 3306, "ToPort", 3306, "UserIdGroupPairs",
+			   "GroupId", access, "UserId", "123456789012", "Description", "mysql",
+			   "IpProtocol", "TCP", "FromPort", 5432, "ToPort", 5432,
+			   "UserIdGroupPairs", "GroupId", access, "UserId", "123456789012",
+			   "IpRanges");
+	ck_assert_ptr_nonnull(merged);
+	json_object_set_new(sg, "IpPermissions", merged);
+	rules = json_object_get(by_lid("SecurityGroups", "app/sg/inbound"), "IpPermissions");
+	json_object_set_new(json_array_get(json_object_get(json_array_get(rules, 0), "IpRanges"), 0),
+			    "Description", json_string("web"));
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	assert_synced(e);
+	world_done();
+}
+END_TEST
+
+/* An extra rule needs a Revoke, which the engine cannot plan for a field whose operation is
+ * Authorize: reported as drift, the correction fails visibly, nothing is sent. */
+START_TEST(test_extra_rule_reported)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *r;
+	size_t i;
+	bool seen = false;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	json_array_append_new(json_object_get(by_lid("SecurityGroups", "app/sg/ecs"),
+					      "IpPermissions"),
+			      json_pack("{s:s, s:i, s:i, s:[{s:s}]}", "IpProtocol", "tcp",
+					"FromPort", 22, "ToPort", 22, "IpRanges", "CidrIp",
+					"0.0.0.0/0"));
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	st = cohd_rec_engine_status(e);
+	json_array_foreach(json_object_get(st, "resources"), i, r)
+		if (streq(str(r, "id"), "app/sg/ecs")) {
+			ck_assert_str_ne(str(r, "sync"), "synced");
+			seen = true;
+		}
+	ck_assert(seen);
+	world_done();
+}
+END_TEST
+
+/* Replacing the NAT gateway (its subnet changed): the new one is created first, the private
+ * route moves to it, then the old one is deleted. */
+START_TEST(test_nat_replaced)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *nat, *route;
+	_cleanup_free_ char *old = NULL;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	nat = by_lid("NatGateways", "app/nat");
+	old = strdup(str(nat, "NatGatewayId"));
+	/* Someone recreated it elsewhere by hand, with our tags: SubnetId drifted. */
+	json_object_set(nat, "SubnetId",
+			json_object_get(by_lid("Subnets", "app/subnet/public-1"), "SubnetId"));
+	run_pass(e, g);
+	ck_assert_uint_eq(count_ops("CreateNatGateway"), 2);
+	ck_assert_uint_eq(count_ops("DeleteNatGateway"), 1);
+	ck_assert_str_eq(str(find("NatGateways", "NatGatewayId", old), "State"), "deleted");
+	/* The route table was diffed against the old gateway's id before the new one existed,
+	 * so the route moves only on the next pass (a blackhole meanwhile): the engine does not
+	 * re-plan dependents of a replacement in the same pass. */
+	route = json_array_get(json_object_get(by_lid("RouteTables", "app/route-table/private"),
+					       "Routes"),
+			       1);
+	ck_assert_uint_eq(run_pass(e, g), 1);
+	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
+	ck_assert_str_ne(str(route, "NatGatewayId"), old);
+	ck_assert_str_eq(str(route, "NatGatewayId"),
+			 str(json_array_get(list_of("NatGateways"), 1), "NatGatewayId"));
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	world_done();
+}
+END_TEST
+
+/* Removing everything: deletes run dependents first; the NAT gateway's delete waits for
+ * "deleted" before its address is released. AWS refuses to delete an attached internet gateway
+ * or an associated route table, and the engine's delete is one call, so the detach and the
+ * disassociations are done by hand here (the interface gap the type files name). */
+START_TEST(test_delete_order)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_graph_freep) struct cohd_graph *empty = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	struct cohd_error err = {};
+	const json_t *x;
+	size_t i, nat_del = SIZE_MAX, eip_rel = SIZE_MAX, vpc_del = SIZE_MAX, rtb_del = 0;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	ck_assert_int_eq(cohd_graph_finalize(empty, &err), 0);
+
+	/* Without the manual steps: the route tables refuse, and nothing that comes after them
+	 * (subnets, VPC) is deleted. */
+	run_pass(e, empty);
+	ck_assert_uint_eq(json_array_size(list_of("RouteTables")), 2);
+	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 1);
+	ck_assert_uint_ge(count_ops("DeleteRouteTable"), 2);
+
+	json_array_foreach(list_of("RouteTables"), i, x)
+		json_array_clear(json_object_get(x, "Associations"));
+	json_array_foreach(list_of("InternetGateways"), i, x)
+		json_array_clear(json_object_get(x, "Attachments"));
+	json_array_clear(W.mut_log);
+	run_pass(e, empty);
+	if (json_array_size(list_of("Vpcs")) > 0)
+		run_pass(e, empty); /* what waited on a CONFLICT goes on the next pass */
+	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 0);
+	ck_assert_uint_eq(json_array_size(list_of("Subnets")), 0);
+	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 0);
+	ck_assert_uint_eq(json_array_size(list_of("Addresses")), 0);
+	ck_assert_uint_eq(json_array_size(list_of("InternetGateways")), 0);
+	json_array_foreach(W.mut_log, i, x) {
+		const char *op = json_string_value(x);
+
+		if (streq(op, "DeleteNatGateway"))
+			nat_del = i;
+		else if (streq(op, "ReleaseAddress") && eip_rel == SIZE_MAX)
+			eip_rel = i;
+		else if (streq(op, "DeleteVpc"))
+			vpc_del = i;
+		else if (streq(op, "DeleteRouteTable"))
+			rtb_del = i;
+	}
+	ck_assert_uint_lt(nat_del, eip_rel);
+	ck_assert_uint_lt(rtb_del, vpc_del);
+	ck_assert_uint_eq(count_ops("ReleaseAddress"), 1); /* after the NAT wait: no InUse */
+	world_done();
+}
+END_TEST
+
+/* The engine gap drop_self_refs works around, pinned down so that it is noticed when it is
+ * fixed: a group whose rules name the group itself waits for its own GroupId and is never
+ * created; everything else converges. When this fails because the groups were created, remove
+ * drop_self_refs and this test. */
+START_TEST(test_self_reference)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *r;
+	size_t i;
+	unsigned waiting = 0;
+
+	world_init();
+	g = network_graph_ex(true);
+	e = engine();
+	run_pass(e, g);
+	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/default"));
+	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/db"));
+	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/cache"));
+	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 4);
+	ck_assert_ptr_nonnull(by_lid("NatGateways", "app/nat"));
+	st = cohd_rec_engine_status(e);
+	json_array_foreach(json_object_get(st, "resources"), i, r)
+		if (strstr(strempty(str(r, "message")), "waiting for app/sg/")) {
+			_cleanup_free_ char *want = NULL;
+
+			ck_assert_int_ge(asprintf(&want, "waiting for %s.GroupId", str(r, "id")), 0);
+			ck_assert_str_eq(str(r, "message"), want);
+			waiting++;
+		}
+	ck_assert_uint_eq(waiting, 3);
+	world_done();
+}
+END_TEST
+
+/* Builders checked one by one against the EC2 model, and the normalisers. */
+START_TEST(test_builders_and_normalisers)
+{
+	json_auto_t *a = json_string("10.0.1.7/24"), *b = NULL, *c = json_string("2001:DB8::1/64");
+	json_auto_t *d = NULL, *bare = json_string("10.0.0.1"), *e = NULL;
+	struct cohd_resource res = { .name = (char *)"ledger-b6ce48-db", .type = (char *)"x" };
+	struct cohd_rec_type_ctx ctx = { .resource = &res };
+	json_auto_t *params = NULL;
+
+	b = cohd_ec2_cidr_normalise(a);
+	ck_assert_str_eq(json_string_value(b), "10.0.1.0/24");
+	d = cohd_ec2_cidr_normalise(c);
+	ck_assert_str_eq(json_string_value(d), "2001:db8::/64");
+	e = cohd_ec2_cidr_normalise(bare);
+	ck_assert_str_eq(json_string_value(e), "10.0.0.1/32");
+
+	ck_assert_int_eq(cohd_resource_ec2_nat_gateway.lookup_params(&ctx, &params), 0);
+	assert_serialises("DescribeNatGateways", params);
+	json_decref(params);
+	params = NULL;
+	ck_assert_int_eq(cohd_resource_ec2_security_group.lookup_params(&ctx, &params), 0);
+	assert_serialises("DescribeSecurityGroups", params);
+	json_decref(params);
+	params = NULL;
+	ck_assert_int_eq(cohd_resource_ec2_subnet.lookup_params(&ctx, &params), 0);
+	assert_serialises("DescribeSubnets", params);
+
+	/* The local route and a propagated one are AWS's: never compared. */
+	{
+		const struct cohd_rec_field *f = &cohd_resource_ec2_route_table.fields[1];
+		json_auto_t *live = json_pack(
+			"[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]",
+			"DestinationCidrBlock", "10.0.0.0/16", "GatewayId", "local", "Origin",
+			"CreateRouteTable", "DestinationCidrBlock", "192.168.0.0/16", "GatewayId",
+			"vgw-1", "Origin", "EnableVgwRoutePropagation", "DestinationCidrBlock",
+			"0.0.0.0/0", "GatewayId", "igw-1", "Origin", "CreateRoute", "State",
+			"active");
+		json_auto_t *want = json_pack("[{s:s, s:s}]", "DestinationCidrBlock", "0.0.0.0/0",
+					      "GatewayId", "igw-1");
+		json_auto_t *nl = cohd_rec_normalise(f, live, true);
+		json_auto_t *nw = cohd_rec_normalise(f, want, false);
+
+		ck_assert_str_eq(f->path, "Routes");
+		ck_assert(json_equal(nl, nw));
+	}
+}
+END_TEST
+
+static Suite *network_suite(void)
+{
+	Suite *s = suite_create("resources_network");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_converge_from_nothing);
+	tcase_add_test(tc, test_drift_corrected);
+	tcase_add_test(tc, test_rules_normalised);
+	tcase_add_test(tc, test_extra_rule_reported);
+	tcase_add_test(tc, test_nat_replaced);
+	tcase_add_test(tc, test_delete_order);
+	tcase_add_test(tc, test_builders_and_normalisers);
+	tcase_add_test(tc, test_self_reference);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+COHD_TEST_MAIN(network_suite)

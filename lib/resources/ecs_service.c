@@ -2,9 +2,8 @@
 /*
  * ecs.service: one Fargate service per backend and per worker (compile_ecs.c): FARGATE in static
  * and production environments, a FARGATE_SPOT capacity provider strategy in previews. ECS has no
- * tag-filtered list: observe is one DescribeServices (include TAGS) naming up to ten wanted
- * services on the app's cluster, the most one call takes; the rest are found by the engine's
- * look-up-before-create (one DescribeServices each). Services ECS still lists after a delete
+ * tag-filtered list: observe is one DescribeServices (include TAGS) per ten wanted services on
+ * the app's cluster (the most one call takes), which is also the look-up before create. Services ECS still lists after a delete
  * (INACTIVE) are dropped. CreateService takes clientToken. UpdateService corrects the task
  * definition, the desired count (kept inside the autoscaling band by the engine), the capacity
  * strategy (with forceNewDeployment, which ECS demands), the network and deployment settings in
@@ -34,20 +33,25 @@ static char *app_cluster_name(const char *app, const char *name)
 	return strndup(name, n);
 }
 
+/* One batch of at most ten wanted services (observe_batch): DescribeServices names them, which
+ * is also the look-up before create (an untagged service with our name is found here). */
 static int service_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 {
-	_cleanup_free_ char *cluster = app_cluster_name(ctx->app, ctx->name_prefix);
-	json_t *names = json_array();
+	_cleanup_free_ char *cluster = NULL;
+	json_t *names;
 
+	if (ctx->n_wanted == 0) {
+		*ret = NULL; /* nothing to ask: DescribeServices needs names */
+		return 0;
+	}
+	cluster = app_cluster_name(ctx->app, ctx->name_prefix);
+	names = json_array();
 	if (!cluster || !names) {
 		json_decref(names);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < ctx->n_wanted && i < DESCRIBE_SERVICES_MAX; i++)
 		json_array_append_new(names, json_string(ctx->wanted[i]->name));
-	/* ECS needs at least one name; asking for a name no service has costs nothing. */
-	if (json_array_size(names) == 0)
-		json_array_append_new(names, json_string(strempty(ctx->name_prefix)));
 	*ret = json_pack("{s:s, s:o, s:[s]}", "cluster", cluster, "services", names, "include",
 			 "TAGS");
 	return *ret ? 0 : -ENOMEM;
@@ -64,18 +68,6 @@ static char *cluster_of_arn(const char *arn)
 	s += STRLEN(":service/");
 	e = strchr(s, '/');
 	return e ? strndup(s, (size_t)(e - s)) : NULL;
-}
-
-/* The look-up before create, also how services beyond the first ten are observed. */
-static int service_lookup(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	_cleanup_free_ char *cluster = app_cluster_name(ctx->app, ctx->resource->name);
-
-	if (!cluster)
-		return -ENOMEM;
-	*ret = json_pack("{s:s, s:[s], s:[s]}", "cluster", cluster, "services",
-			 ctx->resource->name, "include", "TAGS");
-	return *ret ? 0 : -ENOMEM;
 }
 
 static json_t *service_project(const json_t *raw)
@@ -296,13 +288,13 @@ const struct cohd_rec_type cohd_resource_ecs_service = {
 
 	.describe_op = "DescribeServices",
 	.observe_params = service_observe,
+	.observe_batch = DESCRIBE_SERVICES_MAX,
 	.list_path = "services",
 	.id_path = "serviceArn",
 	.name_path = "serviceName",
 	.tags_path = "tags",
 	.tag_style = COHD_REC_TAGS_KEY_VALUE_LOWER,
 	.project = service_project,
-	.lookup_params = service_lookup,
 	.by_id_params = service_by_id,
 	.health = service_health,
 

@@ -223,9 +223,10 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	check_serializes(t->service, t->describe_op, params, what);
 	json_decref(params);
 	params = NULL;
-	octx.n_wanted = 0;
+	octx.n_wanted = 0; /* nothing wanted: NULL = nothing to ask, or a valid call */
 	ck_assert_int_eq(t->observe_params(&octx, &params), 0);
-	check_serializes(t->service, t->describe_op, params, what);
+	if (params)
+		check_serializes(t->service, t->describe_op, params, what);
 	json_decref(params);
 	params = NULL;
 	if (t->lookup_params) {
@@ -1341,6 +1342,38 @@ START_TEST(test_delete)
 }
 END_TEST
 
+/* Twelve workers: DescribeServices takes ten names, so observe is two calls. */
+START_TEST(test_services_in_tens)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_backend(false, 1, true);
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	const json_t *v;
+	unsigned n = 0;
+	size_t i;
+
+	world_init();
+	for (int k = 0; k < 11; k++) {
+		char id[64], name[64];
+		json_t *p = json_deep_copy(cohd_graph_find(g, "svc/api/ecs-service")->properties);
+
+		snprintf(id, sizeof id, "svc/api/worker/w%d/ecs-service", k);
+		snprintf(name, sizeof name, "shop-a1b2c3-pr-1-api-worker-w%d", k);
+		json_object_set_new(p, "serviceName", json_string(name));
+		add(g, "ecs.service", id, name, p);
+	}
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(2);
+	converge(e, g);
+	ck_assert_uint_eq(op_count("CreateService"), 12);
+	json_array_clear(W.log);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	json_array_foreach(W.log, i, v)
+		n += streq(json_string_value(v), "DescribeServices");
+	ck_assert_uint_eq(n, 2);
+	world_done();
+}
+END_TEST
+
 /* Preview -> production: a Spot strategy cannot become a launch type in place. The name is
  * unique on the cluster: delete (forced), wait until ECS says INACTIVE, then create. */
 START_TEST(test_service_replace)
@@ -1406,6 +1439,7 @@ static Suite *resources_compute_suite(void)
 		{ "foreign", test_foreign_role_untouched },
 		{ "delete", test_delete },
 		{ "service_replace", test_service_replace },
+		{ "services_in_tens", test_services_in_tens },
 		{ "existing_secret", test_existing_secret_never_created },
 	};
 

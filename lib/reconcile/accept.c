@@ -9,7 +9,7 @@
 #include "lib/reconcile/diff.h"
 #include "lib/util/macro.h"
 
-#define BUILTIN(t, f, why)                                                                          \
+#define BUILTIN(t, f, why)                                                                         \
 	{                                                                                          \
 		.resource = (char *)(t), .field = (char *)(f), .env_mask = COHD_DRIFT_ENV_ALL,     \
 		.reason = (char *)(why), .source = (char *)"built-in: " t ":" f,                   \
@@ -28,8 +28,8 @@ static const struct cohd_drift_rule builtin_rules[] = {
 	BUILTIN("rds.db_instance", "MultiAZ", "high availability is the owner's choice"),
 	BUILTIN("rds.db_instance", "BackupRetentionPeriod", "backups are the owner's choice"),
 	BUILTIN("rds.db_instance", "PreferredBackupWindow", "backups are the owner's choice"),
-	BUILTIN("rds.db_instance", "PreferredMaintenanceWindow", "maintenance window is AWS's or "
-								 "the owner's"),
+	BUILTIN("rds.db_instance", "PreferredMaintenanceWindow",
+		"the maintenance window is AWS's or the owner's"),
 };
 
 const struct cohd_drift_rule *cohd_rec_builtin_rules(size_t *ret_n)

@@ -20,7 +20,7 @@ static json_t *tag_value(const json_t *tags, const char *key)
 
 	if (json_is_object(tags))
 		return json_object_get(tags, key);
-	json_array_foreach(tags, i, t) {
+	json_array_foreach (tags, i, t) {
 		const char *k = json_string_value(json_object_get(t, "Key"));
 
 		if (!k)
@@ -122,10 +122,10 @@ uint64_t cohd_rec_json_digest(const json_t *v)
 
 static int cmp_json(const void *a, const void *b)
 {
-	_cleanup_free_ char *x = json_dumps(*(json_t *const *)a, JSON_COMPACT | JSON_SORT_KEYS |
-							       JSON_ENCODE_ANY);
-	_cleanup_free_ char *y = json_dumps(*(json_t *const *)b, JSON_COMPACT | JSON_SORT_KEYS |
-							       JSON_ENCODE_ANY);
+	_cleanup_free_ char *x =
+		json_dumps(*(json_t *const *)a, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	_cleanup_free_ char *y =
+		json_dumps(*(json_t *const *)b, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 
 	return strcmp(strempty(x), strempty(y));
 }
@@ -203,7 +203,7 @@ static json_t *canon_doc(json_t *v)
 	if (json_is_array(v)) {
 		json_t *tmp = json_array();
 
-		json_array_foreach(v, i, item)
+		json_array_foreach (v, i, item)
 			json_array_append_new(tmp, canon_doc(item));
 		out = sorted(tmp);
 		json_decref(tmp);
@@ -212,9 +212,10 @@ static json_t *canon_doc(json_t *v)
 	if (!json_is_object(v))
 		return json_incref(v);
 	out = json_object();
-	json_object_foreach(v, key, item) {
+	json_object_foreach (v, key, item) {
 		if ((streq(key, "Statement") || streq(key, "Action") || streq(key, "Resource") ||
-		     streq(key, "NotAction")) && !json_is_array(item)) {
+		     streq(key, "NotAction")) &&
+		    !json_is_array(item)) {
 			json_t *l = json_array();
 
 			json_array_append_new(l, canon_doc(item));
@@ -318,7 +319,7 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 			   const char *logical_id, const json_t *props, const json_t *tags,
 			   const struct cohd_rec_item *live, struct cohd_rec_res_diff *ret)
 {
-	struct cohd_rec_res_diff d = { .state = COHD_REC_RES_PRESENT };
+	struct cohd_rec_res_diff d = {.state = COHD_REC_RES_PRESENT};
 	const char *key;
 	json_t *v;
 
@@ -336,8 +337,8 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 			continue;
 		fd = &d.fields[d.n_fields++];
 		fd->spec = f;
-		fd->live = cohd_rec_normalise(f, cohd_rec_json_path(live->attrs,
-								    f->live_path ?: f->path), true);
+		fd->live = cohd_rec_normalise(
+			f, cohd_rec_json_path(live->attrs, f->live_path ?: f->path), true);
 		if (!props || (f->flags & COHD_REC_F_WRITE_ONLY) || cohd_rec_has_generated(want)) {
 			fd->state = COHD_REC_FIELD_UNCHECKED;
 			d.n_unchecked++;
@@ -369,7 +370,7 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 
 	/* Tags: every desired tag must be on the resource with its value; extra tags (added by
 	 * people or by AWS) are left alone. */
-	json_object_foreach((json_t *)tags, key, v) {
+	json_object_foreach ((json_t *)tags, key, v) {
 		const json_t *have = json_object_get(live->tags, key);
 		_cleanup_free_ char *field = NULL;
 		const char *rule, *reason;

@@ -39,7 +39,7 @@ struct cohd_rec_resolve_ctx {
 	int (*generate)(void *userdata, const char *logical_id, const json_t *placeholder,
 			json_t **ret_value);
 	void *userdata;
-	const char *self; /* the resource being resolved (for generate) */
+	const char *self;    /* the resource being resolved (for generate) */
 	bool keep_generated; /* diff: leave Generate/Allocate/Zip as they are (never compared) */
 };
 
@@ -68,16 +68,16 @@ struct cohd_rec_band {
 struct cohd_rec_accept {
 	const struct cohd_drift_rule *config_rules; /* daemon config, borrowed */
 	size_t n_config_rules;
-	const struct cohd_drift_rule *app_rules;    /* the app file's x-cohd.accept_drift */
+	const struct cohd_drift_rule *app_rules; /* the app file's x-cohd.accept_drift */
 	size_t n_app_rules;
-	unsigned env_bit;                           /* 1u << enum cohd_app_env_type */
+	unsigned env_bit; /* 1u << enum cohd_app_env_type */
 	const struct cohd_rec_band *bands;
 	size_t n_bands;
 };
 
 enum cohd_rec_verdict {
-	COHD_REC_VERDICT_DRIFT,    /* correct it */
-	COHD_REC_VERDICT_ACCEPTED, /* leave it, show it, name the rule */
+	COHD_REC_VERDICT_DRIFT,	       /* correct it */
+	COHD_REC_VERDICT_ACCEPTED,     /* leave it, show it, name the rule */
 	COHD_REC_VERDICT_OUTSIDE_BAND, /* governed, but outside the band: correct into the band */
 };
 
@@ -106,10 +106,10 @@ enum cohd_rec_field_state {
 };
 
 enum cohd_rec_res_state {
-	COHD_REC_RES_PRESENT,   /* desired and observed: see fields */
-	COHD_REC_RES_MISSING,   /* desired, not observed: create */
+	COHD_REC_RES_PRESENT,	/* desired and observed: see fields */
+	COHD_REC_RES_MISSING,	/* desired, not observed: create */
 	COHD_REC_RES_UNMANAGED, /* observed with our tags, no longer desired: delete path */
-	COHD_REC_RES_FOREIGN,   /* desired name taken by a resource that is not ours */
+	COHD_REC_RES_FOREIGN,	/* desired name taken by a resource that is not ours */
 	_COHD_REC_RES_STATE_MAX,
 	_COHD_REC_RES_STATE_INVALID = -EINVAL,
 };
@@ -117,8 +117,8 @@ enum cohd_rec_res_state {
 struct cohd_rec_field_diff {
 	const struct cohd_rec_field *spec;
 	json_t *desired; /* normalised, or NULL when not resolvable */
-	json_t *live;    /* normalised, or NULL when absent */
-	json_t *target;  /* what a correction writes (desired, or clamped into a band) */
+	json_t *live;	 /* normalised, or NULL when absent */
+	json_t *target;	 /* what a correction writes (desired, or clamped into a band) */
 	enum cohd_rec_field_state state;
 	const char *rule;   /* accepted: which rule (borrowed from the rule set) */
 	const char *reason; /* accepted: its reason, may be NULL */
@@ -129,7 +129,7 @@ struct cohd_rec_res_diff {
 	struct cohd_rec_field_diff *fields;
 	size_t n_fields;
 	json_t *tags_wrong; /* desired tags missing or different on the live resource (object) */
-	bool replace;       /* a drifted field forces replacement */
+	bool replace;	    /* a drifted field forces replacement */
 	size_t n_drift, n_accepted, n_unchecked;
 };
 

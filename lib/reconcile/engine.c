@@ -49,11 +49,11 @@ struct rec_res {
 	char *id;
 	const struct cohd_rec_type *type;
 	const struct cohd_resource *want; /* this pass's graph; NULL outside a pass */
-	struct cohd_rec_item *item;       /* observed this pass */
-	struct cohd_rec_item **extra;     /* more items with the same cohd:id: a replacement whose
+	struct cohd_rec_item *item;	  /* observed this pass */
+	struct cohd_rec_item **extra;	  /* more items with the same cohd:id: a replacement whose
 					   * old half is still there (superseded, to delete) */
 	size_t n_extra;
-	json_t *attrs;                    /* known attributes: observed or returned by create */
+	json_t *attrs; /* known attributes: observed or returned by create */
 	struct cohd_rec_res_diff diff;
 	bool has_diff;
 	bool created; /* by this pass: res->attrs is the new resource, res->item the old one */
@@ -88,9 +88,21 @@ struct rec_call {
 	struct cohd_rec_engine *e;
 	enum rec_call_kind kind;
 	const struct cohd_rec_type *type;
-	size_t action;                /* action index, or detail index */
+	size_t action; /* action index, or detail index */
 	char *res_id;
-	struct cohd_rec_item *item;   /* detail reads: the item read (owned by its resource) */
+	struct cohd_rec_item *item; /* detail reads: the item read (owned by its resource) */
+};
+
+/* Observe jobs: one per type, or per batch of observe_batch wanted resources. */
+struct obs_job {
+	const struct cohd_rec_type *type;
+	size_t first; /* first wanted resource of the type in this batch */
+};
+
+/* Detail reads: one per managed item (current or superseded) and detail of its type. */
+struct detail_job {
+	struct rec_res *res;
+	struct cohd_rec_item *item;
 };
 
 struct cohd_rec_engine {
@@ -108,17 +120,11 @@ struct cohd_rec_engine {
 	cohd_rec_pass_cb cb;
 	void *cb_userdata;
 	void *start_timer;
-	struct obs_job {
-		const struct cohd_rec_type *type;
-		size_t first; /* first wanted resource of the type in this batch */
-	} *obs;           /* observe: one job per type, or per batch of observe_batch */
+	struct obs_job *obs; /* observe: one job per type, or per batch of observe_batch */
 	size_t n_obs, next_obs;
 	size_t *lookups; /* res indexes for the lookup phase */
 	size_t n_lookups, next_lookup;
-	struct detail_job {
-		struct rec_res *res;
-		struct cohd_rec_item *item;
-	} *details;      /* detail phase: every managed item, then each of its type's details */
+	struct detail_job *details; /* every managed item x each detail of its type */
 	size_t n_details, next_job, next_detail;
 	unsigned inflight;
 	struct cohd_rec_band *bands;
@@ -307,7 +313,7 @@ static struct rec_call *call_new(struct cohd_rec_engine *e, enum rec_call_kind k
 
 	if (!c)
 		return NULL;
-	*c = (struct rec_call){ .e = e, .kind = kind, .type = t, .action = action };
+	*c = (struct rec_call){.e = e, .kind = kind, .type = t, .action = action};
 	if (res_id && !(c->res_id = strdup(res_id))) {
 		free(c);
 		return NULL;
@@ -363,8 +369,12 @@ static int aws(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const c
 	       cohd_rec_call_cb cb, struct rec_call *c)
 {
 	struct cohd_rec_call call = {
-		.region = region, .service = t->service, .operation = op, .params = params,
-		.all_pages = all_pages, .mutating = mutating,
+		.region = region,
+		.service = t->service,
+		.operation = op,
+		.params = params,
+		.all_pages = all_pages,
+		.mutating = mutating,
 	};
 	int r;
 
@@ -464,7 +474,7 @@ static void pass_start(void *arg)
 		/* Batches of observe_batch wanted resources (DescribeServices takes ten). */
 		for (size_t first = 0; first == 0 || (t->observe_batch && first < n_wanted);
 		     first += t->observe_batch ? t->observe_batch : 1)
-			e->obs[e->n_obs++] = (struct obs_job){ t, first };
+			e->obs[e->n_obs++] = (struct obs_job){t, first};
 	}
 	e->phase = PHASE_OBSERVE;
 	observe_next(e);
@@ -502,12 +512,12 @@ static json_t *tags_from(const json_t *raw, const struct cohd_rec_type *t)
 	if (!out || !src)
 		return out;
 	if (json_is_object(src)) {
-		json_object_foreach((json_t *)src, key, v)
+		json_object_foreach ((json_t *)src, key, v)
 			if (json_is_string(v))
 				json_object_set(out, key, v);
 		return out;
 	}
-	json_array_foreach(src, i, v) {
+	json_array_foreach (src, i, v) {
 		const json_t *k = json_object_get(v, "Key") ?: json_object_get(v, "key");
 		const json_t *val = json_object_get(v, "Value") ?: json_object_get(v, "value");
 
@@ -581,8 +591,8 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		if (r && !tagged_ours(e, it)) {
 			r->foreign = true;
 			set_str(&r->foreign_msg,
-				"%s '%s' exists and is not ours (ManagedBy/Application tags missing or "
-				"different): it is never touched; rename or remove it",
+				"%s '%s' exists and is not ours (ManagedBy/Application tags "
+				"missing or different): it is never touched; rename or remove it",
 				t->name, it->name);
 			event(e, r->id, "err", "foreign", "%s", r->foreign_msg);
 			r = NULL;
@@ -604,8 +614,9 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		}
 		r->extra = n;
 		r->extra[r->n_extra++] = it;
-		event(e, r->id, "notice", "duplicate", "two %s resources carry cohd:id=%s (%s and %s)",
-		      t->name, r->id, strempty(r->item->physical_id), strempty(it->physical_id));
+		event(e, r->id, "notice", "duplicate",
+		      "two %s resources carry cohd:id=%s (%s and %s)", t->name, r->id,
+		      strempty(r->item->physical_id), strempty(it->physical_id));
 		return;
 	}
 	r->item = it;
@@ -641,7 +652,7 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 			}
 	} else {
 		list = cohd_rec_json_path(result, c->type->list_path);
-		json_array_foreach(list, i, item)
+		json_array_foreach (list, i, item)
 			ingest(e, c->type, item);
 	}
 	call_free(c);
@@ -653,8 +664,11 @@ static int start_observe(struct cohd_rec_engine *e, const struct obs_job *job)
 	const struct cohd_rec_type *t = job->type;
 	_cleanup_free_ const struct cohd_resource **wanted = calloc(e->n_res + 1, sizeof(void *));
 	struct cohd_rec_observe_ctx ctx = {
-		.app = e->cfg.app, .environment = e->cfg.environment, .region = e->cfg.region,
-		.name_prefix = e->cfg.name_prefix, .wanted = wanted,
+		.app = e->cfg.app,
+		.environment = e->cfg.environment,
+		.region = e->cfg.region,
+		.name_prefix = e->cfg.name_prefix,
+		.wanted = wanted,
 	};
 	json_auto_t *params = NULL;
 	struct rec_call *c;
@@ -724,9 +738,9 @@ static void observe_next(struct cohd_rec_engine *e)
 
 		if (!r->want || !r->item || r->hold || r->type->n_details == 0)
 			continue;
-		e->details[e->n_details++] = (struct detail_job){ r, r->item };
+		e->details[e->n_details++] = (struct detail_job){r, r->item};
 		for (size_t k = 0; k < r->n_extra; k++)
-			e->details[e->n_details++] = (struct detail_job){ r, r->extra[k] };
+			e->details[e->n_details++] = (struct detail_job){r, r->extra[k]};
 	}
 	detail_next(e);
 }
@@ -789,8 +803,8 @@ static void detail_next(struct cohd_rec_engine *e)
 		if (!c)
 			continue;
 		c->item = job->item;
-		if (aws(e, r->type, r->want->region, d->operation, params, false, false, detail_done,
-			c) < 0) {
+		if (aws(e, r->type, r->want->region, d->operation, params, false, false,
+			detail_done, c) < 0) {
 			call_free(c);
 			set_hold(r, "not observed: %s could not start", d->operation);
 			continue;
@@ -828,7 +842,7 @@ static void lookup_done(int r, json_t *result, const struct cohd_aws_error *err,
 	}
 	e->inflight--;
 	if (r >= 0)
-		json_array_foreach(cohd_rec_json_path(result, c->type->list_path), i, item)
+		json_array_foreach (cohd_rec_json_path(result, c->type->list_path), i, item)
 			ingest(e, c->type, item);
 	else if (!err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
 		struct rec_res *res = find_res(e, c->res_id);
@@ -849,8 +863,12 @@ static void lookup_next(struct cohd_rec_engine *e)
 	while (e->next_lookup < e->n_lookups && e->inflight < max) {
 		struct rec_res *r = e->res[e->lookups[e->next_lookup++]];
 		struct cohd_rec_type_ctx ctx = {
-			.type = r->type, .app = e->cfg.app, .environment = e->cfg.environment,
-			.region = e->cfg.region, .account = e->cfg.account, .resource = r->want,
+			.type = r->type,
+			.app = e->cfg.app,
+			.environment = e->cfg.environment,
+			.region = e->cfg.region,
+			.account = e->cfg.account,
+			.resource = r->want,
 			.tags = r->want->tags,
 		};
 		json_auto_t *params = NULL;
@@ -883,8 +901,7 @@ static const json_t *attrs_of(void *userdata, const char *id)
 }
 
 /* The generate port, remembering what it made so that no journal entry ever holds it. */
-static int generate(void *userdata, const char *logical_id, const json_t *placeholder,
-		    json_t **ret)
+static int generate(void *userdata, const char *logical_id, const json_t *placeholder, json_t **ret)
 {
 	struct cohd_rec_engine *e = userdata;
 	int r = e->ops.generate(e->ops.userdata, logical_id, placeholder, ret);
@@ -898,9 +915,14 @@ static struct cohd_rec_resolve_ctx resolve_ctx(struct cohd_rec_engine *e, const 
 					       bool keep_generated)
 {
 	return (struct cohd_rec_resolve_ctx){
-		.account = e->cfg.account, .partition = e->cfg.partition,
-		.image_tag = e->cfg.image_tag, .azs = e->cfg.azs, .attrs = attrs_of,
-		.generate = e->ops.generate ? generate : NULL, .userdata = e, .self = self,
+		.account = e->cfg.account,
+		.partition = e->cfg.partition,
+		.image_tag = e->cfg.image_tag,
+		.azs = e->cfg.azs,
+		.attrs = attrs_of,
+		.generate = e->ops.generate ? generate : NULL,
+		.userdata = e,
+		.self = self,
 		.keep_generated = keep_generated,
 	};
 }
@@ -933,8 +955,11 @@ static void compute_bands(struct cohd_rec_engine *e)
 				continue;
 			b = &e->bands[e->n_bands++];
 			*b = (struct cohd_rec_band){
-				.logical_id = t->id, .field = g->type->governs_field,
-				.min = json_number_value(mn), .max = json_number_value(mx), .by = g->id,
+				.logical_id = t->id,
+				.field = g->type->governs_field,
+				.min = json_number_value(mn),
+				.max = json_number_value(mx),
+				.by = g->id,
 			};
 			snprintf(b->text, sizeof b->text, "autoscaling target %s: %g..%g", g->id,
 				 b->min, b->max);
@@ -1004,8 +1029,9 @@ static int diff_one(struct cohd_rec_engine *e, struct rec_res *r, const struct c
 		r->has_diff = true;
 		r->unmanaged_since = 0;
 		if (r->diff.replace && deletion_of(e, r) == COHD_DELETION_CONFIRM && !e->confirmed)
-			r->hold = "a field that forces replacement drifted; replacing would destroy "
-				  "data: needs `cohd-status delete --confirm`";
+			r->hold =
+				"a field that forces replacement drifted; replacing would destroy "
+				"data: needs `cohd-status delete --confirm`";
 		return 0;
 	}
 	if (!r->item)
@@ -1041,8 +1067,9 @@ static void settle_recovered(struct cohd_rec_engine *e, struct rec_res *r)
 			r->item->physical_id);
 	if (e->ops.journal_complete)
 		e->ops.journal_complete(e->ops.userdata, r->open_intent, true, NULL, NULL, res);
-	event(e, r->id, "notice", "recovered", "create interrupted by a restart had happened: %s "
-	      "adopted", strempty(r->item->physical_id));
+	event(e, r->id, "notice", "recovered",
+	      "a create interrupted by a restart had happened: %s adopted",
+	      strempty(r->item->physical_id));
 	r->open_intent = 0;
 	free(r->open_token);
 	r->open_token = NULL;
@@ -1068,15 +1095,17 @@ static void apply_quarantine(struct cohd_rec_engine *e)
 				/* The desired value changed: a new correction, a new chance. */
 				r->quarantined = false;
 				r->corr_count = 0;
-				event(e, r->id, "notice", "quarantine", "released: desired value "
-				      "changed");
+				event(e, r->id, "notice", "quarantine",
+				      "released: desired value changed");
 			}
-			if (!r->quarantined && a->digest == r->corr_digest && r->corr_count >= limit) {
+			if (!r->quarantined && a->digest == r->corr_digest &&
+			    r->corr_count >= limit) {
 				r->quarantined = true;
 				event(e, r->id, "warning", "quarantine",
-				      "the same correction was made %u times and the live value did "
-				      "not converge (something else writes it?): quarantined, no more "
-				      "corrections until the desired value changes or it is released",
+				      "the same correction was made %u times and the live value "
+				      "did not converge (something else writes it?): quarantined, "
+				      "no more corrections until the desired value changes or it "
+				      "is released",
 				      r->corr_count);
 			}
 			if (r->quarantined) {
@@ -1097,8 +1126,10 @@ static void apply_quarantine(struct cohd_rec_engine *e)
 static void plan_pass(struct cohd_rec_engine *e)
 {
 	struct cohd_rec_accept accept = {
-		.config_rules = e->cfg.config_rules, .n_config_rules = e->cfg.n_config_rules,
-		.app_rules = e->cfg.app_rules, .n_app_rules = e->cfg.n_app_rules,
+		.config_rules = e->cfg.config_rules,
+		.n_config_rules = e->cfg.n_config_rules,
+		.app_rules = e->cfg.app_rules,
+		.n_app_rules = e->cfg.n_app_rules,
 		.env_bit = 1u << e->cfg.env_type,
 	};
 	_cleanup_free_ size_t *order = NULL;
@@ -1143,9 +1174,13 @@ static void plan_pass(struct cohd_rec_engine *e)
 		if (!res || !res->type || !res->has_diff)
 			continue;
 		entries[n++] = (struct cohd_rec_plan_entry){
-			.logical_id = res->id, .type = res->type, .diff = &res->diff,
+			.logical_id = res->id,
+			.type = res->type,
+			.diff = &res->diff,
 			.depends_on = (const char *const *)w->depends_on,
-			.n_depends_on = w->n_depends_on, .hold = res->hold, .adopt = res->adopt,
+			.n_depends_on = w->n_depends_on,
+			.hold = res->hold,
+			.adopt = res->adopt,
 			.props = w->properties,
 			.superseded = (const struct cohd_rec_item *const *)res->extra,
 			.n_superseded = res->n_extra,
@@ -1156,7 +1191,8 @@ static void plan_pass(struct cohd_rec_engine *e)
 			entries[n - 1].n_superseded = 0;
 			event(e, res->id, "warning", "duplicate",
 			      "%zu more %s carry this id; not deleted without `cohd-status delete "
-			      "--confirm`", res->n_extra, res->type->name);
+			      "--confirm`",
+			      res->n_extra, res->type->name);
 		}
 	}
 	for (size_t i = 0; i < e->n_res; i++) {
@@ -1164,9 +1200,12 @@ static void plan_pass(struct cohd_rec_engine *e)
 
 		if (res->has_diff && res->diff.state == COHD_REC_RES_UNMANAGED)
 			entries[n++] = (struct cohd_rec_plan_entry){
-				.logical_id = res->id, .type = res->type, .diff = &res->diff,
+				.logical_id = res->id,
+				.type = res->type,
+				.diff = &res->diff,
 				.depends_on = (const char *const *)res->deps,
-				.n_depends_on = res->n_deps, .hold = res->hold,
+				.n_depends_on = res->n_deps,
+				.hold = res->hold,
 			};
 	}
 	r = cohd_rec_plan_build(entries, n, &e->plan);
@@ -1249,21 +1288,24 @@ static void redact_walk(json_t *v, const json_t *secrets)
 	size_t i, k;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, item) {
+		json_object_foreach (v, key, item) {
 			if (json_is_string(item)) {
-				json_array_foreach(secrets, k, sec)
-					if (strstr(json_string_value(item), json_string_value(sec))) {
-						json_object_set_new(v, key, json_string("(redacted)"));
+				json_array_foreach (secrets, k, sec)
+					if (strstr(json_string_value(item),
+						   json_string_value(sec))) {
+						json_object_set_new(v, key,
+								    json_string("(redacted)"));
 						break;
 					}
 			} else
 				redact_walk(item, secrets);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			if (json_is_string(item)) {
-				json_array_foreach(secrets, k, sec)
-					if (strstr(json_string_value(item), json_string_value(sec))) {
+				json_array_foreach (secrets, k, sec)
+					if (strstr(json_string_value(item),
+						   json_string_value(sec))) {
 						json_array_set_new(v, i, json_string("(redacted)"));
 						break;
 					}
@@ -1284,7 +1326,8 @@ static json_t *redacted(const struct cohd_rec_engine *e, const struct rec_res *r
 	for (size_t i = 0; i < r->type->n_fields; i++)
 		if ((r->type->fields[i].flags & COHD_REC_F_WRITE_ONLY) &&
 		    cohd_rec_json_path(c, r->type->fields[i].path))
-			cohd_rec_json_set_path(c, r->type->fields[i].path, json_string("(redacted)"));
+			cohd_rec_json_set_path(c, r->type->fields[i].path,
+					       json_string("(redacted)"));
 	redact_walk(c, e->secrets);
 	return c;
 }
@@ -1380,7 +1423,7 @@ static void wait_done(int r, json_t *result, const struct cohd_aws_error *err, v
 	res = find_res(e, a->logical_id);
 	want_id = target_id(a, res);
 	if (r >= 0)
-		json_array_foreach(cohd_rec_json_path(result, a->type->list_path), i, x) {
+		json_array_foreach (cohd_rec_json_path(result, a->type->list_path), i, x) {
 			_cleanup_free_ char *id = text_at(x, a->type->id_path);
 
 			if (streq_ptr(id, want_id))
@@ -1421,7 +1464,9 @@ static void wait_done(int r, json_t *result, const struct cohd_aws_error *err, v
 			"the next pass looks again",
 			w->what, a->logical_id, a->polls,
 			(unsigned long long)(a->polls * w->interval / USEC_PER_SEC),
-			state ? state : item ? "unknown" : "not listed");
+			state  ? state
+			: item ? "unknown"
+			       : "not listed");
 		action_end(e, a, COHD_REC_ACTION_TIMEOUT);
 		return dispatch(e);
 	}
@@ -1456,9 +1501,11 @@ static void wait_poll(void *arg)
 	a->timer_arg = NULL;
 	res = find_res(e, a->logical_id);
 	live.physical_id = (char *)target_id(a, res);
-	ctx = (struct cohd_rec_type_ctx){ .type = a->type, .app = e->cfg.app,
-					  .environment = e->cfg.environment, .live = &live,
-					  .resource = res->want };
+	ctx = (struct cohd_rec_type_ctx){.type = a->type,
+					 .app = e->cfg.app,
+					 .environment = e->cfg.environment,
+					 .live = &live,
+					 .resource = res->want};
 	if (a->type->by_id_params)
 		r = a->type->by_id_params(&ctx, &params);
 	else {
@@ -1479,8 +1526,7 @@ static void wait_poll(void *arg)
 	e->inflight++;
 }
 
-static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *err,
-			   void *userdata)
+static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct rec_call *c = userdata;
 	struct cohd_rec_engine *e = c->e;
@@ -1510,8 +1556,10 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 		 * then re-sends with the same token, exactly as after a crash. */
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
-		set_str(&a->message, "%s: outcome unknown (%s); the next pass looks before "
-			"re-sending with the same token", a->operation, strempty(msg));
+		set_str(&a->message,
+			"%s: outcome unknown (%s); the next pass looks before "
+			"re-sending with the same token",
+			a->operation, strempty(msg));
 		a->intent_id = 0;
 		action_end(e, a, COHD_REC_ACTION_FAILED);
 		return dispatch(e);
@@ -1531,8 +1579,10 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 
 		if (a->kind == COHD_REC_ACTION_CREATE && err &&
 		    err->class == COHD_AWS_ERROR_ALREADY_EXISTS)
-			set_str(&a->message, "%s: already exists; the next pass checks ownership "
-				"by tags and adopts it or reports it", strempty(msg));
+			set_str(&a->message,
+				"%s: already exists; the next pass checks ownership "
+				"by tags and adopts it or reports it",
+				strempty(msg));
 		else
 			set_str(&a->message, "%s failed: %s", a->operation, strempty(msg));
 		event(e, a->logical_id, "err", "action", "%s", a->message);
@@ -1542,17 +1592,18 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 
 	switch (a->kind) {
 	case COHD_REC_ACTION_CREATE: {
-		const json_t *item = a->type->create_result_path
-					     ? cohd_rec_json_path(result, a->type->create_result_path)
-					     : result;
+		const json_t *item =
+			a->type->create_result_path
+				? cohd_rec_json_path(result, a->type->create_result_path)
+				: result;
 
 		if (item) {
 			json_decref(res->attrs);
 			res->attrs = json_deep_copy(item);
 		}
 		res->created = true;
-		event(e, a->logical_id, "notice", "created", "%s %s",
-		      a->type->name, strempty(physical_id(res)));
+		event(e, a->logical_id, "notice", "created", "%s %s", a->type->name,
+		      strempty(physical_id(res)));
 		break;
 	}
 	case COHD_REC_ACTION_UPDATE:
@@ -1580,10 +1631,15 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	struct rec_res *res = find_res(e, a->logical_id);
 	struct cohd_rec_resolve_ctx rc = resolve_ctx(e, a->logical_id, false);
 	struct cohd_rec_type_ctx ctx = {
-		.type = a->type, .app = e->cfg.app, .environment = e->cfg.environment,
-		.env_type = env_type_name(e->cfg.env_type), .region = e->cfg.region,
-		.account = e->cfg.account, .partition = e->cfg.partition ?: "aws",
-		.resource = res->want, .live = res->item,
+		.type = a->type,
+		.app = e->cfg.app,
+		.environment = e->cfg.environment,
+		.env_type = env_type_name(e->cfg.env_type),
+		.region = e->cfg.region,
+		.account = e->cfg.account,
+		.partition = e->cfg.partition ?: "aws",
+		.resource = res->want,
+		.live = res->item,
 		.tags = res->want ? res->want->tags : NULL,
 	};
 	json_auto_t *props = NULL, *params = NULL, *token = NULL, *journal = NULL;
@@ -1630,8 +1686,8 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 					   : cohd_rec_default_create_params(&ctx, &params);
 		break;
 	case COHD_REC_ACTION_UPDATE: {
-		_cleanup_free_ const char **fields = calloc(json_object_size(a->values) + 1,
-							    sizeof(char *));
+		_cleanup_free_ const char **fields =
+			calloc(json_object_size(a->values) + 1, sizeof(char *));
 		const struct cohd_rec_field *f = NULL;
 		cohd_rec_update_fn fn;
 		const char *key;
@@ -1652,13 +1708,13 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		}
 		if (r < 0)
 			return r;
-		json_object_foreach(values, key, v) {
+		json_object_foreach (values, key, v) {
 			fields[n++] = key;
 			f = f ?: field_spec(a->type, key);
 			if (!json_is_null(v))
 				cohd_rec_json_set_path(props, key, json_incref(v));
 		}
-		fn = f && f->update_params ? f->update_params
+		fn = f && f->update_params    ? f->update_params
 		     : a->type->update_params ? a->type->update_params
 					      : default_update_params;
 		r = fn(&ctx, fields, n, &params);
@@ -1698,8 +1754,8 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	c = call_new(e, CALL_ACTION, a->type, a->id, a->logical_id);
 	if (!c)
 		return -ENOMEM;
-	r = aws(e, a->type, res->want ? res->want->region : NULL, a->operation, params, false,
-		true, action_done_cb, c);
+	r = aws(e, a->type, res->want ? res->want->region : NULL, a->operation, params, false, true,
+		action_done_cb, c);
 	if (r < 0) {
 		/* Never sent: settle the intent now. */
 		call_free(c);
@@ -1742,7 +1798,8 @@ static void dispatch(struct cohd_rec_engine *e)
 				if (d->state == COHD_REC_ACTION_FAILED ||
 				    d->state == COHD_REC_ACTION_BLOCKED ||
 				    d->state == COHD_REC_ACTION_TIMEOUT) {
-					set_str(&a->message, "waiting for %s (%s %s)", d->logical_id,
+					set_str(&a->message, "waiting for %s (%s %s)",
+						d->logical_id,
 						cohd_rec_action_kind_to_string(d->kind),
 						cohd_rec_action_state_to_string(d->state));
 					action_end(e, a, COHD_REC_ACTION_BLOCKED);
@@ -1791,11 +1848,13 @@ static void dispatch(struct cohd_rec_engine *e)
 /* ---- status ---- */
 
 static const enum cohd_rec_sync sync_rank[] = {
-	COHD_REC_SYNC_SYNCED, COHD_REC_SYNC_DELETING, COHD_REC_SYNC_PROGRESSING,
+	COHD_REC_SYNC_SYNCED,  COHD_REC_SYNC_DELETING,	  COHD_REC_SYNC_PROGRESSING,
 	COHD_REC_SYNC_DRIFTED, COHD_REC_SYNC_QUARANTINED, COHD_REC_SYNC_ERROR,
 };
 static const enum cohd_rec_health health_rank[] = {
-	COHD_REC_HEALTH_HEALTHY, COHD_REC_HEALTH_UNKNOWN, COHD_REC_HEALTH_PROGRESSING,
+	COHD_REC_HEALTH_HEALTHY,
+	COHD_REC_HEALTH_UNKNOWN,
+	COHD_REC_HEALTH_PROGRESSING,
 	COHD_REC_HEALTH_DEGRADED,
 };
 
@@ -1933,8 +1992,7 @@ static json_t *build_status(struct cohd_rec_engine *e)
 		json_array_append_new(resources, ro);
 	}
 	for (int s = 0; s < _COHD_REC_SYNC_MAX; s++)
-		json_object_set_new(counts, cohd_rec_sync_to_string(s),
-				    json_integer(n_sync[s]));
+		json_object_set_new(counts, cohd_rec_sync_to_string(s), json_integer(n_sync[s]));
 	for (int h = 0; h < _COHD_REC_HEALTH_MAX; h++)
 		json_object_set_new(health_counts, cohd_rec_health_to_string(h),
 				    json_integer(n_health[h]));

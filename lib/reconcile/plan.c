@@ -46,7 +46,7 @@ static struct cohd_rec_action *add(struct cohd_rec_plan *p, enum cohd_rec_action
 		p->cap = cap;
 	}
 	a = &p->actions[p->n];
-	*a = (struct cohd_rec_action){ .id = p->n, .kind = kind, .type = e->type, .operation = op };
+	*a = (struct cohd_rec_action){.id = p->n, .kind = kind, .type = e->type, .operation = op};
 	a->logical_id = strdup(e->logical_id);
 	a->reason = strdup(reason);
 	if (!a->logical_id || !a->reason) {
@@ -405,11 +405,11 @@ json_t *cohd_rec_plan_to_json(const struct cohd_rec_plan *plan)
 
 	for (size_t i = 0; actions && i < plan->n; i++) {
 		const struct cohd_rec_action *a = &plan->actions[i];
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", (json_int_t)a->id,
-				      "kind", cohd_rec_action_kind_to_string(a->kind), "resource",
-				      a->logical_id, "type", a->type->name, "operation",
-				      a->operation, "reason", a->reason, "state",
-				      cohd_rec_action_state_to_string(a->state));
+		json_t *o = json_pack(
+			"{s:I, s:s, s:s, s:s, s:s?, s:s, s:s}", "id", (json_int_t)a->id, "kind",
+			cohd_rec_action_kind_to_string(a->kind), "resource", a->logical_id, "type",
+			a->type->name, "operation", a->operation, "reason", a->reason, "state",
+			cohd_rec_action_state_to_string(a->state));
 		json_t *after_ids = json_array();
 		const char *key;
 		json_t *v;
@@ -425,10 +425,11 @@ json_t *cohd_rec_plan_to_json(const struct cohd_rec_plan *plan)
 		if (a->kind == COHD_REC_ACTION_UPDATE && a->values) {
 			json_t *vals = json_object();
 
-			json_object_foreach(a->values, key, v)
+			json_object_foreach (a->values, key, v)
 				json_object_set_new(vals, key,
-						    write_only(a->type, key) ? json_string("(secret)")
-									     : json_incref(v));
+						    write_only(a->type, key)
+							    ? json_string("(secret)")
+							    : json_incref(v));
 			json_object_set_new(o, "values", vals);
 		}
 		if (a->kind == COHD_REC_ACTION_TAG && a->values)

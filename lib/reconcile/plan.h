@@ -25,40 +25,40 @@ enum cohd_rec_action_kind {
 };
 
 enum cohd_rec_action_state {
-	COHD_REC_ACTION_PENDING,  /* waiting for the actions it comes after */
-	COHD_REC_ACTION_RUNNING,  /* call in flight */
-	COHD_REC_ACTION_WAITING,  /* done calling; polling until the resource is ready or gone */
+	COHD_REC_ACTION_PENDING, /* waiting for the actions it comes after */
+	COHD_REC_ACTION_RUNNING, /* call in flight */
+	COHD_REC_ACTION_WAITING, /* done calling; polling until the resource is ready or gone */
 	COHD_REC_ACTION_DONE,
 	COHD_REC_ACTION_FAILED,
-	COHD_REC_ACTION_BLOCKED,  /* an action it needs failed or is still progressing */
-	COHD_REC_ACTION_SKIPPED,  /* dry run, quarantine, or held */
-	COHD_REC_ACTION_TIMEOUT,  /* a wait reached its bound: progressing, retried next pass */
+	COHD_REC_ACTION_BLOCKED, /* an action it needs failed or is still progressing */
+	COHD_REC_ACTION_SKIPPED, /* dry run, quarantine, or held */
+	COHD_REC_ACTION_TIMEOUT, /* a wait reached its bound: progressing, retried next pass */
 	_COHD_REC_ACTION_STATE_MAX,
 	_COHD_REC_ACTION_STATE_INVALID = -EINVAL,
 };
 
 struct cohd_rec_action {
-	size_t id;                       /* index in the plan */
+	size_t id; /* index in the plan */
 	enum cohd_rec_action_kind kind;
 	char *logical_id;
 	const struct cohd_rec_type *type;
 	const char *operation;
-	json_t *values;                  /* UPDATE: field path -> value to write; TAG: tags */
-	bool replace;                    /* one half of a replacement */
-	bool adopt;                      /* TAG that adopts a resource found by name */
-	char *reason;                    /* why (shown in --dry-run and status) */
-	size_t *after;                   /* ids of actions that must be done first */
+	json_t *values; /* UPDATE: field path -> value to write; TAG: tags */
+	bool replace;	/* one half of a replacement */
+	bool adopt;	/* TAG that adopts a resource found by name */
+	char *reason;	/* why (shown in --dry-run and status) */
+	size_t *after;	/* ids of actions that must be done first */
 	size_t n_after;
-	uint64_t digest;                 /* identity of the correction (quarantine) */
+	uint64_t digest;		    /* identity of the correction (quarantine) */
 	const struct cohd_rec_item *target; /* DELETE of a superseded item (not the current one) */
 
 	/* Execution state (engine.c). */
 	enum cohd_rec_action_state state;
-	char *message;                   /* error, or what a wait waits for */
-	char *token;                     /* idempotency token, persisted in the journal intent */
-	int64_t intent_id;               /* > 0 while an intent is open */
+	char *message;	   /* error, or what a wait waits for */
+	char *token;	   /* idempotency token, persisted in the journal intent */
+	int64_t intent_id; /* > 0 while an intent is open */
 	unsigned polls;
-	void *timer;                     /* a wait's next poll, and its callback argument */
+	void *timer; /* a wait's next poll, and its callback argument */
 	void *timer_arg;
 	usec_t started;
 };
@@ -77,11 +77,11 @@ struct cohd_rec_plan_entry {
 	const char *const *depends_on; /* desired: graph deps; unmanaged: deps remembered from
 					* earlier graphs (may be none) */
 	size_t n_depends_on;
-	const char *hold;              /* non-NULL: no action, this is why (grace period,
-					* confirmation, foreign, replacement needs confirmation) */
-	bool adopt;                    /* found by name with our tags but no cohd:id: tag it */
-	const json_t *props;           /* desired properties (placeholders and all): the values
-					* of after-create updates are taken from here */
+	const char *hold;    /* non-NULL: no action, this is why (grace period,
+			      * confirmation, foreign, replacement needs confirmation) */
+	bool adopt;	     /* found by name with our tags but no cohd:id: tag it */
+	const json_t *props; /* desired properties (placeholders and all): the values
+			      * of after-create updates are taken from here */
 	const struct cohd_rec_item *const *superseded; /* old halves of a replacement: deleted
 							* after everything that depends on it */
 	size_t n_superseded;

@@ -37,8 +37,8 @@ struct cohd_rec_call {
 	const char *service;   /* "ec2" (aws CLI name) */
 	const char *operation; /* "DescribeVpcs" */
 	const json_t *params;
-	bool all_pages;        /* observe: follow the paginator (cohd_aws_call_ex max_pages) */
-	bool mutating;         /* for the daemon's metrics; dry run never sends these */
+	bool all_pages; /* observe: follow the paginator (cohd_aws_call_ex max_pages) */
+	bool mutating;	/* for the daemon's metrics; dry run never sends these */
 };
 
 /* The ports. userdata is passed back to every function. All but aws_call, now and the timer
@@ -97,22 +97,22 @@ struct cohd_rec_ops {
 struct cohd_rec_config {
 	/* The app environment; strings borrowed for the engine's lifetime. */
 	const char *app, *environment;
-	int env_type;            /* enum cohd_app_env_type: 0 production, 1 static, 2 preview */
+	int env_type; /* enum cohd_app_env_type: 0 production, 1 static, 2 preview */
 	const char *region, *account, *partition, *image_tag, *name_prefix;
-	const char *const *azs;  /* availability zones sorted by name, NULL-terminated */
+	const char *const *azs; /* availability zones sorted by name, NULL-terminated */
 
 	const struct cohd_rec_type *const *types; /* registered types, NULL-terminated */
 
 	const struct cohd_drift_rule *config_rules; /* daemon config accept_drift */
 	size_t n_config_rules;
-	const struct cohd_drift_rule *app_rules;    /* app file x-cohd.accept_drift */
+	const struct cohd_drift_rule *app_rules; /* app file x-cohd.accept_drift */
 	size_t n_app_rules;
 
-	unsigned max_inflight;    /* mutating calls + waits in flight; 0 = 8 */
-	unsigned max_observe;     /* describes in flight; 0 = 8 */
+	unsigned max_inflight;	   /* mutating calls + waits in flight; 0 = 8 */
+	unsigned max_observe;	   /* describes in flight; 0 = 8 */
 	unsigned quarantine_after; /* identical non-converging corrections; 0 = 3 */
-	usec_t deletion_grace;    /* unmanaged resources wait this long before deletion */
-	bool dry_run;             /* observe, diff, plan, record; no mutating call */
+	usec_t deletion_grace;	   /* unmanaged resources wait this long before deletion */
+	bool dry_run;		   /* observe, diff, plan, record; no mutating call */
 	/* Logical id prefixes this environment owns; an observed resource with our Application tag
 	 * but an id outside them (another environment's, or application-scoped ones still used by
 	 * other environments) is never treated as unmanaged. NULL = every id is ours. */

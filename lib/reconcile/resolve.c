@@ -61,9 +61,9 @@ static int sub(const struct cohd_rec_resolve_ctx *ctx, const char *s, json_t **r
 		}
 		if (streq(name, "AWS::AccountId") || streq(name, "AWS::Partition") ||
 		    streq(name, "cohd::ImageTag")) {
-			const char *v = streq(name, "AWS::AccountId")	  ? ctx->account
+			const char *v = streq(name, "AWS::AccountId")	? ctx->account
 					: streq(name, "AWS::Partition") ? (ctx->partition ?: "aws")
-									  : ctx->image_tag;
+									: ctx->image_tag;
 
 			if (!v) {
 				r = missing(ret_missing, name, "");
@@ -119,7 +119,8 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 		}
 		if ((p = json_object_get(v, "Sub")) && json_is_string(p))
 			return sub(ctx, json_string_value(p), ret, ret_missing);
-		if ((p = json_object_get(v, "Az")) && json_is_integer(p) && json_object_size(v) == 1) {
+		if ((p = json_object_get(v, "Az")) && json_is_integer(p) &&
+		    json_object_size(v) == 1) {
 			json_int_t n = json_integer_value(p);
 			size_t count = 0;
 
@@ -146,7 +147,7 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 		out = json_object();
 		if (!out)
 			return -ENOMEM;
-		json_object_foreach((json_t *)v, key, item) {
+		json_object_foreach ((json_t *)v, key, item) {
 			json_t *x;
 
 			r = cohd_rec_resolve(ctx, item, &x, ret_missing);
@@ -163,7 +164,7 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 		out = json_array();
 		if (!out)
 			return -ENOMEM;
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			json_t *x;
 
 			r = cohd_rec_resolve(ctx, item, &x, ret_missing);
@@ -190,11 +191,11 @@ bool cohd_rec_has_generated(const json_t *v)
 		if (json_object_get(v, "Generate") || json_object_get(v, "Allocate") ||
 		    json_object_get(v, "Zip"))
 			return true;
-		json_object_foreach((json_t *)v, key, item)
+		json_object_foreach ((json_t *)v, key, item)
 			if (cohd_rec_has_generated(item))
 				return true;
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item)
+		json_array_foreach (v, i, item)
 			if (cohd_rec_has_generated(item))
 				return true;
 	}

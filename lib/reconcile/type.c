@@ -18,7 +18,7 @@ json_t *cohd_rec_tags_to_list(const json_t *tags, enum cohd_rec_tag_style style)
 	if (style == COHD_REC_TAGS_MAP)
 		return json_deep_copy(tags ? tags : json_object());
 	out = json_array();
-	json_object_foreach((json_t *)tags, key, val)
+	json_object_foreach ((json_t *)tags, key, val)
 		json_array_append_new(out, json_pack("{s:s, s:O}", k, key, v, val));
 	return out;
 }
@@ -38,12 +38,13 @@ int cohd_rec_default_create_params(const struct cohd_rec_type_ctx *ctx, json_t *
 
 	if (!p)
 		return -ENOMEM;
-	json_object_foreach((json_t *)ctx->props, key, v)
+	json_object_foreach ((json_t *)ctx->props, key, v)
 		if (strncmp(key, "cohd:", 5) != 0)
 			json_object_set_new(p, key, json_deep_copy(v));
 	/* Fields the create call does not take are set by an update right after it. */
 	for (size_t i = 0; i < t->n_fields; i++)
-		if ((t->fields[i].flags & COHD_REC_F_AFTER_CREATE) && !strchr(t->fields[i].path, '.'))
+		if ((t->fields[i].flags & COHD_REC_F_AFTER_CREATE) &&
+		    !strchr(t->fields[i].path, '.'))
 			json_object_del(p, t->fields[i].path);
 	/* JSON documents are given as objects (graph.h): serialise them for the wire. */
 	for (size_t i = 0; i < t->n_fields; i++) {
@@ -67,20 +68,23 @@ int cohd_rec_default_create_params(const struct cohd_rec_type_ctx *ctx, json_t *
 		json_object_set(p, t->token_member, (json_t *)ctx->token);
 	switch (t->create_tag_style) {
 	case COHD_REC_TAGS_EC2_SPEC:
-		json_object_set_new(p, "TagSpecifications",
-				    json_pack("[{s:s, s:o}]", "ResourceType",
-					      strempty(t->tag_resource_type), "Tags",
-					      cohd_rec_tags_to_list(ctx->tags,
-								    COHD_REC_TAGS_KEY_VALUE)));
+		json_object_set_new(
+			p, "TagSpecifications",
+			json_pack("[{s:s, s:o}]", "ResourceType", strempty(t->tag_resource_type),
+				  "Tags",
+				  cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE)));
 		break;
 	case COHD_REC_TAGS_KEY_VALUE:
-		json_object_set_new(p, "Tags", cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
+		json_object_set_new(p, "Tags",
+				    cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
 		break;
 	case COHD_REC_TAGS_KEY_VALUE_LOWER:
-		json_object_set_new(p, "tags", cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
+		json_object_set_new(p, "tags",
+				    cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
 		break;
 	case COHD_REC_TAGS_MAP:
-		json_object_set_new(p, "Tags", cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
+		json_object_set_new(p, "Tags",
+				    cohd_rec_tags_to_list(ctx->tags, t->create_tag_style));
 		break;
 	default:
 		break;

@@ -22,9 +22,9 @@
 struct cohd_rec_item {
 	char *logical_id;  /* the cohd:id tag; NULL when untagged */
 	char *physical_id; /* "vpc-0abc", an ARN, a name: what delete/update/tag address */
-	char *name;        /* the deterministic physical name, NULL when the type has none */
-	json_t *attrs;     /* the describe item as AWS returned it (after `project`) */
-	json_t *tags;      /* object: key -> string */
+	char *name;	   /* the deterministic physical name, NULL when the type has none */
+	json_t *attrs;	   /* the describe item as AWS returned it (after `project`) */
+	json_t *tags;	   /* object: key -> string */
 };
 
 /* What builders see; everything borrowed for the duration of the call. */
@@ -32,10 +32,10 @@ struct cohd_rec_type_ctx {
 	const struct cohd_rec_type *type;
 	const char *app, *environment, *env_type, *region, *account, *partition;
 	const struct cohd_resource *resource; /* desired resource; NULL when deleting an orphan */
-	const json_t *props;                  /* resolved desired properties; NULL for deletes */
+	const json_t *props;		      /* resolved desired properties; NULL for deletes */
 	const struct cohd_rec_item *live;     /* observed item; NULL when missing */
-	const json_t *tags;                   /* desired tags, object (ManagedBy, cohd:id, ...) */
-	const json_t *token;                  /* idempotency token (string) for creates, else NULL */
+	const json_t *tags;		      /* desired tags, object (ManagedBy, cohd:id, ...) */
+	const json_t *token; /* idempotency token (string) for creates, else NULL */
 };
 
 /* The bulk observe call sees the set of resources the engine wants to find. */
@@ -53,58 +53,59 @@ typedef int (*cohd_rec_update_fn)(const struct cohd_rec_type_ctx *ctx, const cha
 enum cohd_rec_tag_style {
 	COHD_REC_TAGS_KEY_VALUE,       /* [{"Key": k, "Value": v}] (EC2, ELBv2, RDS, IAM...) */
 	COHD_REC_TAGS_KEY_VALUE_LOWER, /* [{"key": k, "value": v}] (ECS) */
-	COHD_REC_TAGS_MAP,             /* {"k": "v"} (Lambda, Logs, SecretsManager uses KEY_VALUE) */
-	COHD_REC_TAGS_EC2_SPEC,        /* create only: TagSpecifications=[{ResourceType, Tags}] */
+	COHD_REC_TAGS_MAP,	/* {"k": "v"} (Lambda, Logs, SecretsManager uses KEY_VALUE) */
+	COHD_REC_TAGS_EC2_SPEC, /* create only: TagSpecifications=[{ResourceType, Tags}] */
 	COHD_REC_TAGS_NONE,
 };
 
 /* Per-field flags of the diff spec. */
 enum {
-	COHD_REC_F_REPLACE = 1u << 0,     /* AWS cannot change it in place: replace the resource */
-	COHD_REC_F_SORT = 1u << 1,        /* an unordered list: compare sorted */
-	COHD_REC_F_LOWER = 1u << 2,       /* case-insensitive string */
-	COHD_REC_F_JSON_DOC = 1u << 3,    /* JSON document carried in a string (maybe URL-encoded) */
-	COHD_REC_F_WRITE_ONLY = 1u << 4,  /* never returned by AWS (passwords): never compared */
+	COHD_REC_F_REPLACE = 1u << 0,	 /* AWS cannot change it in place: replace the resource */
+	COHD_REC_F_SORT = 1u << 1,	 /* an unordered list: compare sorted */
+	COHD_REC_F_LOWER = 1u << 2,	 /* case-insensitive string */
+	COHD_REC_F_JSON_DOC = 1u << 3,	 /* JSON document carried in a string (maybe URL-encoded) */
+	COHD_REC_F_WRITE_ONLY = 1u << 4, /* never returned by AWS (passwords): never compared */
 	COHD_REC_F_ONE_PER_CALL = 1u << 5, /* the update op changes one field per call */
 	COHD_REC_F_OBSERVE_ONLY = 1u << 6, /* reported, never corrected (no update op exists) */
-	COHD_REC_F_AFTER_CREATE = 1u << 7, /* the create call does not take it: the default create
-					    * builder leaves it out and the plan sets it with its
-					    * update op right after the create (VPC DNS attributes) */
+	/* The create call does not take it: the default create builder leaves it out and the
+	 * plan sets it with its update op right after the create (VPC DNS attributes). */
+	COHD_REC_F_AFTER_CREATE = 1u << 7,
 };
 
 /* Attributes the bulk describe does not return, read per observed resource after it
  * (DescribeVpcAttribute, GetBucketPolicy...): one call each, bounded like observe. */
 struct cohd_rec_detail {
-	const char *operation;                 /* "DescribeVpcAttribute" */
+	const char *operation; /* "DescribeVpcAttribute" */
 	/* Params for one item: {"VpcId": id, "Attribute": "enableDnsHostnames"}. */
 	int (*params)(const struct cohd_rec_item *item, json_t **ret_params);
-	const char *result_path;               /* what to take from the response; NULL = all */
-	const char *merge_as;                  /* where it goes in the item: "EnableDnsHostnames" */
-	const char *const *absent_codes;       /* error codes meaning "not set" (NoSuchBucketPolicy) */
+	const char *result_path;	 /* what to take from the response; NULL = all */
+	const char *merge_as;		 /* where it goes in the item: "EnableDnsHostnames" */
+	const char *const *absent_codes; /* error codes meaning "not set" (NoSuchBucketPolicy) */
 };
 
 /* One managed field: a dotted path in AWS's names ("EnableDnsHostnames", "Endpoint.Port"). A
  * desired resource that does not set the field does not manage it. */
 struct cohd_rec_field {
-	const char *path;         /* in the desired properties */
-	const char *live_path;    /* in the observed item; NULL = path */
-	unsigned flags;           /* COHD_REC_F_* */
+	const char *path;	  /* in the desired properties */
+	const char *live_path;	  /* in the observed item; NULL = path */
+	unsigned flags;		  /* COHD_REC_F_* */
 	const char *default_json; /* AWS's value when the item omits the field ("false"), or NULL */
-	const char *update_op;    /* operation that changes it; NULL with neither REPLACE nor
+	const char *update_op;	  /* operation that changes it; NULL with neither REPLACE nor
 				   * OBSERVE_ONLY = the type's default update_op */
 	cohd_rec_update_fn update_params; /* NULL = type's update_params, else default builder */
-	json_t *(*normalise)(const json_t *v); /* extra normaliser (new ref), applied to both sides */
+	json_t *(*normalise)(
+		const json_t *v); /* extra normaliser (new ref), applied to both sides */
 };
 
 /* A bounded, non-blocking wait: poll a describe until the item's state is done or failed. */
 struct cohd_rec_wait {
-	const char *what;               /* "NAT gateway available" (shown in status while waiting) */
-	const char *state_path;         /* in the observed item: "State", "DBInstanceStatus" */
-	const char *const *done;        /* NULL-terminated states that end the wait successfully */
-	const char *const *failed;      /* NULL-terminated states that fail it; may be NULL */
-	bool gone_is_done;              /* deletes: the item no longer listed = done */
-	usec_t interval;                /* between polls (botocore waiter delay) */
-	unsigned max_polls;             /* the bound: after that many polls -> progressing */
+	const char *what;	   /* "NAT gateway available" (shown in status while waiting) */
+	const char *state_path;	   /* in the observed item: "State", "DBInstanceStatus" */
+	const char *const *done;   /* NULL-terminated states that end the wait successfully */
+	const char *const *failed; /* NULL-terminated states that fail it; may be NULL */
+	bool gone_is_done;	   /* deletes: the item no longer listed = done */
+	usec_t interval;	   /* between polls (botocore waiter delay) */
+	unsigned max_polls;	   /* the bound: after that many polls -> progressing */
 };
 
 enum cohd_rec_health {
@@ -119,23 +120,23 @@ enum cohd_rec_health {
 struct cohd_rec_type {
 	const char *name;    /* "ec2.vpc": the graph's resource type */
 	const char *service; /* "ec2" as the aws CLI names it */
-	unsigned tier;       /* rough position in the stack (VPC 0 < subnet 1 < ...): orders deletes
+	unsigned tier;	     /* rough position in the stack (VPC 0 < subnet 1 < ...): orders deletes
 			      * of orphans whose dependencies the engine no longer knows */
-	bool stateful;       /* data lives in it: deletion needs confirmation in static/production */
-	bool unique_name;    /* two cannot share the name: replace = delete, then create */
+	bool stateful;	  /* data lives in it: deletion needs confirmation in static/production */
+	bool unique_name; /* two cannot share the name: replace = delete, then create */
 
 	/* Observe: one describe for all managed resources of this type (all pages merged). */
-	const char *describe_op;             /* "DescribeVpcs" */
+	const char *describe_op; /* "DescribeVpcs" */
 	int (*observe_params)(const struct cohd_rec_observe_ctx *ctx, json_t **ret_params);
-					     /* NULL = EC2 filters tag:ManagedBy + tag:Application;
-					      * *ret_params NULL = nothing to ask */
-	size_t observe_batch;                /* > 0: one describe per this many wanted resources
-					      * (ECS DescribeServices: 10); observe_params then
-					      * sees one batch, and may return NULL params for none */
-	const char *list_path;               /* "Vpcs" */
-	const char *id_path;                 /* "VpcId" */
-	const char *name_path;               /* "DBInstanceIdentifier", "tag:Name", or NULL */
-	const char *tags_path;               /* "Tags", NULL when describe carries no tags */
+	/* NULL = EC2 filters tag:ManagedBy + tag:Application;
+	 * *ret_params NULL = nothing to ask */
+	size_t observe_batch;  /* > 0: one describe per this many wanted resources
+				* (ECS DescribeServices: 10); observe_params then
+				* sees one batch, and may return NULL params for none */
+	const char *list_path; /* "Vpcs" */
+	const char *id_path;   /* "VpcId" */
+	const char *name_path; /* "DBInstanceIdentifier", "tag:Name", or NULL */
+	const char *tags_path; /* "Tags", NULL when describe carries no tags */
 	enum cohd_rec_tag_style tag_style;
 	/* Turn a raw describe item into the item the diff reads (merge extra attributes, rename);
 	 * NULL = the raw item. Returns a new reference. */
@@ -144,7 +145,7 @@ struct cohd_rec_type {
 	cohd_rec_params_fn lookup_params;
 	/* Describe just one (waits); NULL = {id_list_member: [physical id]}. */
 	cohd_rec_params_fn by_id_params;
-	const char *id_list_member;          /* "VpcIds" */
+	const char *id_list_member;	       /* "VpcIds" */
 	const struct cohd_rec_detail *details; /* per-item reads after the bulk describe */
 	size_t n_details;
 	enum cohd_rec_health (*health)(const struct cohd_rec_item *item); /* NULL = healthy */
@@ -154,27 +155,27 @@ struct cohd_rec_type {
 	size_t n_fields;
 
 	/* Create. */
-	const char *create_op;            /* "CreateVpc" */
+	const char *create_op;		  /* "CreateVpc" */
 	cohd_rec_params_fn create_params; /* NULL = properties minus "cohd:*" + tags + token */
-	const char *token_member;         /* "ClientToken", NULL when AWS takes none */
+	const char *token_member;	  /* "ClientToken", NULL when AWS takes none */
 	enum cohd_rec_tag_style create_tag_style;
-	const char *tag_resource_type;    /* EC2 TagSpecifications ResourceType: "vpc" */
-	const char *create_result_path;   /* "Vpc": the new item in the response */
+	const char *tag_resource_type;	/* EC2 TagSpecifications ResourceType: "vpc" */
+	const char *create_result_path; /* "Vpc": the new item in the response */
 	const struct cohd_rec_wait *create_wait;
 
 	/* Update: default op and builder for fields that name none. */
 	const char *update_op;
 	cohd_rec_update_fn update_params; /* NULL = {id_member: id, <field>: value ...} */
-	const char *id_member;            /* "VpcId": how update/delete address the resource */
+	const char *id_member;		  /* "VpcId": how update/delete address the resource */
 
 	/* Tag (add or change tags); NULL op = tags cannot be corrected. */
-	const char *tag_op;               /* "CreateTags" */
-	cohd_rec_params_fn tag_params;    /* NULL = {"Resources": [id], "Tags": [{Key, Value}]} */
+	const char *tag_op;	       /* "CreateTags" */
+	cohd_rec_params_fn tag_params; /* NULL = {"Resources": [id], "Tags": [{Key, Value}]} */
 
 	/* Delete. */
 	const char *delete_op;
 	cohd_rec_params_fn delete_params; /* NULL = {id_member: id} */
-	const char *const *gone_codes;    /* NULL-terminated codes meaning "already gone" (besides
+	const char *const *gone_codes;	  /* NULL-terminated codes meaning "already gone" (besides
 					   * the NOT_FOUND class) */
 	const struct cohd_rec_wait *delete_wait;
 

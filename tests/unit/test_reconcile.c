@@ -40,18 +40,18 @@ struct intent {
 };
 
 struct world {
-	json_t *aws;            /* {"Nets": [...], "Subs": [...], ...} */
-	json_t *log;            /* ["DescribeNets", "CreateNet", ...] */
-	json_t *mut_log;        /* mutating calls: [{"op":..., "params":...}] */
+	json_t *aws;	 /* {"Nets": [...], "Subs": [...], ...} */
+	json_t *log;	 /* ["DescribeNets", "CreateNet", ...] */
+	json_t *mut_log; /* mutating calls: [{"op":..., "params":...}] */
 	unsigned mutations;
 	unsigned outstanding, max_outstanding; /* mutating calls not yet answered */
 	unsigned next_id;
-	json_t *tokens;         /* ClientToken -> id */
+	json_t *tokens; /* ClientToken -> id */
 
 	struct completion q[MAX_Q];
 	size_t q_head, q_tail;
-	bool drop_completions;  /* a crash: calls happen, no answer reaches the engine */
-	bool lose_mutations;    /* calls never reach AWS */
+	bool drop_completions; /* a crash: calls happen, no answer reaches the engine */
+	bool lose_mutations;   /* calls never reach AWS */
 
 	usec_t now;
 	struct ftimer timers[MAX_Q];
@@ -63,9 +63,9 @@ struct world {
 	/* Faults. */
 	const char *fight_field; /* after every ModifyNetAttribute, someone sets it back */
 	json_t *fight_value;
-	unsigned pending_polls;  /* nets stay "pending" this many describes (UINT_MAX: forever) */
+	unsigned pending_polls; /* nets stay "pending" this many describes (UINT_MAX: forever) */
 	const char *delete_says_gone; /* this delete finds the resource already gone */
-	const char *fail_op;     /* this operation fails (after the client's retries) */
+	const char *fail_op;	      /* this operation fails (after the client's retries) */
 
 	bool pass_done;
 	int pass_r;
@@ -89,7 +89,7 @@ static const char *tag_of(const json_t *item, const char *key)
 	const json_t *t;
 	size_t i;
 
-	json_array_foreach(json_object_get(item, "Tags"), i, t)
+	json_array_foreach (json_object_get(item, "Tags"), i, t)
 		if (streq(json_string_value(json_object_get(t, "Key")), key))
 			return json_string_value(json_object_get(t, "Value"));
 	return NULL;
@@ -100,7 +100,7 @@ static json_t *find_item(const char *list, const char *id_key, const char *id)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(list_of(list), i, it)
+	json_array_foreach (list_of(list), i, it)
 		if (streq_ptr(json_string_value(json_object_get(it, id_key)), id))
 			return it;
 	return NULL;
@@ -111,7 +111,7 @@ static void remove_item(const char *list, const char *id_key, const char *id)
 	json_t *l = list_of(list), *it;
 	size_t i;
 
-	json_array_foreach(l, i, it)
+	json_array_foreach (l, i, it)
 		if (streq_ptr(json_string_value(json_object_get(it, id_key)), id)) {
 			json_array_remove(l, i);
 			return;
@@ -123,12 +123,12 @@ struct family {
 	const char *noun, *list, *id_key, *prefix;
 };
 static const struct family families[] = {
-	{ "Net", "Nets", "NetId", "net" },
-	{ "Sub", "Subs", "SubId", "sub" },
-	{ "Db", "Dbs", "DbName", NULL },
-	{ "Service", "Services", "ServiceName", NULL },
-	{ "Target", "Targets", "TargetId", "tgt" },
-	{ "Vpc", "Vpcs", "VpcId", "vpc" }, /* the real ec2.vpc type (lib/resources) */
+	{"Net", "Nets", "NetId", "net"},
+	{"Sub", "Subs", "SubId", "sub"},
+	{"Db", "Dbs", "DbName", NULL},
+	{"Service", "Services", "ServiceName", NULL},
+	{"Target", "Targets", "TargetId", "tgt"},
+	{"Vpc", "Vpcs", "VpcId", "vpc"}, /* the real ec2.vpc type (lib/resources) */
 };
 
 static const struct family *family_of(const char *op, const char *verb)
@@ -154,9 +154,10 @@ static bool filters_match(const json_t *params, const json_t *item)
 	const json_t *f;
 	size_t i;
 
-	json_array_foreach(json_object_get(params, "Filters"), i, f) {
+	json_array_foreach (json_object_get(params, "Filters"), i, f) {
 		const char *name = json_string_value(json_object_get(f, "Name"));
-		const char *want = json_string_value(json_array_get(json_object_get(f, "Values"), 0));
+		const char *want =
+			json_string_value(json_array_get(json_object_get(f, "Values"), 0));
 
 		if (strncmp(name, "tag:", 4) == 0 && !streq_ptr(tag_of(item, name + 4), want))
 			return false;
@@ -197,16 +198,18 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 				       json_string_value(json_object_get(params, "VpcId")));
 		const char *attr = json_string_value(json_object_get(params, "Attribute"));
 		const char *key = streq_ptr(attr, "enableDnsHostnames") ? "EnableDnsHostnames"
-									 : "EnableDnsSupport";
+									: "EnableDnsSupport";
 		json_t *v;
 
 		if (!it)
 			return aws_fail(err, "InvalidVpcID.NotFound", COHD_AWS_ERROR_NOT_FOUND);
 		v = json_object_get(it, key);
 		*ret = json_pack("{s:O, s:O}", "VpcId", json_object_get(it, "VpcId"), key,
-				 v ? v : json_pack("{s:b}", "Value", streq(key, "EnableDnsSupport")));
+				 v ? v
+				   : json_pack("{s:b}", "Value", streq(key, "EnableDnsSupport")));
 		if (!v)
-			json_decref(json_object_get(*ret, key)); /* the pack above took a reference */
+			json_decref(
+				json_object_get(*ret, key)); /* the pack above took a reference */
 		return 0;
 	}
 	if ((fam = family_of(op, "Describe"))) {
@@ -217,7 +220,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 		const char *name = json_string_value(json_object_get(params, "Name"));
 		size_t i;
 
-		json_array_foreach(list_of(fam->list), i, it) {
+		json_array_foreach (list_of(fam->list), i, it) {
 			const char *id = json_string_value(json_object_get(it, fam->id_key));
 
 			if (ids) {
@@ -225,7 +228,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 				const json_t *x;
 				size_t k;
 
-				json_array_foreach(ids, k, x)
+				json_array_foreach (ids, k, x)
 					hit |= streq_ptr(json_string_value(x), id);
 				if (!hit)
 					continue;
@@ -237,7 +240,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 				const json_t *x;
 				size_t k;
 
-				json_array_foreach(names, k, x)
+				json_array_foreach (names, k, x)
 					hit |= streq_ptr(json_string_value(x), id);
 				if (!hit)
 					continue;
@@ -269,8 +272,9 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 
 		if (token && json_object_get(W.tokens, token)) {
 			/* Idempotent retry: the same resource. */
-			json_t *old = find_item(fam->list, fam->id_key,
-						json_string_value(json_object_get(W.tokens, token)));
+			json_t *old =
+				find_item(fam->list, fam->id_key,
+					  json_string_value(json_object_get(W.tokens, token)));
 
 			*ret = json_pack("{s:O}", fam->noun, old);
 			return 0;
@@ -284,16 +288,16 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 			json_decref(item);
 			return aws_fail(err, "AlreadyExists", COHD_AWS_ERROR_ALREADY_EXISTS);
 		}
-		json_object_foreach((json_t *)params, key, v)
+		json_object_foreach ((json_t *)params, key, v)
 			if (!streq(key, "TagSpecifications") && !streq(key, "ClientToken") &&
 			    !streq(key, "Tags"))
 				json_object_set(item, key, v);
 		json_object_set_new(item, fam->id_key, json_string(id));
 		v = json_object_get(params, "Tags");
 		if (!v)
-			v = json_object_get(json_array_get(json_object_get(params, "TagSpecifications"),
-							   0),
-					    "Tags");
+			v = json_object_get(
+				json_array_get(json_object_get(params, "TagSpecifications"), 0),
+				"Tags");
 		json_object_set_new(item, "Tags", v ? json_deep_copy(v) : json_array());
 		if (streq(fam->noun, "Net") || streq(fam->noun, "Vpc"))
 			json_object_set_new(item, "State", json_string("pending"));
@@ -312,7 +316,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 			const json_t *sub;
 			size_t i;
 
-			json_array_foreach(list_of("Subs"), i, sub)
+			json_array_foreach (list_of("Subs"), i, sub)
 				if (streq_ptr(json_string_value(json_object_get(sub, "NetId")), id))
 					return aws_fail(err, "DependencyViolation",
 							COHD_AWS_ERROR_CONFLICT);
@@ -330,7 +334,7 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 
 		if (!it)
 			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
-		json_object_foreach((json_t *)params, key, v)
+		json_object_foreach ((json_t *)params, key, v)
 			if (!streq(key, fam->id_key))
 				json_object_set(it, key, v);
 		if (W.fight_field && json_object_get(it, W.fight_field))
@@ -339,8 +343,8 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 		return 0;
 	}
 	if (streq(op, "CreateTags")) {
-		const char *id = json_string_value(json_array_get(json_object_get(params, "Resources"),
-								  0));
+		const char *id =
+			json_string_value(json_array_get(json_object_get(params, "Resources"), 0));
 		const json_t *t;
 		size_t i;
 
@@ -349,12 +353,12 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 
 			if (!it)
 				continue;
-			json_array_foreach(json_object_get(params, "Tags"), i, t) {
+			json_array_foreach (json_object_get(params, "Tags"), i, t) {
 				json_t *tags = json_object_get(it, "Tags");
 				const json_t *old;
 				size_t k;
 
-				json_array_foreach(tags, k, old)
+				json_array_foreach (tags, k, old)
 					if (json_equal(json_object_get(old, "Key"),
 						       json_object_get(t, "Key"))) {
 						json_array_remove(tags, k);
@@ -384,7 +388,7 @@ static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_
 							   "params", call->params));
 	}
 	c = &W.q[W.q_tail++];
-	*c = (struct completion){ .cb = cb, .ud = cbud, .mutating = call->mutating };
+	*c = (struct completion){.cb = cb, .ud = cbud, .mutating = call->mutating};
 	if (call->mutating && ++W.outstanding > W.max_outstanding)
 		W.max_outstanding = W.outstanding;
 	if (call->mutating && W.lose_mutations)
@@ -406,7 +410,7 @@ static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg
 
 	ck_assert_uint_lt(W.n_timers, MAX_Q);
 	t = &W.timers[W.n_timers++];
-	*t = (struct ftimer){ .due = W.now + delay, .cb = cb, .arg = arg, .active = true };
+	*t = (struct ftimer){.due = W.now + delay, .cb = cb, .arg = arg, .active = true};
 	return t;
 }
 
@@ -425,7 +429,7 @@ static int f_journal_intent(void *ud, const char *logical_id, const char *servic
 	ck_assert_uint_lt(W.n_journal, ELEMENTSOF(W.journal));
 	/* Secrets never reach the journal. */
 	ck_assert_ptr_null(strstr(req, "s3cr3t"));
-	*in = (struct intent){ .id = (int64_t)W.n_journal + 1, .open = true };
+	*in = (struct intent){.id = (int64_t)W.n_journal + 1, .open = true};
 	in->logical_id = strdup(logical_id);
 	in->service = strdup(service);
 	in->operation = strdup(operation);
@@ -562,20 +566,26 @@ static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g, 
 /* Fake resource types: static tables, as lib/resources/<type>.c will be.                    */
 /* ---------------------------------------------------------------------------------------- */
 
-static const char *const available[] = { "available", NULL };
-static const char *const failed_states[] = { "failed", NULL };
+static const char *const available[] = {"available", NULL};
+static const char *const failed_states[] = {"failed", NULL};
 
 static const struct cohd_rec_wait net_available = {
-	.what = "network available", .state_path = "State", .done = available,
-	.failed = failed_states, .interval = 15 * USEC_PER_SEC, .max_polls = 40,
+	.what = "network available",
+	.state_path = "State",
+	.done = available,
+	.failed = failed_states,
+	.interval = 15 * USEC_PER_SEC,
+	.max_polls = 40,
 };
 
 static const struct cohd_rec_field net_fields[] = {
-	{ .path = "CidrBlock", .flags = COHD_REC_F_REPLACE },
-	{ .path = "EnableDns", .live_path = "EnableDns.Value", .update_op = "ModifyNetAttribute",
-	  .flags = COHD_REC_F_ONE_PER_CALL | COHD_REC_F_AFTER_CREATE },
-	{ .path = "Mode", .update_op = "ModifyNetAttribute", .flags = COHD_REC_F_ONE_PER_CALL },
-	{ .path = "Policy", .flags = COHD_REC_F_JSON_DOC, .update_op = "ModifyNetAttribute" },
+	{.path = "CidrBlock", .flags = COHD_REC_F_REPLACE},
+	{.path = "EnableDns",
+	 .live_path = "EnableDns.Value",
+	 .update_op = "ModifyNetAttribute",
+	 .flags = COHD_REC_F_ONE_PER_CALL | COHD_REC_F_AFTER_CREATE},
+	{.path = "Mode", .update_op = "ModifyNetAttribute", .flags = COHD_REC_F_ONE_PER_CALL},
+	{.path = "Policy", .flags = COHD_REC_F_JSON_DOC, .update_op = "ModifyNetAttribute"},
 };
 
 static int net_dns_params(const struct cohd_rec_item *item, json_t **ret)
@@ -585,37 +595,63 @@ static int net_dns_params(const struct cohd_rec_item *item, json_t **ret)
 }
 
 static const struct cohd_rec_detail net_details[] = {
-	{ .operation = "DescribeNetAttribute", .params = net_dns_params,
-	  .result_path = "EnableDns", .merge_as = "EnableDns" },
+	{.operation = "DescribeNetAttribute",
+	 .params = net_dns_params,
+	 .result_path = "EnableDns",
+	 .merge_as = "EnableDns"},
 };
 
 static const struct cohd_rec_type fake_net = {
-	.details = net_details, .n_details = ELEMENTSOF(net_details),
-	.name = "fake.net", .service = "fake", .tier = 0,
-	.describe_op = "DescribeNets", .list_path = "Nets", .id_path = "NetId",
-	.tags_path = "Tags", .name_path = "tag:Name", .id_list_member = "Ids",
-	.fields = net_fields, .n_fields = ELEMENTSOF(net_fields),
-	.create_op = "CreateNet", .token_member = "ClientToken",
-	.create_tag_style = COHD_REC_TAGS_EC2_SPEC, .tag_resource_type = "net",
-	.create_result_path = "Net", .create_wait = &net_available,
-	.id_member = "NetId", .tag_op = "CreateTags", .delete_op = "DeleteNet",
+	.details = net_details,
+	.n_details = ELEMENTSOF(net_details),
+	.name = "fake.net",
+	.service = "fake",
+	.tier = 0,
+	.describe_op = "DescribeNets",
+	.list_path = "Nets",
+	.id_path = "NetId",
+	.tags_path = "Tags",
+	.name_path = "tag:Name",
+	.id_list_member = "Ids",
+	.fields = net_fields,
+	.n_fields = ELEMENTSOF(net_fields),
+	.create_op = "CreateNet",
+	.token_member = "ClientToken",
+	.create_tag_style = COHD_REC_TAGS_EC2_SPEC,
+	.tag_resource_type = "net",
+	.create_result_path = "Net",
+	.create_wait = &net_available,
+	.id_member = "NetId",
+	.tag_op = "CreateTags",
+	.delete_op = "DeleteNet",
 };
 
 static const struct cohd_rec_field sub_fields[] = {
-	{ .path = "NetId", .flags = COHD_REC_F_REPLACE },
-	{ .path = "Cidr", .flags = COHD_REC_F_REPLACE },
-	{ .path = "Arn", .flags = COHD_REC_F_OBSERVE_ONLY },
-	{ .path = "Zone", .flags = COHD_REC_F_REPLACE },
+	{.path = "NetId", .flags = COHD_REC_F_REPLACE},
+	{.path = "Cidr", .flags = COHD_REC_F_REPLACE},
+	{.path = "Arn", .flags = COHD_REC_F_OBSERVE_ONLY},
+	{.path = "Zone", .flags = COHD_REC_F_REPLACE},
 };
 
 static const struct cohd_rec_type fake_sub = {
-	.name = "fake.sub", .service = "fake", .tier = 1,
-	.describe_op = "DescribeSubs", .list_path = "Subs", .id_path = "SubId",
-	.tags_path = "Tags", .name_path = "tag:Name", .id_list_member = "Ids",
-	.fields = sub_fields, .n_fields = ELEMENTSOF(sub_fields),
-	.create_op = "CreateSub", .create_tag_style = COHD_REC_TAGS_EC2_SPEC,
-	.tag_resource_type = "subnet", .create_result_path = "Sub",
-	.id_member = "SubId", .tag_op = "CreateTags", .delete_op = "DeleteSub",
+	.name = "fake.sub",
+	.service = "fake",
+	.tier = 1,
+	.describe_op = "DescribeSubs",
+	.list_path = "Subs",
+	.id_path = "SubId",
+	.tags_path = "Tags",
+	.name_path = "tag:Name",
+	.id_list_member = "Ids",
+	.fields = sub_fields,
+	.n_fields = ELEMENTSOF(sub_fields),
+	.create_op = "CreateSub",
+	.create_tag_style = COHD_REC_TAGS_EC2_SPEC,
+	.tag_resource_type = "subnet",
+	.create_result_path = "Sub",
+	.id_member = "SubId",
+	.tag_op = "CreateTags",
+	.delete_op = "DeleteSub",
 };
 
 /* RDS-like: found by name prefix (sees untagged resources too), stateful, unique names. */
@@ -625,32 +661,51 @@ static int db_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	return 0;
 }
 
-static const char *const gone_codes[] = { "DbGone", NULL };
+static const char *const gone_codes[] = {"DbGone", NULL};
 static const struct cohd_rec_wait db_gone = {
-	.what = "database deleted", .state_path = "Status", .done = NULL, .gone_is_done = true,
-	.interval = 30 * USEC_PER_SEC, .max_polls = 60,
+	.what = "database deleted",
+	.state_path = "Status",
+	.done = NULL,
+	.gone_is_done = true,
+	.interval = 30 * USEC_PER_SEC,
+	.max_polls = 60,
 };
 
 static const struct cohd_rec_field db_fields[] = {
-	{ .path = "DBInstanceClass", .update_op = "ModifyDb" },
-	{ .path = "AllocatedStorage", .update_op = "ModifyDb" },
-	{ .path = "EngineVersion", .update_op = "ModifyDb", .flags = COHD_REC_F_LOWER },
-	{ .path = "MasterUserPassword", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "ModifyDb" },
-	{ .path = "Engine", .flags = COHD_REC_F_REPLACE, .default_json = "\"postgres\"" },
+	{.path = "DBInstanceClass", .update_op = "ModifyDb"},
+	{.path = "AllocatedStorage", .update_op = "ModifyDb"},
+	{.path = "EngineVersion", .update_op = "ModifyDb", .flags = COHD_REC_F_LOWER},
+	{.path = "MasterUserPassword", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "ModifyDb"},
+	{.path = "Engine", .flags = COHD_REC_F_REPLACE, .default_json = "\"postgres\""},
 };
 
 static const struct cohd_rec_type fake_db = {
-	.name = "rds.db_instance", .service = "fake", .tier = 2, .stateful = true,
-	.unique_name = true, .describe_op = "DescribeDbs", .observe_params = db_observe,
-	.list_path = "Dbs", .id_path = "DbName", .name_path = "DbName", .tags_path = "Tags",
-	.id_list_member = "Ids", .fields = db_fields, .n_fields = ELEMENTSOF(db_fields),
-	.create_op = "CreateDb", .create_tag_style = COHD_REC_TAGS_KEY_VALUE,
-	.create_result_path = "Db", .id_member = "DbName", .tag_op = "CreateTags",
-	.delete_op = "DeleteDb", .gone_codes = gone_codes, .delete_wait = &db_gone,
+	.name = "rds.db_instance",
+	.service = "fake",
+	.tier = 2,
+	.stateful = true,
+	.unique_name = true,
+	.describe_op = "DescribeDbs",
+	.observe_params = db_observe,
+	.list_path = "Dbs",
+	.id_path = "DbName",
+	.name_path = "DbName",
+	.tags_path = "Tags",
+	.id_list_member = "Ids",
+	.fields = db_fields,
+	.n_fields = ELEMENTSOF(db_fields),
+	.create_op = "CreateDb",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Db",
+	.id_member = "DbName",
+	.tag_op = "CreateTags",
+	.delete_op = "DeleteDb",
+	.gone_codes = gone_codes,
+	.delete_wait = &db_gone,
 };
 
 static const struct cohd_rec_field svc_fields[] = {
-	{ .path = "DesiredCount", .update_op = "UpdateService" },
+	{.path = "DesiredCount", .update_op = "UpdateService"},
 };
 
 /* DescribeServices takes at most ten names: observe in batches (five here). */
@@ -671,42 +726,70 @@ static int svc_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 }
 
 static const struct cohd_rec_type fake_svc = {
-	.observe_params = svc_observe, .observe_batch = 5,
-	.name = "ecs.service", .service = "fake", .tier = 3, .describe_op = "DescribeServices",
-	.list_path = "Services", .id_path = "ServiceName", .name_path = "ServiceName",
-	.tags_path = "Tags", .fields = svc_fields, .n_fields = ELEMENTSOF(svc_fields),
-	.create_op = "CreateService", .create_tag_style = COHD_REC_TAGS_KEY_VALUE,
-	.create_result_path = "Service", .id_member = "ServiceName", .tag_op = "CreateTags",
+	.observe_params = svc_observe,
+	.observe_batch = 5,
+	.name = "ecs.service",
+	.service = "fake",
+	.tier = 3,
+	.describe_op = "DescribeServices",
+	.list_path = "Services",
+	.id_path = "ServiceName",
+	.name_path = "ServiceName",
+	.tags_path = "Tags",
+	.fields = svc_fields,
+	.n_fields = ELEMENTSOF(svc_fields),
+	.create_op = "CreateService",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Service",
+	.id_member = "ServiceName",
+	.tag_op = "CreateTags",
 	.delete_op = "DeleteService",
 };
 
 static const struct cohd_rec_field tgt_fields[] = {
-	{ .path = "MinCapacity", .update_op = "ModifyTarget" },
-	{ .path = "MaxCapacity", .update_op = "ModifyTarget" },
+	{.path = "MinCapacity", .update_op = "ModifyTarget"},
+	{.path = "MaxCapacity", .update_op = "ModifyTarget"},
 };
 
 static const struct cohd_rec_type fake_tgt = {
-	.name = "aas.target", .service = "fake", .tier = 4, .describe_op = "DescribeTargets",
-	.list_path = "Targets", .id_path = "TargetId", .tags_path = "Tags",
-	.fields = tgt_fields, .n_fields = ELEMENTSOF(tgt_fields), .create_op = "CreateTarget",
-	.create_tag_style = COHD_REC_TAGS_KEY_VALUE, .create_result_path = "Target",
-	.id_member = "TargetId", .delete_op = "DeleteTarget",
-	.governs_type = "ecs.service", .governs_field = "DesiredCount",
-	.min_path = "MinCapacity", .max_path = "MaxCapacity",
+	.name = "aas.target",
+	.service = "fake",
+	.tier = 4,
+	.describe_op = "DescribeTargets",
+	.list_path = "Targets",
+	.id_path = "TargetId",
+	.tags_path = "Tags",
+	.fields = tgt_fields,
+	.n_fields = ELEMENTSOF(tgt_fields),
+	.create_op = "CreateTarget",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Target",
+	.id_member = "TargetId",
+	.delete_op = "DeleteTarget",
+	.governs_type = "ecs.service",
+	.governs_field = "DesiredCount",
+	.min_path = "MinCapacity",
+	.max_path = "MaxCapacity",
 };
 
 static const struct cohd_rec_type *const fake_types[] = {
 	&fake_net, &fake_sub, &fake_db, &fake_svc, &fake_tgt, NULL,
 };
 
-static const char *const azs[] = { "eu-west-1a", "eu-west-1b", NULL };
+static const char *const azs[] = {"eu-west-1a", "eu-west-1b", NULL};
 
 static struct cohd_rec_config base_config(void)
 {
 	return (struct cohd_rec_config){
-		.app = "shop", .environment = "pr-1", .env_type = 2, .region = "eu-west-1",
-		.account = "123456789012", .partition = "aws", .name_prefix = "shop-",
-		.azs = azs, .types = fake_types,
+		.app = "shop",
+		.environment = "pr-1",
+		.env_type = 2,
+		.region = "eu-west-1",
+		.account = "123456789012",
+		.partition = "aws",
+		.name_prefix = "shop-",
+		.azs = azs,
+		.types = fake_types,
 	};
 }
 
@@ -756,8 +839,8 @@ static struct cohd_resource *add_db(struct cohd_graph *g, const char *cls)
 	return add(g, "rds.db_instance", "env/pr-1/db", "shop-db",
 		   json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s, s:i}}", "DbName", "shop-db",
 			     "DBInstanceClass", cls, "AllocatedStorage", 20, "Engine", "postgres",
-			     "EngineVersion", "16.3", "MasterUserPassword", "Generate",
-			     "password", "Length", 32));
+			     "EngineVersion", "16.3", "MasterUserPassword", "Generate", "password",
+			     "Length", 32));
 }
 
 static struct cohd_graph *graph_net_sub_db(void)
@@ -777,7 +860,7 @@ static int op_index(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(W.log, i, v)
+	json_array_foreach (W.log, i, v)
 		if (streq(json_string_value(v), op) && nth-- == 0)
 			return (int)i;
 	return -1;
@@ -789,7 +872,7 @@ static unsigned op_count(const char *op)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, v)
+	json_array_foreach (W.mut_log, i, v)
 		n += streq(json_string_value(json_object_get(v, "op")), op);
 	return n;
 }
@@ -799,7 +882,7 @@ static const json_t *mut_params(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, v)
+	json_array_foreach (W.mut_log, i, v)
 		if (streq(json_string_value(json_object_get(v, "op")), op) && nth-- == 0)
 			return json_object_get(v, "params");
 	return NULL;
@@ -810,7 +893,7 @@ static const json_t *status_res(const json_t *st, const char *id)
 	const json_t *r;
 	size_t i;
 
-	json_array_foreach(json_object_get(st, "resources"), i, r)
+	json_array_foreach (json_object_get(st, "resources"), i, r)
 		if (streq(json_string_value(json_object_get(r, "id")), id))
 			return r;
 	return NULL;
@@ -826,8 +909,8 @@ static const json_t *field_of(const json_t *st, const char *id, const char *fiel
 	const json_t *f;
 	size_t i;
 
-	json_array_foreach(json_object_get(json_object_get(status_res(st, id), "diff"), "fields"),
-			   i, f)
+	json_array_foreach (json_object_get(json_object_get(status_res(st, id), "diff"), "fields"),
+			    i, f)
 		if (streq(json_string_value(json_object_get(f, "field")), field))
 			return f;
 	return NULL;
@@ -870,11 +953,10 @@ START_TEST(test_converge_from_nothing)
 	/* JSON documents are serialised just before the call; tags on create; a token. */
 	p = mut_params("CreateNet", 0);
 	ck_assert(json_is_string(json_object_get(p, "Policy")));
-	ck_assert_str_eq(json_string_value(json_object_get(p, "ClientToken")),
-			 W.journal[0].token);
-	ck_assert_str_eq(tag_of(json_array_get(json_object_get(p, "TagSpecifications"), 0),
-				"cohd:id"),
-			 "app/net");
+	ck_assert_str_eq(json_string_value(json_object_get(p, "ClientToken")), W.journal[0].token);
+	ck_assert_str_eq(
+		tag_of(json_array_get(json_object_get(p, "TagSpecifications"), 0), "cohd:id"),
+		"app/net");
 	/* Generated secrets go to AWS but never into the journal (checked by the fake). */
 	p = mut_params("CreateDb", 0);
 	ck_assert_str_eq(json_string_value(json_object_get(p, "MasterUserPassword")),
@@ -887,22 +969,20 @@ START_TEST(test_converge_from_nothing)
 
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "health")), "healthy");
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "counts"),
-							    "synced")),
-			 3);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(st, "counts"), "synced")), 3);
 
 	/* The second pass changes nothing. */
 	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
-	ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "app/net", "Policy"),
-							   "state")),
-			 "match");
-	ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "env/pr-1/db",
-								    "MasterUserPassword"),
-							   "state")),
+	ck_assert_str_eq(
+		json_string_value(json_object_get(field_of(st2, "app/net", "Policy"), "state")),
+		"match");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 field_of(st2, "env/pr-1/db", "MasterUserPassword"), "state")),
 			 "unchecked");
-	ck_assert_ptr_null(json_object_get(field_of(st2, "env/pr-1/db", "MasterUserPassword"),
-					   "live"));
+	ck_assert_ptr_null(
+		json_object_get(field_of(st2, "env/pr-1/db", "MasterUserPassword"), "live"));
 	world_done();
 }
 END_TEST
@@ -929,8 +1009,8 @@ START_TEST(test_drift_corrected)
 	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 3); /* 1 after create + 2 */
 	ck_assert_uint_eq(op_count("CreateTags"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert(json_is_true(json_object_get(find_item("Nets", "NetId", "net-0001"),
-					       "EnableDns")));
+	ck_assert(
+		json_is_true(json_object_get(find_item("Nets", "NetId", "net-0001"), "EnableDns")));
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
@@ -940,9 +1020,13 @@ START_TEST(test_accepted_drift)
 {
 	struct cohd_rec_config cfg = base_config();
 	struct cohd_drift_rule app_rule = {
-		.resource = (char *)"fake.*", .field = (char *)"Mode", .op = COHD_DRIFT_OP_MATCH,
-		.operand = (char *)"sl*", .env_mask = COHD_DRIFT_ENV_ALL,
-		.reason = (char *)"ops may slow it", .source = (char *)"shop.pr-1.yml:9:7",
+		.resource = (char *)"fake.*",
+		.field = (char *)"Mode",
+		.op = COHD_DRIFT_OP_MATCH,
+		.operand = (char *)"sl*",
+		.env_mask = COHD_DRIFT_ENV_ALL,
+		.reason = (char *)"ops may slow it",
+		.source = (char *)"shop.pr-1.yml:9:7",
 	};
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
@@ -988,9 +1072,8 @@ static struct cohd_graph *graph_svc(int desired, int min, int max)
 	add(g, "ecs.service", "svc/api/service", "shop-api",
 	    json_pack("{s:s, s:i}", "ServiceName", "shop-api", "DesiredCount", desired));
 	add(g, "aas.target", "svc/api/scaling", "shop-api-scaling",
-	    json_pack("{s:o, s:i, s:i}", "Service",
-		      cohd_ref("svc/api/service", "ServiceName"), "MinCapacity", min,
-		      "MaxCapacity", max));
+	    json_pack("{s:o, s:i, s:i}", "Service", cohd_ref("svc/api/service", "ServiceName"),
+		      "MinCapacity", min, "MaxCapacity", max));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	return g;
 }
@@ -1018,9 +1101,9 @@ START_TEST(test_autoscaling_band)
 	json_object_set_new(find_item("Services", "ServiceName", "shop-api"), "DesiredCount",
 			    json_integer(9));
 	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
-	ck_assert_int_eq(json_integer_value(json_object_get(mut_params("UpdateService", 0),
-							    "DesiredCount")),
-			 4);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(mut_params("UpdateService", 0), "DesiredCount")),
+		4);
 	ck_assert_str_eq(res_sync(st2, "svc/api/service"), "synced");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
@@ -1094,9 +1177,11 @@ START_TEST(test_crash_recovery_adopts)
 	for (size_t i = 0; i < W.n_journal; i++)
 		if (W.journal[i].open)
 			open[n_open++] = (struct cohd_rec_intent){
-				.id = W.journal[i].id, .logical_id = W.journal[i].logical_id,
+				.id = W.journal[i].id,
+				.logical_id = W.journal[i].logical_id,
 				.service = W.journal[i].service,
-				.operation = W.journal[i].operation, .token = W.journal[i].token,
+				.operation = W.journal[i].operation,
+				.token = W.journal[i].token,
 			};
 	ck_assert_uint_ge(n_open, 1);
 
@@ -1141,17 +1226,20 @@ START_TEST(test_crash_recovery_resends_same_token)
 	W.lose_mutations = false;
 	ck_assert(W.journal[0].open);
 
-	in = (struct cohd_rec_intent){ .id = 1, .logical_id = "app/net", .service = "fake",
-				       .operation = "CreateNet", .token = W.journal[0].token };
+	in = (struct cohd_rec_intent){.id = 1,
+				      .logical_id = "app/net",
+				      .service = "fake",
+				      .operation = "CreateNet",
+				      .token = W.journal[0].token};
 	e = engine(&cfg);
 	ck_assert_int_eq(cohd_rec_engine_recover(e, &in, 1), 0);
 	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* CreateNet + ModifyNetAttribute */
 	/* Re-sent under the same intent with the same token. */
 	ck_assert_uint_eq(W.n_journal, 2);
 	ck_assert(!W.journal[0].open && W.journal[0].ok);
-	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateNet", 1),
-							   "ClientToken")),
-			 W.journal[0].token);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(mut_params("CreateNet", 1), "ClientToken")),
+		W.journal[0].token);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	cohd_rec_engine_free(e);
 	world_done();
@@ -1174,15 +1262,15 @@ START_TEST(test_create_outcome_unknown)
 	W.lose_mutations = true;
 	ck_assert_uint_eq(run_pass(e, g, &st), 1);
 	ck_assert_str_eq(res_sync(st, "app/net"), "error");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
-								       "message")),
-				     "outcome unknown"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
+		       "outcome unknown"));
 	ck_assert(W.journal[0].open);
 	W.lose_mutations = false;
 	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* CreateNet again + its DNS */
-	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateNet", 1),
-							   "ClientToken")),
-			 W.journal[0].token);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(mut_params("CreateNet", 1), "ClientToken")),
+		W.journal[0].token);
 	ck_assert(!W.journal[0].open && W.journal[0].ok);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
@@ -1206,7 +1294,7 @@ START_TEST(test_adoption_after_database_loss)
 	/* The database is lost: a brand-new engine with no state and no journal. The DB also
 	 * lost its cohd:id tag (someone cleaned tags) but keeps ManagedBy/Application. */
 	db = find_item("Dbs", "DbName", "shop-db");
-	json_array_foreach(json_object_get(db, "Tags"), i, t)
+	json_array_foreach (json_object_get(db, "Tags"), i, t)
 		if (streq(json_string_value(json_object_get(t, "Key")), "cohd:id")) {
 			json_array_remove(json_object_get(db, "Tags"), i);
 			break;
@@ -1239,9 +1327,9 @@ START_TEST(test_foreign_never_touched)
 	e = engine(&cfg);
 	ck_assert_uint_eq(run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/db"), "error");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					     status_res(st, "env/pr-1/db"), "message")),
-				     "exists and is not ours"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "env/pr-1/db"), "message")),
+		       "exists and is not ours"));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "error");
 	ck_assert_str_eq(json_string_value(json_object_get(find_item("Dbs", "DbName", "shop-db"),
 							   "DBInstanceClass")),
@@ -1268,7 +1356,7 @@ START_TEST(test_dry_run)
 	ck_assert_uint_eq(cohd_rec_engine_mutations(e), 0);
 	plan = json_object_get(json_object_get(st, "plan"), "actions");
 	ck_assert_uint_eq(json_array_size(plan), 4);
-	json_array_foreach(plan, i, a)
+	json_array_foreach (plan, i, a)
 		ck_assert_str_eq(json_string_value(json_object_get(a, "state")), "skipped");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(plan, 1), "kind")),
 			 "update");
@@ -1301,9 +1389,9 @@ START_TEST(test_wait_timeout)
 	ck_assert_ptr_nonnull(strstr(msg, "gave up waiting for network available of app/net "
 					  "after 40 polls (600 s): last state pending"));
 	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/sub"),
-								       "message")),
-				     "waiting for app/net"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/sub"), "message")),
+		       "waiting for app/net"));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "progressing");
 	/* Next pass: it became available; its DNS setting and the subnet follow; no second
 	 * network. */
@@ -1333,18 +1421,18 @@ START_TEST(test_delete_reverse_order_and_confirm)
 	/* The file is gone: grace period first. */
 	ck_assert_uint_eq(run_pass(e, empty, &st), 0);
 	ck_assert_str_eq(res_sync(st, "app/net"), "deleting");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
-								       "message")),
-				     "grace period"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
+		       "grace period"));
 	W.now += 61 * USEC_PER_SEC;
 	ck_assert_uint_eq(run_pass(e, empty, &st2), 2);
 	/* Dependents first: the subnet goes before the network. */
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
 	ck_assert_uint_eq(op_count("DeleteDb"), 0);
 	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "deleting");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					     status_res(st2, "env/pr-1/db"), "message")),
-				     "--confirm"));
+	ck_assert_ptr_nonnull(strstr(
+		json_string_value(json_object_get(status_res(st2, "env/pr-1/db"), "message")),
+		"--confirm"));
 	ck_assert_ptr_null(status_res(st2, "app/net"));
 
 	/* Confirmed: deleted, and the wait sees it gone. */
@@ -1509,9 +1597,9 @@ START_TEST(test_observe_failure)
 	ck_assert_uint_eq(op_count("CreateNet"), 0);
 	ck_assert_uint_eq(op_count("CreateSub"), 0);
 	ck_assert_str_eq(res_sync(st, "app/net"), "error");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(status_res(st, "app/net"),
-								       "message")),
-				     "not observed: fake DescribeNets failed: InternalError"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
+		       "not observed: fake DescribeNets failed: InternalError"));
 	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing"); /* waits for app/net.NetId */
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "error");
 	W.fail_op = NULL;
@@ -1537,26 +1625,27 @@ START_TEST(test_replace_needs_confirmation_and_unknown_type)
 	e = engine(&cfg);
 	run_pass(e, g, &st);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/mystery"), "error");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					     status_res(st, "env/pr-1/mystery"), "message")),
-				     "no resource type 'fake.unknown'"));
+	ck_assert_ptr_nonnull(strstr(
+		json_string_value(json_object_get(status_res(st, "env/pr-1/mystery"), "message")),
+		"no resource type 'fake.unknown'"));
 	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "Engine", json_string("mysql"));
 	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "drifted");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					     status_res(st2, "env/pr-1/db"), "message")),
-				     "needs `cohd-status delete --confirm`"));
+	ck_assert_ptr_nonnull(strstr(
+		json_string_value(json_object_get(status_res(st2, "env/pr-1/db"), "message")),
+		"needs `cohd-status delete --confirm`"));
 	world_done();
 }
 END_TEST
 
 START_TEST(test_normalise)
 {
-	struct cohd_rec_field doc = { .path = "P", .flags = COHD_REC_F_JSON_DOC };
-	struct cohd_rec_field sorted = { .path = "S", .flags = COHD_REC_F_SORT };
-	struct cohd_rec_field dflt = { .path = "D", .default_json = "false" };
+	struct cohd_rec_field doc = {.path = "P", .flags = COHD_REC_F_JSON_DOC};
+	struct cohd_rec_field sorted = {.path = "S", .flags = COHD_REC_F_SORT};
+	struct cohd_rec_field dflt = {.path = "D", .default_json = "false"};
 	/* IAM returns policies URL-encoded, with single values where lists were written. */
-	json_auto_t *enc = json_string("%7B%22Statement%22%3A%7B%22Action%22%3A%22s3%3AGet%22%7D%7D");
+	json_auto_t *enc =
+		json_string("%7B%22Statement%22%3A%7B%22Action%22%3A%22s3%3AGet%22%7D%7D");
 	json_auto_t *obj = json_pack("{s:[{s:[s]}]}", "Statement", "Action", "s3:Get");
 	json_auto_t *l1 = json_pack("[s,s]", "b", "a"), *l2 = json_pack("[s,s]", "a", "b");
 	json_auto_t *a = cohd_rec_normalise(&doc, enc, true);
@@ -1581,13 +1670,16 @@ START_TEST(test_resolve_placeholders)
 {
 	json_auto_t *net = json_pack("{s:s, s:{s:s}, s:[{s:s}]}", "NetId", "net-1", "Endpoint",
 				     "Address", "db.example", "L", "K", "deep");
-	json_auto_t *v = json_pack("{s:o, s:o, s:[o], s:{s:i}, s:o}", "A", cohd_ref("n", "NetId"),
-				   "B", cohd_sub("x-${n.Endpoint.Address}-${AWS::AccountId}"),
-				   "C", json_pack("{s:i}", "Az", 1), "D", "Az", 7, "E",
-				   cohd_ref("n", "L.0.K"));
+	json_auto_t *v =
+		json_pack("{s:o, s:o, s:[o], s:{s:i}, s:o}", "A", cohd_ref("n", "NetId"), "B",
+			  cohd_sub("x-${n.Endpoint.Address}-${AWS::AccountId}"), "C",
+			  json_pack("{s:i}", "Az", 1), "D", "Az", 7, "E", cohd_ref("n", "L.0.K"));
 	json_auto_t *out = NULL;
 	struct cohd_rec_resolve_ctx ctx = {
-		.account = "123", .azs = azs, .attrs = one_attrs, .userdata = net,
+		.account = "123",
+		.azs = azs,
+		.attrs = one_attrs,
+		.userdata = net,
 	};
 
 	ck_assert_int_eq(cohd_rec_resolve(&ctx, v, &out, NULL), -EAGAIN); /* Az 7 */
@@ -1616,27 +1708,27 @@ static Suite *reconcile_suite(void)
 		const char *name;
 		const TTest *fn;
 	} cases[] = {
-		{ "converge", test_converge_from_nothing },
-		{ "drift", test_drift_corrected },
-		{ "accepted_drift", test_accepted_drift },
-		{ "autoscaling_band", test_autoscaling_band },
-		{ "quarantine", test_quarantine },
-		{ "crash_adopt", test_crash_recovery_adopts },
-		{ "crash_resend", test_crash_recovery_resends_same_token },
-		{ "outcome_unknown", test_create_outcome_unknown },
-		{ "adoption", test_adoption_after_database_loss },
-		{ "foreign", test_foreign_never_touched },
-		{ "dry_run", test_dry_run },
-		{ "wait_timeout", test_wait_timeout },
-		{ "delete", test_delete_reverse_order_and_confirm },
-		{ "delete_gone", test_delete_already_gone },
-		{ "replace", test_replace },
-		{ "concurrency", test_bounded_concurrency },
-		{ "ec2_vpc", test_ec2_vpc_type },
-		{ "observe_failure", test_observe_failure },
-		{ "replace_confirm", test_replace_needs_confirmation_and_unknown_type },
-		{ "normalise", test_normalise },
-		{ "resolve", test_resolve_placeholders },
+		{"converge", test_converge_from_nothing},
+		{"drift", test_drift_corrected},
+		{"accepted_drift", test_accepted_drift},
+		{"autoscaling_band", test_autoscaling_band},
+		{"quarantine", test_quarantine},
+		{"crash_adopt", test_crash_recovery_adopts},
+		{"crash_resend", test_crash_recovery_resends_same_token},
+		{"outcome_unknown", test_create_outcome_unknown},
+		{"adoption", test_adoption_after_database_loss},
+		{"foreign", test_foreign_never_touched},
+		{"dry_run", test_dry_run},
+		{"wait_timeout", test_wait_timeout},
+		{"delete", test_delete_reverse_order_and_confirm},
+		{"delete_gone", test_delete_already_gone},
+		{"replace", test_replace},
+		{"concurrency", test_bounded_concurrency},
+		{"ec2_vpc", test_ec2_vpc_type},
+		{"observe_failure", test_observe_failure},
+		{"replace_confirm", test_replace_needs_confirmation_and_unknown_type},
+		{"normalise", test_normalise},
+		{"resolve", test_resolve_placeholders},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -5,6 +5,7 @@
  */
 #include <expat.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/aws/protocols/xml.h"
 #include "lib/util/macro.h"

@@ -61,7 +61,7 @@ static struct app_entry *find_app(struct cohd_daemon *d, const char *app, const 
 	return NULL;
 }
 
-const struct app_entry *apps_find(struct cohd_daemon *d, const char *target)
+struct app_entry *apps_find(struct cohd_daemon *d, const char *target)
 {
 	const char *dot = strrchr(target, '.');
 	_cleanup_free_ char *app = NULL;

@@ -312,7 +312,7 @@ static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 	struct cohd_daemon *d = c->server->d;
 	struct cohd_ctl_request req;
 	struct cohd_error e = { 0 };
-	const struct app_entry *a = NULL;
+	struct app_entry *a = NULL;
 	json_t *resp;
 
 	if (cohd_ctl_request_parse(msg, &req, &e) < 0) {
@@ -346,7 +346,7 @@ static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 	case COHD_CTL_DIFF:
 		return do_diff(a);
 	case COHD_CTL_RECONCILE:
-		rec_kick((struct app_entry *)a);
+		rec_kick(a);
 		return respond_ok(json_pack("{s:b}", "scheduled", 1));
 	case COHD_CTL_DELETE:
 		if (!json_is_true(json_object_get(req.args, "confirm")))
@@ -357,7 +357,7 @@ static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 		cohd_rec_engine_confirm_delete(a->engine);
 		daemon_event(d, a, NULL, LOG_WARNING, "delete-confirmed",
 			     "deletion of stateful resources confirmed by request");
-		rec_kick((struct app_entry *)a);
+		rec_kick(a);
 		return respond_ok(json_pack("{s:b}", "confirmed", 1));
 	default:
 		return cohd_ctl_response_error("bad-request", "unknown command");

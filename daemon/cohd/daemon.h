@@ -90,7 +90,7 @@ int apps_load(struct cohd_daemon *d);
 void apps_free(struct cohd_daemon *d);
 /* Status documents for the control socket (schema/ctl-v1.schema.json status_result). */
 json_t *apps_status(struct cohd_daemon *d, const char *target);
-const struct app_entry *apps_find(struct cohd_daemon *d, const char *target);
+struct app_entry *apps_find(struct cohd_daemon *d, const char *target);
 
 /* Record an event about app a (NULL: the daemon) in the store and the log, and push it to
  * `events --follow` clients. level is a syslog level; kind a short tag ("file-rejected"). */

@@ -1342,6 +1342,33 @@ START_TEST(test_delete)
 }
 END_TEST
 
+/* Production: a secret leaving the file waits for `cohd-status delete --confirm`, then goes
+ * with AWS's longest recovery window (the orphan's resource is gone from the graph). */
+START_TEST(test_secret_delete_needs_confirmation)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_backend(false, 1, false);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *empty = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *p;
+
+	world_init();
+	e = engine(0);
+	converge(e, g);
+	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
+	json_array_clear(W.mut_log);
+	run_pass(e, empty, &st);
+	ck_assert_uint_eq(op_count("DeleteSecret"), 0);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/db/credentials"), "deleting");
+	cohd_rec_engine_confirm_delete(e);
+	run_pass(e, empty, NULL);
+	p = mut_params("DeleteSecret", 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(p, "RecoveryWindowInDays")), 30);
+	ck_assert_ptr_null(json_object_get(p, "ForceDeleteWithoutRecovery"));
+	world_done();
+}
+END_TEST
+
 /* Twelve workers: DescribeServices takes ten names, so observe is two calls. */
 START_TEST(test_services_in_tens)
 {
@@ -1440,6 +1467,7 @@ static Suite *resources_compute_suite(void)
 		{ "delete", test_delete },
 		{ "service_replace", test_service_replace },
 		{ "services_in_tens", test_services_in_tens },
+		{ "secret_confirm", test_secret_delete_needs_confirmation },
 		{ "existing_secret", test_existing_secret_never_created },
 	};
 

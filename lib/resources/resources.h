@@ -19,6 +19,8 @@ extern const struct cohd_rec_type cohd_resource_secretsmanager_secret;
 extern const struct cohd_rec_type cohd_resource_iam_role;
 extern const struct cohd_rec_type cohd_resource_ecs_cluster;
 extern const struct cohd_rec_type cohd_resource_ecs_service;
+/* Not in cohd_resource_types yet: needs the engine to read tags (a detail) before matching. */
+extern const struct cohd_rec_type cohd_resource_logs_log_group;
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

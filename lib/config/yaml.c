@@ -455,15 +455,25 @@ static int parser_error(struct state *s, const yaml_parser_t *p)
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
 		return -ENOMEM;
-	case YAML_READER_ERROR:
-		offset_to_mark(s, p->problem_offset, &line, &col);
+	case YAML_READER_ERROR: {
+		size_t off = p->problem_offset;
+
+		/* a bad trailing octet: point at the character it belongs to */
+		if (strstr(strempty(p->problem), "trailing") && off <= s->len)
+			for (int k = 0; k < 3 && off > 0; k++)
+				if ((unsigned char)s->data[--off] >= 0xC0)
+					break;
+		offset_to_mark(s, off, &line, &col);
 		if (p->problem_value != -1 && strstr(strempty(p->problem), "UTF-8"))
 			return fatal(s, line, col, "not valid UTF-8: %s (byte 0x%02x)",
 				     strempty(p->problem), (unsigned)p->problem_value & 0xffu);
 		if (p->problem_value != -1)
 			return fatal(s, line, col, "invalid input: %s (byte 0x%02x)",
 				     strempty(p->problem), (unsigned)p->problem_value & 0xffu);
+		if (strstr(strempty(p->problem), "UTF-8"))
+			return fatal(s, line, col, "not valid UTF-8: %s", strempty(p->problem));
 		return fatal(s, line, col, "invalid input: %s", strempty(p->problem));
+	}
 	default:
 		line = (unsigned)p->problem_mark.line + 1;
 		col = (unsigned)p->problem_mark.column + 1;

@@ -32,7 +32,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.realpath(__file__))
 AWS_UP = os.path.join(os.path.dirname(HERE), "aws-up")
 PENDING = 60  # long enough for any slow machine; checks shorten it at run time
 ACCOUNT = "123456789012"

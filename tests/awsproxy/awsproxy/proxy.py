@@ -151,9 +151,9 @@ class Proxy:
         except OSError as e:
             raise ProxyError("InternalFailure", f"awsproxy could not reach moto: {e}", 502,
                              kind="error", sender=False) from None
+        self._after(call, req, resp)  # moto acted: track it even if the answer is lost
         if decision.fault == "drop":
             return DROP
-        self._after(call, req, resp)
         return Reply(resp.status, resp.headers, resp.body)
 
     def check(self, req, call):

@@ -74,7 +74,22 @@ static json_t *role_project(const json_t *raw)
 	json_object_set_new(o, "ManagedPolicyArns", sorted_copy(arns, cmp_str));
 	json_decref(arns);
 	p = sorted_copy(json_object_get(raw, "RolePolicyList") ?: json_array(), cmp_policy);
-	json_object_set_new(o, "Policies", p ? p : json_array());
+	if (!p) {
+		json_decref(o);
+		return NULL;
+	}
+	/* The compiler names a role's inline policy after the role: that one is "Policies.0",
+	 * whatever else someone attached by hand. */
+	for (size_t k = 1; k < json_array_size(p); k++)
+		if (streq_ptr(json_string_value(json_object_get(json_array_get(p, k), "PolicyName")),
+			      json_string_value(json_object_get(raw, "RoleName")))) {
+			json_t *own = json_incref(json_array_get(p, k));
+
+			json_array_remove(p, k);
+			json_array_insert_new(p, 0, own);
+			break;
+		}
+	json_object_set_new(o, "Policies", p);
 	return o;
 }
 

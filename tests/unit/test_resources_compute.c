@@ -1265,8 +1265,11 @@ START_TEST(test_drift_corrected)
 	ck_assert_str_eq(str(json_array_get(json_object_get(p, "Tags"), 0), "Key"), "Environment");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 
-	/* Spot for a preview environment: the capacity strategy is applied with a new deployment
-	 * (a launch type cannot become a strategy in place: replaced). */
+	/* A policy added by hand whose name sorts first is left alone; ours is still compared. */
+	json_array_append_new(json_object_get(role, "RolePolicyList"),
+			      json_pack("{s:s, s:s}", "PolicyName", "aaa-by-hand", "PolicyDocument",
+					"%7B%7D"));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST

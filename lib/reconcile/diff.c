@@ -64,31 +64,81 @@ json_t *cohd_rec_json_path(const json_t *v, const char *path)
 	return (json_t *)v;
 }
 
+static bool index_of(const char *key, size_t *ret)
+{
+	char *end;
+	unsigned long i;
+
+	if (!*key || *key < '0' || *key > '9')
+		return false;
+	i = strtoul(key, &end, 10);
+	if (*end)
+		return false;
+	*ret = i;
+	return true;
+}
+
+/* Is the first dotted segment of s a number? */
+static bool segment_is_index(const char *s)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == 0 || *s == '.';
+}
+
+/* Put value (stolen) under key in container o: an object member, or a list element when o is a
+ * list and key a number (the size of the list appends). */
+static int put(json_t *o, const char *key, json_t *value)
+{
+	size_t i;
+
+	if (json_is_array(o)) {
+		if (!index_of(key, &i) || i > json_array_size(o)) {
+			json_decref(value);
+			return -EINVAL;
+		}
+		return (i == json_array_size(o) ? json_array_append_new(o, value)
+						: json_array_set_new(o, i, value)) < 0
+			       ? -ENOMEM
+			       : 0;
+	}
+	return json_object_set_new(o, key, value) < 0 ? -EINVAL : 0;
+}
+
 int cohd_rec_json_set_path(json_t *root, const char *path, json_t *value)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	char *p, *dot;
 	json_t *o = root;
+	int r;
 
 	if (!copy || !value) {
 		json_decref(value);
 		return -ENOMEM;
 	}
+	/* Walk existing objects and lists ("Routes.0.GatewayId" indexes the list); create what
+	 * is missing: a list when the next key is a number, else an object. */
 	for (p = copy; (dot = strchr(p, '.')); p = dot + 1) {
 		json_t *next;
+		size_t i;
 
 		*dot = 0;
-		next = json_object_get(o, p);
-		if (!json_is_object(next)) {
-			next = json_object();
-			if (json_object_set_new(o, p, next) < 0)
-				break;
+		next = json_is_array(o) ? (index_of(p, &i) ? json_array_get(o, i) : NULL)
+					: json_object_get(o, p);
+		if (!json_is_object(next) && !json_is_array(next)) {
+			next = segment_is_index(dot + 1) ? json_array() : json_object();
+			r = put(o, p, json_incref(next));
+			json_decref(next);
+			if (r < 0) {
+				json_decref(value);
+				return r;
+			}
 		}
 		o = next;
 	}
-	if (json_object_set_new(o, p, value) < 0)
-		return -EINVAL;
-	return 0;
+	return put(o, p, value);
 }
 
 char *cohd_rec_json_text(const json_t *v)

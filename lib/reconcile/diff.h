@@ -20,7 +20,10 @@
 /* The value at a dotted path ("Endpoint.Address", "Subnets.0.SubnetId"; numbers index lists;
  * "tag:Name" reads a tag from a KEY_VALUE "Tags" list). Borrowed; NULL when absent. */
 json_t *cohd_rec_json_path(const json_t *v, const char *path);
-/* Set the value at a dotted path, creating objects on the way (steals value). */
+/* Set the value at a dotted path (steals value). Numbers index existing lists ("Routes.0.GatewayId"
+ * stays a list; the list's size appends); missing containers are created: a list when the next
+ * segment is a number, else an object. Returns 0, -EINVAL for a bad index or a scalar in the way, -ENOMEM.
+ */
 int cohd_rec_json_set_path(json_t *root, const char *path, json_t *value);
 /* Text form for rules and messages: strings as is, numbers in decimal, else compact JSON.
  * Returns a new string (NULL on OOM). */

@@ -139,6 +139,7 @@ struct cohd_rec_engine {
 };
 
 static void dispatch(struct cohd_rec_engine *e);
+static int send_step(struct cohd_rec_engine *e, struct cohd_rec_action *a);
 static void finish(struct cohd_rec_engine *e, int r);
 static void observe_next(struct cohd_rec_engine *e);
 
@@ -1526,6 +1527,19 @@ static void wait_poll(void *arg)
 	e->inflight++;
 }
 
+static bool code_in(const struct cohd_aws_error *err, const json_t *codes)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach (codes, i, c)
+		if (err && streq_ptr(err->code, json_string_value(c)))
+			return true;
+	return false;
+}
+
+/* The answer to one step of an action: settle its journal intent, then the next step, the
+ * wait, or the end of the action. */
 static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct rec_call *c = userdata;
@@ -1534,6 +1548,9 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 	struct cohd_rec_action *a;
 	struct rec_res *res;
 	const struct cohd_rec_wait *w;
+	const json_t *st;
+	const char *op;
+	bool creates, last, gone, ignored;
 
 	if (call_settle(c)) {
 		/* The engine is gone (a crash, as far as the journal knows): no outcome is
@@ -1546,10 +1563,15 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 	a = &e->plan.actions[idx];
 	res = find_res(e, a->logical_id);
 	w = action_wait(a);
+	st = json_array_get(a->steps, a->step);
+	op = json_string_value(json_object_get(st, "Operation"));
+	creates = a->kind == COHD_REC_ACTION_CREATE && streq_ptr(op, a->type->create_op);
+	last = a->step + 1 >= json_array_size(a->steps);
+	/* "Already gone" at any step completes a delete (DESIGN.md §6). */
+	gone = r < 0 && a->kind == COHD_REC_ACTION_DELETE && is_gone(a->type, err);
+	ignored = r < 0 && code_in(err, json_object_get(st, "IgnoreCodes"));
 
-	if (r < 0 && a->kind == COHD_REC_ACTION_DELETE && is_gone(a->type, err))
-		r = 0; /* "already gone" counts as deleted (DESIGN.md §6) */
-	if (r < 0 && a->kind == COHD_REC_ACTION_CREATE && res->open_intent &&
+	if (r < 0 && creates && res->open_intent &&
 	    (!err || err->class == COHD_AWS_ERROR_TRANSIENT)) {
 		/* No answer (timeout, connection lost after the retries): the create may have
 		 * happened. The intent stays open with its token: the next pass observes first,
@@ -1557,41 +1579,38 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
 		set_str(&a->message,
-			"%s: outcome unknown (%s); the next pass looks before "
-			"re-sending with the same token",
-			a->operation, strempty(msg));
+			"%s: outcome unknown (%s); the next pass looks before re-sending with the "
+			"same token",
+			op, strempty(msg));
 		a->intent_id = 0;
 		action_end(e, a, COHD_REC_ACTION_FAILED);
 		return dispatch(e);
 	}
-	if (a->kind == COHD_REC_ACTION_CREATE) {
+	if (creates) {
 		res->open_intent = 0; /* answered: the intent is settled below */
 		free(res->open_token);
 		res->open_token = NULL;
 	}
 	if (a->intent_id > 0 && e->ops.journal_complete)
-		e->ops.journal_complete(e->ops.userdata, a->intent_id, r >= 0,
+		e->ops.journal_complete(e->ops.userdata, a->intent_id, r >= 0 || gone || ignored,
 					err ? err->request_id : NULL,
 					r < 0 && err ? err->code : NULL, NULL);
 	a->intent_id = 0;
-	if (r < 0) {
+	if (r < 0 && !gone && !ignored) {
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
-		if (a->kind == COHD_REC_ACTION_CREATE && err &&
-		    err->class == COHD_AWS_ERROR_ALREADY_EXISTS)
+		if (creates && err && err->class == COHD_AWS_ERROR_ALREADY_EXISTS)
 			set_str(&a->message,
-				"%s: already exists; the next pass checks ownership "
-				"by tags and adopts it or reports it",
+				"%s: already exists; the next pass checks ownership by tags and "
+				"adopts it or reports it",
 				strempty(msg));
 		else
-			set_str(&a->message, "%s failed: %s", a->operation, strempty(msg));
+			set_str(&a->message, "%s failed: %s", op, strempty(msg));
 		event(e, a->logical_id, "err", "action", "%s", a->message);
 		action_end(e, a, COHD_REC_ACTION_FAILED);
 		return dispatch(e);
 	}
-
-	switch (a->kind) {
-	case COHD_REC_ACTION_CREATE: {
+	if (r >= 0 && creates) {
 		const json_t *item =
 			a->type->create_result_path
 				? cohd_rec_json_path(result, a->type->create_result_path)
@@ -1604,20 +1623,31 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 		res->created = true;
 		event(e, a->logical_id, "notice", "created", "%s %s", a->type->name,
 		      strempty(physical_id(res)));
-		break;
 	}
-	case COHD_REC_ACTION_UPDATE:
+	if (!last && !gone) {
+		int k;
+
+		a->step++;
+		k = send_step(e, a);
+		if (k < 0) {
+			set_str(&a->message, "step %zu (%s) could not start: %s", a->step + 1,
+				json_string_value(json_object_get(json_array_get(a->steps, a->step),
+								  "Operation")),
+				strerror(-k));
+			action_end(e, a, COHD_REC_ACTION_FAILED);
+		}
+		return dispatch(e);
+	}
+
+	if (a->kind == COHD_REC_ACTION_UPDATE) {
 		if (a->digest == res->corr_digest)
 			res->corr_count++;
 		else {
 			res->corr_digest = a->digest;
 			res->corr_count = 1;
 		}
-		break;
-	default:
-		break;
 	}
-	if (w) {
+	if (w && !(gone && w->gone_is_done)) {
 		wait_start(e, a, w);
 		record_action(e, a);
 	} else
@@ -1642,11 +1672,10 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		.live = res->item,
 		.tags = res->want ? res->want->tags : NULL,
 	};
-	json_auto_t *props = NULL, *params = NULL, *token = NULL, *journal = NULL;
+	json_auto_t *props = NULL, *params = NULL, *token = NULL;
 	_cleanup_free_ char *missing = NULL;
 	struct cohd_rec_item made = {};
 	char tok[TOKEN_LEN + 1];
-	struct rec_call *c;
 	int r;
 
 	/* Created earlier in this pass (maybe as the new half of a replacement): address it by
@@ -1682,6 +1711,7 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 			ctx.token = token;
 		}
 		ctx.live = NULL;
+		a->started = e->ops.now(e->ops.userdata);
 		r = a->type->create_params ? a->type->create_params(&ctx, &params)
 					   : cohd_rec_default_create_params(&ctx, &params);
 		break;
@@ -1735,26 +1765,62 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	if (r < 0)
 		return r;
 
-	/* The journal first: a crash from here on is recovered from the intent. A create
-	 * recovered from a crash reuses its open intent and its token. */
-	if (a->kind == COHD_REC_ACTION_CREATE && res->open_intent)
+	/* A builder returns one call's params, or a sequence of calls ([{"Operation", "Params",
+	 * "IgnoreCodes"}]) when the change takes more than one (detach, then delete; authorize
+	 * some rules, revoke others). */
+	if (json_is_array(params)) {
+		const json_t *st;
+		size_t i;
+
+		json_array_foreach (params, i, st)
+			if (!json_is_string(json_object_get(st, "Operation")) ||
+			    !json_is_object(json_object_get(st, "Params")))
+				return -EINVAL;
+		if (json_array_size(params) == 0)
+			return -EINVAL;
+		a->steps = json_incref(params);
+	} else
+		a->steps = json_pack("[{s:s, s:O}]", "Operation", a->operation, "Params", params);
+	if (!a->steps)
+		return -ENOMEM;
+	a->step = 0;
+	if (token && !(a->token = strdup(tok)))
+		return -ENOMEM;
+	return send_step(e, a);
+}
+
+/* Send the current step of an action. The journal first: a crash from here on is recovered from
+ * the intent. A create recovered from a crash reuses its open intent and its token. */
+static int send_step(struct cohd_rec_engine *e, struct cohd_rec_action *a)
+{
+	struct rec_res *res = find_res(e, a->logical_id);
+	const json_t *st = json_array_get(a->steps, a->step);
+	const char *op = json_string_value(json_object_get(st, "Operation"));
+	const json_t *params = json_object_get(st, "Params");
+	bool creates = a->kind == COHD_REC_ACTION_CREATE && streq_ptr(op, a->type->create_op);
+	json_auto_t *journal = NULL;
+	struct rec_call *c;
+	int r;
+
+	a->intent_id = 0;
+	if (creates && res->open_intent)
 		a->intent_id = res->open_intent;
 	else if (e->ops.journal_intent) {
 		journal = redacted(e, res, params);
-		r = e->ops.journal_intent(e->ops.userdata, a->logical_id, a->type->service,
-					  a->operation, token ? tok : NULL, journal, &a->intent_id);
+		r = e->ops.journal_intent(e->ops.userdata, a->logical_id, a->type->service, op,
+					  creates ? a->token : NULL, journal, &a->intent_id);
 		if (r < 0)
 			return r;
-		if (a->kind == COHD_REC_ACTION_CREATE && token) {
+		if (creates && a->token) {
 			res->open_intent = a->intent_id;
 			free(res->open_token);
-			res->open_token = strdup(tok);
+			res->open_token = strdup(a->token);
 		}
 	}
 	c = call_new(e, CALL_ACTION, a->type, a->id, a->logical_id);
 	if (!c)
 		return -ENOMEM;
-	r = aws(e, a->type, res->want ? res->want->region : NULL, a->operation, params, false, true,
+	r = aws(e, a->type, res->want ? res->want->region : NULL, op, params, false, true,
 		action_done_cb, c);
 	if (r < 0) {
 		/* Never sent: settle the intent now. */
@@ -1762,7 +1828,7 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		if (a->intent_id > 0 && e->ops.journal_complete)
 			e->ops.journal_complete(e->ops.userdata, a->intent_id, false, NULL,
 						"NotSent", NULL);
-		if (a->kind == COHD_REC_ACTION_CREATE) {
+		if (creates) {
 			res->open_intent = 0;
 			free(res->open_token);
 			res->open_token = NULL;
@@ -1771,7 +1837,6 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		return r;
 	}
 	a->state = COHD_REC_ACTION_RUNNING;
-	a->started = e->ops.now(e->ops.userdata);
 	e->inflight++;
 	return 0;
 }

@@ -20,6 +20,7 @@ static void action_done(struct cohd_rec_action *a)
 	free(a->after);
 	free(a->message);
 	free(a->token);
+	json_decref(a->steps);
 }
 
 void cohd_rec_plan_done(struct cohd_rec_plan *plan)

@@ -56,6 +56,8 @@ struct cohd_rec_action {
 	enum cohd_rec_action_state state;
 	char *message;	   /* error, or what a wait waits for */
 	char *token;	   /* idempotency token, persisted in the journal intent */
+	json_t *steps;	   /* the calls: [{"Operation", "Params", "IgnoreCodes"}] */
+	size_t step;	   /* the one in flight */
 	int64_t intent_id; /* > 0 while an intent is open */
 	unsigned polls;
 	void *timer; /* a wait's next poll, and its callback argument */

@@ -181,6 +181,18 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 
 	if (W.fail_op && streq(op, W.fail_op))
 		return aws_fail(err, "InternalError", COHD_AWS_ERROR_TRANSIENT);
+	if (streq(op, "DetachNet")) {
+		const char *id = json_string_value(json_object_get(params, "NetId"));
+		json_t *it = find_item("Nets", "NetId", id);
+
+		if (!it)
+			return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+		if (!json_is_true(json_object_get(it, "Attached")))
+			return aws_fail(err, "NotAttached", COHD_AWS_ERROR_CONFLICT);
+		json_object_set_new(it, "Attached", json_false());
+		*ret = json_object();
+		return 0;
+	}
 	if (streq(op, "DescribeNetAttribute")) {
 		/* A detail read: the bulk describe does not return it; AWS's default is false. */
 		json_t *it = find_item("Nets", "NetId",
@@ -601,7 +613,20 @@ static const struct cohd_rec_detail net_details[] = {
 	 .merge_as = "EnableDns"},
 };
 
+/* Deleting a network takes two calls: detach it (an error saying it is not attached is fine),
+ * then delete it. */
+static int net_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *id = ctx->live->physical_id;
+
+	*ret = json_pack("[{s:s, s:{s:s}, s:[s]}, {s:s, s:{s:s}}]", "Operation", "DetachNet",
+			 "Params", "NetId", id, "IgnoreCodes", "NotAttached", "Operation",
+			 "DeleteNet", "Params", "NetId", id);
+	return 0;
+}
+
 static const struct cohd_rec_type fake_net = {
+	.delete_params = net_delete,
 	.details = net_details,
 	.n_details = ELEMENTSOF(net_details),
 	.name = "fake.net",
@@ -1418,6 +1443,9 @@ START_TEST(test_delete_reverse_order_and_confirm)
 	run_pass(e, g, NULL);
 	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
 
+	/* Someone attached the network to something: its delete must detach it first. */
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Attached", json_true());
+
 	/* The file is gone: grace period first. */
 	ck_assert_uint_eq(run_pass(e, empty, &st), 0);
 	ck_assert_str_eq(res_sync(st, "app/net"), "deleting");
@@ -1425,9 +1453,10 @@ START_TEST(test_delete_reverse_order_and_confirm)
 		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
 		       "grace period"));
 	W.now += 61 * USEC_PER_SEC;
-	ck_assert_uint_eq(run_pass(e, empty, &st2), 2);
-	/* Dependents first: the subnet goes before the network. */
-	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
+	ck_assert_uint_eq(run_pass(e, empty, &st2), 3);
+	/* Dependents first: the subnet goes before the network, which is detached first. */
+	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DetachNet", 0));
+	ck_assert_int_lt(op_index("DetachNet", 0), op_index("DeleteNet", 0));
 	ck_assert_uint_eq(op_count("DeleteDb"), 0);
 	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "deleting");
 	ck_assert_ptr_nonnull(strstr(
@@ -1459,7 +1488,7 @@ START_TEST(test_delete_already_gone)
 	/* Preview: no confirmation, no grace. The subnet vanishes between observe and delete:
 	 * DeleteSub answers NotFound, which counts as deleted, and the network follows. */
 	W.delete_says_gone = "DeleteSub";
-	ck_assert_uint_eq(run_pass(e, empty, &st), 3);
+	ck_assert_uint_eq(run_pass(e, empty, &st), 4); /* DetachNet + 3 deletes */
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert_uint_eq(json_array_size(list_of("Nets")) + json_array_size(list_of("Subs")) +
 				  json_array_size(list_of("Dbs")),
@@ -1483,14 +1512,15 @@ START_TEST(test_replace)
 	/* A field AWS cannot change in place drifted: replace, the new one first. */
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
-	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* create, its DNS, delete the old (refused) */
+	/* Create, its DNS, then the old one: detach (not attached: fine), delete (refused). */
+	ck_assert_uint_eq(run_pass(e, g, &st), 4);
 	ck_assert_int_lt(op_index("CreateNet", 1), op_index("DeleteNet", 0));
 	ck_assert_str_eq(res_sync(st, "app/net"), "error"); /* DependencyViolation: subnet */
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
 
 	/* Next pass: the new network is current; the subnet moves (it must be replaced to
 	 * change its network), then the old network goes. */
-	ck_assert_uint_eq(run_pass(e, g, &st2), 3);
+	ck_assert_uint_eq(run_pass(e, g, &st2), 4);
 	ck_assert_int_lt(op_index("CreateSub", 1), op_index("DeleteSub", 0));
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 1));
 	p = mut_params("DeleteNet", 1);
@@ -1658,6 +1688,24 @@ START_TEST(test_normalise)
 	ck_assert(json_equal(c, d));
 	ck_assert(json_is_false(f));
 	ck_assert_ptr_null(cohd_rec_normalise(&dflt, NULL, false));
+
+	/* Paths through lists stay lists. */
+	{
+		json_auto_t *routes = json_pack("{s:[{s:s}]}", "Routes", "GatewayId", "igw-1");
+		json_auto_t *want = json_pack("{s:[{s:s},{s:s}], s:{s:[i]}}", "Routes", "GatewayId",
+					      "nat-2", "GatewayId", "igw-3", "New", "List", 7);
+
+		ck_assert_int_eq(
+			cohd_rec_json_set_path(routes, "Routes.0.GatewayId", json_string("nat-2")),
+			0);
+		ck_assert_int_eq(cohd_rec_json_set_path(routes, "Routes.1",
+							json_pack("{s:s}", "GatewayId", "igw-3")),
+				 0);
+		ck_assert_int_eq(cohd_rec_json_set_path(routes, "New.List.0", json_integer(7)), 0);
+		ck_assert(json_equal(routes, want));
+		ck_assert_int_eq(cohd_rec_json_set_path(routes, "Routes.5", json_integer(1)),
+				 -EINVAL);
+	}
 }
 END_TEST
 

@@ -15,6 +15,7 @@ extern const struct cohd_rec_type cohd_resource_ec2_eip;
 extern const struct cohd_rec_type cohd_resource_ec2_nat_gateway;
 extern const struct cohd_rec_type cohd_resource_ec2_route_table;
 extern const struct cohd_rec_type cohd_resource_ec2_security_group;
+extern const struct cohd_rec_type cohd_resource_ec2_instance;
 extern const struct cohd_rec_type cohd_resource_secretsmanager_secret;
 extern const struct cohd_rec_type cohd_resource_iam_role;
 extern const struct cohd_rec_type cohd_resource_ecs_cluster;

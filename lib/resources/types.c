@@ -12,6 +12,7 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_ec2_nat_gateway,
 	&cohd_resource_ec2_route_table,
 	&cohd_resource_ec2_security_group,
+	&cohd_resource_ec2_instance,
 	&cohd_resource_secretsmanager_secret,
 	&cohd_resource_iam_role,
 	&cohd_resource_ecs_cluster,

@@ -299,6 +299,142 @@ static int authorize(json_t *sg, const char *list, const json_t *params,
 	return 0;
 }
 
+/* The bastion: reservations holding one instance each, as RunInstances makes them. */
+static json_t *reservation_of(const char *instance_id)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(list_of("Reservations"), i, r)
+		if (streq_ptr(str(json_array_get(json_object_get(r, "Instances"), 0), "InstanceId"),
+			      instance_id))
+			return r;
+	return NULL;
+}
+
+static int exec_instance(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
+{
+	json_t *res, *inst;
+
+	if (streq(op, "DescribeInstances")) {
+		const json_t *ids = json_object_get(p, "InstanceIds");
+		json_t *out = json_array();
+		size_t i;
+
+		json_array_foreach(list_of("Reservations"), i, res) {
+			const char *state;
+			const json_t *f;
+			size_t k;
+			bool hit = !ids;
+
+			inst = json_array_get(json_object_get(res, "Instances"), 0);
+			json_array_foreach(ids, k, f)
+				hit |= streq_ptr(json_string_value(f), str(inst, "InstanceId"));
+			state = json_string_value(cohd_rec_json_path(inst, "State.Name"));
+			json_array_foreach(json_object_get(p, "Filters"), k, f) {
+				const char *name = str(f, "Name");
+				const char *have = streq(name, "instance-state-name")
+							   ? state
+							   : tag_of(inst, name + 4);
+				const json_t *v;
+				size_t j;
+				bool any = false;
+
+				json_array_foreach(json_object_get(f, "Values"), j, v)
+					any |= streq_ptr(have, json_string_value(v));
+				hit &= any;
+			}
+			if (!hit)
+				continue;
+			if (streq_ptr(state, "pending"))
+				json_object_set_new(json_object_get(inst, "State"), "Name",
+						    json_string("running"));
+			else if (streq_ptr(state, "shutting-down"))
+				json_object_set_new(json_object_get(inst, "State"), "Name",
+						    json_string("terminated"));
+			json_array_append_new(out, json_deep_copy(res));
+		}
+		*ret = json_pack("{s:o}", "Reservations", out);
+		return 0;
+	}
+	*ret = json_object();
+	if (streq(op, "RunInstances")) {
+		const char *token = str(p, "ClientToken");
+		_cleanup_free_ char *id = NULL, *rid = NULL;
+		const json_t *g;
+		json_t *groups = json_array();
+		size_t i;
+
+		ck_assert_ptr_nonnull(token);
+		ck_assert_uint_eq(json_array_size(json_object_get(p, "TagSpecifications")), 2);
+		if (json_object_get(W.tokens, token)) {
+			json_decref(groups);
+			json_decref(*ret);
+			*ret = json_deep_copy(reservation_of(
+				json_string_value(json_object_get(W.tokens, token))));
+			return 0;
+		}
+		json_array_foreach(json_object_get(p, "SecurityGroupIds"), i, g)
+			json_array_append_new(groups, json_pack("{s:O, s:s}", "GroupId", g,
+								"GroupName", "x"));
+		id = new_id("i");
+		rid = new_id("r");
+		inst = json_pack("{s:s, s:s, s:O, s:O, s:{s:i, s:s}, s:o, s:{s:s}, s:O, s:o}",
+				 "InstanceId", id, "ImageId", "ami-0123456789abcdef0", "InstanceType",
+				 json_object_get(p, "InstanceType"), "SubnetId",
+				 json_object_get(p, "SubnetId"), "State", "Code", 0, "Name",
+				 "pending", "SecurityGroups", groups, "IamInstanceProfile", "Arn",
+				 str(json_object_get(p, "IamInstanceProfile"), "Arn"),
+				 "MetadataOptions", json_object_get(p, "MetadataOptions"), "Tags",
+				 tags_of_create(p));
+		ck_assert_ptr_nonnull(inst);
+		res = json_pack("{s:s, s:[o]}", "ReservationId", rid, "Instances", inst);
+		json_array_append(list_of("Reservations"), res);
+		json_object_set_new(W.tokens, token, json_string(id));
+		json_decref(*ret);
+		*ret = json_deep_copy(res);
+		json_decref(res);
+		return 0;
+	}
+	if (streq(op, "TerminateInstances")) {
+		res = reservation_of(json_string_value(json_array_get(json_object_get(p,
+										      "InstanceIds"),
+								      0)));
+		if (!res)
+			return ec2_fail(err, "InvalidInstanceID.NotFound");
+		inst = json_array_get(json_object_get(res, "Instances"), 0);
+		json_object_set_new(json_object_get(inst, "State"), "Name",
+				    json_string("shutting-down"));
+		return 0;
+	}
+	res = reservation_of(str(p, "InstanceId"));
+	if (!res)
+		return ec2_fail(err, "InvalidInstanceID.NotFound");
+	inst = json_array_get(json_object_get(res, "Instances"), 0);
+	if (streq(op, "ModifyInstanceAttribute")) {
+		json_t *groups = json_array();
+		const json_t *g;
+		size_t i;
+
+		json_array_foreach(json_object_get(p, "Groups"), i, g)
+			json_array_append_new(groups, json_pack("{s:O, s:s}", "GroupId", g,
+								"GroupName", "x"));
+		json_object_set_new(inst, "SecurityGroups", groups);
+		return 0;
+	}
+	if (streq(op, "ModifyInstanceMetadataOptions")) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach((json_t *)p, key, v)
+			if (!streq(key, "InstanceId"))
+				json_object_set(json_object_get(inst, "MetadataOptions"), key, v);
+		return 0;
+	}
+	ck_abort_msg("fake EC2: unexpected operation %s", op);
+	return -EINVAL;
+}
+
 static int exec(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
 {
 	_cleanup_free_ char *id = NULL;
@@ -307,6 +443,8 @@ static int exec(const char *op, const json_t *p, json_t **ret, struct cohd_aws_e
 	for (size_t d = 0; d < ELEMENTSOF(describes); d++)
 		if (streq(op, describes[d].op))
 			return describe(d, p, ret);
+	if (strstr(op, "Instance"))
+		return exec_instance(op, p, ret, err);
 	*ret = json_object();
 	if (streq(op, "DescribeVpcAttribute")) {
 		const char *a = str(p, "Attribute");
@@ -747,6 +885,7 @@ static void world_done(void)
 /* ---- the desired graph: the compiler's network resources for data.yml ---- */
 
 static const struct cohd_rec_type *const net_types[] = {
+	&cohd_resource_ec2_instance,
 	&cohd_resource_ec2_vpc,
 	&cohd_resource_ec2_subnet,
 	&cohd_resource_ec2_internet_gateway,
@@ -816,12 +955,19 @@ static struct cohd_graph *network_graph_ex(bool self_refs)
 				 0);
 		if (!self_refs)
 			drop_self_refs(r->id, n->properties);
+		/* The instance profile is another type's (iam.instance_profile): a fixed ARN. */
+		if (streq(r->type, "ec2.instance"))
+			json_object_set_new(json_object_get(n->properties, "IamInstanceProfile"),
+					    "Arn",
+					    json_string("arn:aws:iam::123456789012:instance-profile/"
+							"cohd/ledger-bastion"));
 		json_object_foreach(r->tags, k, v)
 			cohd_resource_tag(n, k, json_string_value(v));
 		for (size_t d = 0; d < r->n_depends_on; d++) {
 			const struct cohd_resource *dep = cohd_graph_find(full, r->depends_on[d]);
 
-			if (dep && is_net_type(dep->type))
+			if (dep && is_net_type(dep->type) &&
+			    !(streq(r->type, "ec2.instance") && streq(dep->type, "ec2.instance")))
 				cohd_resource_depend(n, r->depends_on[d]);
 		}
 	}
@@ -951,6 +1097,24 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissionsEgress")), 1);
 	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 0);
 
+	/* The bastion: one RunInstances (with its token), running, in private-0, IMDSv2. */
+	{
+		json_t *res = json_array_get(list_of("Reservations"), 0);
+		json_t *inst = json_array_get(json_object_get(res, "Instances"), 0);
+
+		ck_assert_uint_eq(json_array_size(list_of("Reservations")), 1);
+		ck_assert_uint_eq(count_ops("RunInstances"), 1);
+		ck_assert_str_eq(json_string_value(cohd_rec_json_path(inst, "State.Name")),
+				 "running");
+		ck_assert_str_eq(str(inst, "SubnetId"), str(by_lid("Subnets",
+								 "app/subnet/private-0"),
+							  "SubnetId"));
+		ck_assert_str_eq(json_string_value(cohd_rec_json_path(inst,
+								      "MetadataOptions.HttpTokens")),
+				 "required");
+		ck_assert_str_eq(tag_of(inst, "cohd:id"), "app/bastion");
+	}
+
 	/* The second pass finds everything as wanted: not one mutating call. */
 	ck_assert_uint_eq(run_pass(e, g), 0);
 	assert_synced(e);
@@ -962,7 +1126,7 @@ START_TEST(test_drift_corrected)
 {
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
-	json_t *pub1, *igw, *rtb_priv, *route, *sg, *assocs;
+	json_t *pub1, *igw, *rtb_priv, *route, *sg, *assocs, *inst;
 	size_t before;
 
 	world_init();
@@ -985,15 +1149,27 @@ START_TEST(test_drift_corrected)
 	json_array_remove(assocs, 1);
 	sg = by_lid("SecurityGroups", "app/sg/db");
 	json_array_remove(json_object_get(sg, "IpPermissions"), 0);
+	/* ... and on the bastion: drops a group, allows IMDSv1. */
+	inst = json_array_get(json_object_get(json_array_get(list_of("Reservations"), 0),
+					      "Instances"),
+			      0);
+	json_array_remove(json_object_get(inst, "SecurityGroups"), 0);
+	json_object_set_new(json_object_get(inst, "MetadataOptions"), "HttpTokens",
+			    json_string("optional"));
 
 	before = json_array_size(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g), 5);
+	ck_assert_uint_eq(run_pass(e, g), 7);
 	ck_assert_uint_eq(count_ops("ModifySubnetAttribute"), 4 + 1);
 	ck_assert_uint_eq(count_ops("AttachInternetGateway"), 1 + 1);
 	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
 	ck_assert_uint_eq(count_ops("AssociateRouteTable"), 4 + 1);
 	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 3 + 1);
-	ck_assert_uint_eq(json_array_size(W.mut_log) - before, 5);
+	ck_assert_uint_eq(count_ops("ModifyInstanceAttribute"), 1);
+	ck_assert_uint_eq(count_ops("ModifyInstanceMetadataOptions"), 1);
+	ck_assert_uint_eq(json_array_size(W.mut_log) - before, 7);
+	ck_assert_uint_eq(json_array_size(json_object_get(inst, "SecurityGroups")), 4);
+	ck_assert_str_eq(json_string_value(cohd_rec_json_path(inst, "MetadataOptions.HttpTokens")),
+			 "required");
 
 	ck_assert(json_is_true(json_object_get(pub1, "MapPublicIpOnLaunch")));
 	ck_assert_uint_eq(json_array_size(json_object_get(igw, "Attachments")), 1);
@@ -1137,6 +1313,8 @@ START_TEST(test_delete_order)
 	ck_assert_uint_eq(json_array_size(list_of("RouteTables")), 2);
 	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 1);
 	ck_assert_uint_ge(count_ops("DeleteRouteTable"), 2);
+	/* The bastion goes first (it depends on subnets and groups), waited for "terminated". */
+	ck_assert_uint_eq(count_ops("TerminateInstances"), 1);
 
 	json_array_foreach(list_of("RouteTables"), i, x)
 		json_array_clear(json_object_get(x, "Associations"));
@@ -1166,6 +1344,13 @@ START_TEST(test_delete_order)
 	ck_assert_uint_lt(nat_del, eip_rel);
 	ck_assert_uint_lt(rtb_del, vpc_del);
 	ck_assert_uint_eq(count_ops("ReleaseAddress"), 1); /* after the NAT wait: no InUse */
+	ck_assert_str_eq(json_string_value(cohd_rec_json_path(
+				 json_array_get(json_object_get(json_array_get(list_of("Reservations"),
+									       0),
+								"Instances"),
+						0),
+				 "State.Name")),
+			 "terminated");
 	world_done();
 }
 END_TEST
@@ -1194,7 +1379,8 @@ START_TEST(test_self_reference)
 	ck_assert_ptr_nonnull(by_lid("NatGateways", "app/nat"));
 	st = cohd_rec_engine_status(e);
 	json_array_foreach(json_object_get(st, "resources"), i, r)
-		if (strstr(strempty(str(r, "message")), "waiting for app/sg/")) {
+		if (strncmp(str(r, "id"), "app/sg/", 7) == 0 &&
+		    strstr(strempty(str(r, "message")), "waiting for app/sg/")) {
 			_cleanup_free_ char *want = NULL;
 
 			ck_assert_int_ge(asprintf(&want, "waiting for %s.GroupId", str(r, "id")), 0);

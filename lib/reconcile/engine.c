@@ -1776,8 +1776,13 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 			if (!json_is_string(json_object_get(st, "Operation")) ||
 			    !json_is_object(json_object_get(st, "Params")))
 				return -EINVAL;
-		if (json_array_size(params) == 0)
-			return -EINVAL;
+		if (json_array_size(params) == 0) {
+			/* The builder found nothing it can send: the drift stays (shown). */
+			set_str(&a->message, "%s: nothing the type can send for this change",
+				a->operation);
+			action_end(e, a, COHD_REC_ACTION_SKIPPED);
+			return 0;
+		}
 		a->steps = json_incref(params);
 	} else
 		a->steps = json_pack("[{s:s, s:O}]", "Operation", a->operation, "Params", params);
@@ -1902,8 +1907,8 @@ static void dispatch(struct cohd_rec_engine *e)
 			action_end(e, a, COHD_REC_ACTION_FAILED);
 			return dispatch(e); /* dependents are now blocked */
 		}
-		if (a->state == COHD_REC_ACTION_BLOCKED)
-			return dispatch(e);
+		if (a->state != COHD_REC_ACTION_RUNNING)
+			return dispatch(e); /* blocked, or ended without a call */
 		busy = true;
 	}
 	if (!busy)

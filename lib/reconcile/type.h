@@ -48,7 +48,8 @@ struct cohd_rec_observe_ctx {
 /* Params builders return the params of the type's operation for the action, or a sequence of
  * calls when one is not enough: a list [{"Operation": op, "Params": {...}, "IgnoreCodes":
  * [codes that count as success]}] run in order inside the action, each journalled (detach, then
- * delete; authorize some rules, revoke others). "Already gone" at any step completes a delete. */
+ * delete; authorize some rules, revoke others). "Already gone" at any step completes a delete.
+ * An empty list: nothing can be sent for this change (the action is skipped, the drift shown). */
 typedef int (*cohd_rec_params_fn)(const struct cohd_rec_type_ctx *ctx, json_t **ret_params);
 typedef int (*cohd_rec_update_fn)(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
 				  size_t n_fields, json_t **ret_params);

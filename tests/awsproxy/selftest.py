@@ -11,9 +11,11 @@ the test CA only; aws-up's command mode passes the environment and status.
 
 import contextlib
 import datetime
+import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -557,6 +559,38 @@ def wrong_signature(t):
     expect_error(t.raw("GET", "/st-none", "s3", headers={"X-Amz-Content-SHA256":
                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
                        secret="wrong"), 403, "SignatureDoesNotMatch")
+
+
+@check
+def independent_signer(t):
+    """curl's own SigV4 (not botocore's) passes; a body not matching its
+    x-amz-content-sha256 fails.  Skipped without a curl that has --aws-sigv4."""
+    probe = subprocess.run(["curl", "--help", "all"], capture_output=True, text=True) \
+        if shutil.which("curl") else None
+    if probe is None or "--aws-sigv4" not in probe.stdout:
+        print("  (skipped: no curl with --aws-sigv4)")
+        return
+    body = os.urandom(2 * 1024 * 1024)  # large enough for Expect: 100-continue
+    empty = hashlib.sha256(b"").hexdigest()
+
+    def curl(method, path, sha256, data=None):
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(data or b"")
+            f.flush()
+            args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,
+                    "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "test:test",
+                    "-H", f"x-amz-content-sha256: {sha256}", t.url + path]
+            if data is not None:
+                args[1:1] = ["-T", f.name]
+            return subprocess.run(args, capture_output=True, text=True, timeout=60).stdout
+    expect(curl("PUT", "/st-curl", empty) == "200", "curl CreateBucket refused")
+    expect(curl("PUT", "/st-curl/blob", hashlib.sha256(body).hexdigest(), body) == "200",
+           "curl PutObject refused")
+    expect(curl("PUT", "/st-curl/bad", empty, body) == "400", "wrong body hash accepted")
+    codes = t.calls("s3", "PutObject")["codes"]
+    expect(codes.get("XAmzContentSHA256Mismatch") == 1, f"codes {codes}")
+    t.client("s3").delete_object(Bucket="st-curl", Key="blob")
+    t.client("s3").delete_bucket(Bucket="st-curl")
 
 
 @check

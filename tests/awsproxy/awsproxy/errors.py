@@ -85,6 +85,12 @@ _AUTH = {
         "rest-xml": ("IncompleteSignature", 400),
         "s3": ("AuthorizationHeaderMalformed", 400),
     },
+    "content_sha256": {  # S3 only: x-amz-content-sha256 absent
+        "s3": ("InvalidRequest", 400),
+    },
+    "content_sha256_mismatch": {  # S3 only: x-amz-content-sha256 is not the body's
+        "s3": ("XAmzContentSHA256Mismatch", 400),
+    },
     "unknown_key": {
         "query": ("InvalidClientTokenId", 403),
         "ec2": ("AuthFailure", 401),

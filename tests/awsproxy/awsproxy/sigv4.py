@@ -4,8 +4,8 @@ The signature is recomputed over exactly the headers the client listed in
 SignedHeaders (S3 rules for S3: no path normalisation, payload hash from
 x-amz-content-sha256), with the secret of the access key the client named.
 Failures raise AuthFailure with a meaning ("missing", "incomplete",
-"unknown_key", "bad_token", "signature", "skew") that errors.auth_error maps
-to each protocol's real code.
+"content_sha256", "content_sha256_mismatch", "unknown_key", "bad_token",
+"signature", "skew") that errors.auth_error maps to each protocol's real code.
 """
 
 import datetime
@@ -201,12 +201,12 @@ class Verifier:
             return "UNSIGNED-PAYLOAD"
         claimed = req.headers.get("X-Amz-Content-SHA256")
         if claimed is None:
-            raise AuthFailure("incomplete", "Missing required header for this request: "
+            raise AuthFailure("content_sha256", "Missing required header for this request: "
                               "x-amz-content-sha256")
         if re.fullmatch(r"[0-9a-f]{64}", claimed) and \
                 claimed != hashlib.sha256(req.body).hexdigest():
-            raise AuthFailure("signature", "The provided 'x-amz-content-sha256' header does "
-                              "not match what was computed.")
+            raise AuthFailure("content_sha256_mismatch", "The provided 'x-amz-content-sha256' "
+                              "header does not match what was computed.")
         return claimed
 
     def _check_time(self, info, s3):

@@ -22,6 +22,8 @@ extern const struct cohd_rec_type cohd_resource_ecs_cluster;
 extern const struct cohd_rec_type cohd_resource_ecs_service;
 /* Not in cohd_resource_types yet: needs the engine to read tags (a detail) before matching. */
 extern const struct cohd_rec_type cohd_resource_logs_log_group;
+extern const struct cohd_rec_type cohd_resource_elbv2_target_group;
+extern const struct cohd_rec_type cohd_resource_elbv2_load_balancer;
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

@@ -25,6 +25,8 @@ static const struct cohd_rec_type *const my_types[] = {
 	&cohd_resource_ecs_cluster,
 	&cohd_resource_ecs_service,
 	&cohd_resource_logs_log_group,
+	&cohd_resource_elbv2_target_group,
+	&cohd_resource_elbv2_load_balancer,
 	NULL,
 };
 

@@ -349,7 +349,6 @@ static void teardown(void)
 	client = cohd_aws_client_free(client);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);
 	ck_assert_int_eq(uv_loop_close(&loop), 0);
-	cohd_aws_service_models_flush();
 	server_stop();
 }
 

@@ -7,10 +7,10 @@
  * DescribeInternetGateways by our tags; the attachment is read from Attachments[0]. No
  * idempotency token: tag-on-create plus look-up-before-create by the Name tag (aws-api.md §3).
  *
- * Delete: AWS refuses DeleteInternetGateway while the gateway is attached (DependencyViolation,
- * retried by the next pass). The engine's delete is a single call, so the detach that must come
- * first cannot be expressed here (see the report on the reconcile interface): until it can,
- * deleting an attached gateway needs a DetachInternetGateway by hand. Pure; no I/O.
+ * Delete: AWS refuses DeleteInternetGateway while the gateway is attached, so the delete is two
+ * steps, DetachInternetGateway (already detached counts as done) then DeleteInternetGateway.
+ * While addresses in the VPC are still mapped (a NAT gateway being deleted) the detach answers
+ * DependencyViolation and the next pass tries again. Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/ec2_common.h"
@@ -33,6 +33,33 @@ static const struct cohd_rec_field igw_fields[] = {
 	{ .path = "VpcId", .live_path = "Attachments.0.VpcId", .update_op = "AttachInternetGateway",
 	  .update_params = attach_params, .flags = COHD_REC_F_AFTER_CREATE },
 };
+
+/* [DetachInternetGateway (when attached), DeleteInternetGateway] */
+static int igw_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+	const json_t *att;
+	json_auto_t *steps = json_array();
+	size_t i;
+
+	if (!id || !steps)
+		return -EINVAL;
+	json_array_foreach(json_object_get(ctx->live->attrs, "Attachments"), i, att) {
+		const char *vpc = json_string_value(json_object_get(att, "VpcId"));
+
+		if (vpc)
+			json_array_append_new(steps,
+					      json_pack("{s:s, s:{s:s, s:s}, s:[s]}", "Operation",
+							"DetachInternetGateway", "Params",
+							"InternetGatewayId", id, "VpcId", vpc,
+							"IgnoreCodes", "Gateway.NotAttached"));
+	}
+	json_array_append_new(steps, json_pack("{s:s, s:{s:s}}", "Operation",
+					       "DeleteInternetGateway", "Params",
+					       "InternetGatewayId", id));
+	*ret = TAKE_PTR(steps);
+	return 0;
+}
 
 static const char *const igw_gone[] = { "InvalidInternetGatewayID.NotFound", NULL };
 
@@ -75,5 +102,6 @@ const struct cohd_rec_type cohd_resource_ec2_internet_gateway = {
 	.id_member = "InternetGatewayId",
 	.tag_op = "CreateTags",
 	.delete_op = "DeleteInternetGateway",
+	.delete_params = igw_delete,
 	.gone_codes = igw_gone,
 };

@@ -9,14 +9,13 @@
  * Diff: the routes cohd made (Origin CreateRoute, a CIDR destination) compared as a set of
  * {destination, target}; the local route and propagated or endpoint routes are AWS's and never
  * compared. Associations are compared as the set of associated subnets (the main association
- * is AWS's). Corrections: a route whose target drifted (a replaced NAT gateway leaves a
- * blackhole) is moved with ReplaceRoute; a desired subnet that is not associated is associated.
- *
- * The engine plans one operation per drifted field, so what needs a second operation (create a
- * route that is missing altogether, delete or disassociate an extra one) is reported as drift
- * and the correction fails with EOPNOTSUPP; and the table's delete is a single call, so the
- * associations that make AWS refuse DeleteRouteTable (DependencyViolation) are not removed
- * first. Both are interface gaps, not choices. Pure; no I/O.
+ * is AWS's). A correction is a sequence of calls in one action: CreateRoute for a missing
+ * destination, ReplaceRoute for one whose target drifted (a replaced NAT gateway leaves a
+ * blackhole), DeleteRoute for one cohd no longer wants; AssociateRouteTable for a missing subnet,
+ * DisassociateRouteTable for an extra one. The delete disassociates every subnet first (AWS
+ * refuses DeleteRouteTable while subnets are associated). A desired subnet associated with
+ * another table (ReplaceRouteTableAssociation) is not handled: the associate fails with
+ * Resource.AlreadyAssociated, shown in status. Pure; no I/O.
  */
 #include <stdio.h>
 
@@ -162,35 +161,67 @@ static int create_route_params(const struct cohd_rec_type_ctx *ctx, const char *
 	return *ret ? 0 : -EINVAL;
 }
 
-/* Drift: move the first desired route whose destination exists with another target. */
-static int replace_route_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
-				size_t n_fields, json_t **ret)
+static json_t *step(const char *op, json_t *params, const char *ignore)
+{
+	json_t *st = json_pack("{s:s, s:o}", "Operation", op, "Params", params);
+
+	if (st && ignore)
+		json_object_set_new(st, "IgnoreCodes", json_pack("[s]", ignore));
+	return st;
+}
+
+static const json_t *same_destination(const json_t *routes, const json_t *r)
+{
+	static const char *const keys[] = { "DestinationCidrBlock", "DestinationIpv6CidrBlock" };
+	const json_t *h;
+	size_t i;
+
+	json_array_foreach(routes, i, h)
+		for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+			if (json_object_get(r, keys[k]) &&
+			    json_equal(json_object_get(r, keys[k]), json_object_get(h, keys[k])))
+				return h;
+	return NULL;
+}
+
+/* Drift: the steps that turn the live routes into the desired ones. */
+static int routes_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
+			 size_t n_fields, json_t **ret)
 {
 	json_auto_t *want = routes_normalise(cohd_ec2_prop(ctx, "Routes"));
 	json_auto_t *have = routes_normalise(cohd_rec_json_path(ctx->live ? ctx->live->attrs : NULL,
 								"Routes"));
+	json_auto_t *steps = json_array();
 	const json_t *w, *h;
-	size_t i, k;
+	size_t i;
 
-	if (!table_id(ctx) || !want || !have)
+	if (!table_id(ctx) || !want || !have || !steps)
 		return -EINVAL;
 	json_array_foreach(want, i, w) {
 		if (cohd_ec2_set_has(have, w))
 			continue;
-		json_array_foreach(have, k, h) {
-			const json_t *d4 = json_object_get(w, "DestinationCidrBlock");
-			const json_t *d6 = json_object_get(w, "DestinationIpv6CidrBlock");
-
-			if ((d4 && json_equal(d4, json_object_get(h, "DestinationCidrBlock"))) ||
-			    (d6 && json_equal(d6, json_object_get(h, "DestinationIpv6CidrBlock")))) {
-				*ret = route_call(table_id(ctx), w);
-				return *ret ? 0 : -ENOMEM;
-			}
-		}
+		json_array_append_new(steps, step(same_destination(have, w) ? "ReplaceRoute"
+									    : "CreateRoute",
+						  route_call(table_id(ctx), w), NULL));
 	}
-	/* Missing destinations (CreateRoute) and extra routes (DeleteRoute) are other
-	 * operations than the one this correction was planned with. */
-	return -EOPNOTSUPP;
+	json_array_foreach(have, i, h) {
+		json_t *del;
+
+		if (same_destination(want, h))
+			continue;
+		del = json_pack("{s:s}", "RouteTableId", table_id(ctx));
+		if (del && json_object_get(h, "DestinationCidrBlock"))
+			json_object_set(del, "DestinationCidrBlock",
+					json_object_get(h, "DestinationCidrBlock"));
+		else if (del)
+			json_object_set(del, "DestinationIpv6CidrBlock",
+					json_object_get(h, "DestinationIpv6CidrBlock"));
+		json_array_append_new(steps, step("DeleteRoute", del, "InvalidRoute.NotFound"));
+	}
+	if (json_array_size(steps) == 0)
+		return -EINVAL; /* no drift: the engine does not plan this */
+	*ret = TAKE_PTR(steps);
+	return 0;
 }
 
 /* AssociateRouteTable for one slot (right after the create). */
@@ -206,25 +237,68 @@ static int associate_slot_params(const struct cohd_rec_type_ctx *ctx, const char
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* Drift: associate the first desired subnet that is not associated (one per call). */
-static int associate_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
-			    size_t n_fields, json_t **ret)
+/* Drift: associate the missing subnets, disassociate the extra ones. */
+static int associations_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
+			       size_t n_fields, json_t **ret)
 {
+	const json_t *live = cohd_rec_json_path(ctx->live ? ctx->live->attrs : NULL,
+						"Associations");
 	json_auto_t *want = associations_normalise(cohd_ec2_prop(ctx, "Associations"));
-	json_auto_t *have = associations_normalise(
-		cohd_rec_json_path(ctx->live ? ctx->live->attrs : NULL, "Associations"));
-	const json_t *w;
+	json_auto_t *have = associations_normalise(live);
+	json_auto_t *steps = json_array();
+	const json_t *w, *a;
 	size_t i;
 
-	if (!table_id(ctx) || !want || !have)
+	if (!table_id(ctx) || !want || !have || !steps)
 		return -EINVAL;
 	json_array_foreach(want, i, w)
-		if (!cohd_ec2_set_has(have, w)) {
-			*ret = json_pack("{s:s, s:O}", "RouteTableId", table_id(ctx), "SubnetId",
-					 json_object_get(w, "SubnetId"));
-			return *ret ? 0 : -ENOMEM;
-		}
-	return -EOPNOTSUPP; /* only extra associations: DisassociateRouteTable */
+		if (!cohd_ec2_set_has(have, w))
+			json_array_append_new(steps,
+					      step("AssociateRouteTable",
+						   json_pack("{s:s, s:O}", "RouteTableId",
+							     table_id(ctx), "SubnetId",
+							     json_object_get(w, "SubnetId")),
+						   NULL));
+	json_array_foreach(live, i, a) {
+		json_auto_t *one = json_pack("[{s:O}]", "SubnetId", json_object_get(a, "SubnetId"));
+		const json_t *assoc = json_object_get(a, "RouteTableAssociationId");
+
+		if (json_is_true(json_object_get(a, "Main")) || !json_is_string(assoc) ||
+		    !json_object_get(a, "SubnetId") ||
+		    cohd_ec2_set_has(want, json_array_get(one, 0)))
+			continue;
+		json_array_append_new(steps, step("DisassociateRouteTable",
+						  json_pack("{s:O}", "AssociationId", assoc),
+						  "InvalidAssociationID.NotFound"));
+	}
+	if (json_array_size(steps) == 0)
+		return -EINVAL;
+	*ret = TAKE_PTR(steps);
+	return 0;
+}
+
+/* [DisassociateRouteTable for every subnet, DeleteRouteTable]. */
+static int rtb_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	json_auto_t *steps = json_array();
+	const json_t *a;
+	size_t i;
+
+	if (!table_id(ctx) || !steps)
+		return -EINVAL;
+	json_array_foreach(json_object_get(ctx->live->attrs, "Associations"), i, a) {
+		const json_t *assoc = json_object_get(a, "RouteTableAssociationId");
+
+		if (json_is_true(json_object_get(a, "Main")) || !json_is_string(assoc))
+			continue;
+		json_array_append_new(steps, step("DisassociateRouteTable",
+						  json_pack("{s:O}", "AssociationId", assoc),
+						  "InvalidAssociationID.NotFound"));
+	}
+	json_array_append_new(steps, step("DeleteRouteTable",
+					  json_pack("{s:s}", "RouteTableId", table_id(ctx)), NULL));
+	*ret = TAKE_PTR(steps);
+	return 0;
 }
 
 #define ROUTE_SLOT(i)                                                                          \
@@ -239,17 +313,16 @@ static int associate_params(const struct cohd_rec_type_ctx *ctx, const char *con
 	  .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_OBSERVE_ONLY | COHD_REC_F_ONE_PER_CALL }
 
 /* The slots make the create-time calls (one per desired element: CreateRoute and
- * AssociateRouteTable take one each); they always compare equal. The whole lists are compared
- * and corrected by the "Routes" and "Associations" fields. The compiler emits at most one route
- * and one association per zone (at most 4 zones); more elements are set by the drift
- * correction on later passes. */
+ * AssociateRouteTable take one each; a slot exists only when its element does, so an empty list
+ * makes no call); they always compare equal. The whole lists are compared and corrected by the
+ * "Routes" and "Associations" fields. The compiler emits at most one route and one association
+ * per zone (at most 4 zones); more elements are set by the drift correction on the next pass. */
 static const struct cohd_rec_field rtb_fields[] = {
 	{ .path = "VpcId", .flags = COHD_REC_F_REPLACE },
 	{ .path = "Routes", .normalise = routes_normalise, .update_op = "ReplaceRoute",
-	  .update_params = replace_route_params, .flags = COHD_REC_F_ONE_PER_CALL },
+	  .update_params = routes_params },
 	{ .path = "Associations", .normalise = associations_normalise,
-	  .update_op = "AssociateRouteTable", .update_params = associate_params,
-	  .flags = COHD_REC_F_ONE_PER_CALL },
+	  .update_op = "AssociateRouteTable", .update_params = associations_params },
 	ROUTE_SLOT(0), ROUTE_SLOT(1), ROUTE_SLOT(2), ROUTE_SLOT(3),
 	ASSOC_SLOT(0), ASSOC_SLOT(1), ASSOC_SLOT(2), ASSOC_SLOT(3), ASSOC_SLOT(4), ASSOC_SLOT(5),
 };
@@ -308,5 +381,6 @@ const struct cohd_rec_type cohd_resource_ec2_route_table = {
 	.id_member = "RouteTableId",
 	.tag_op = "CreateTags",
 	.delete_op = "DeleteRouteTable",
+	.delete_params = rtb_delete,
 	.gone_codes = rtb_gone,
 };

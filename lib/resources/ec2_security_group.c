@@ -4,23 +4,23 @@
  * models as part of the group ("IpPermissions", "IpPermissionsEgress" in
  * AuthorizeSecurityGroupIngress's shapes; coherence-resources.md §2.4). CreateSecurityGroup takes
  * name, description and VPC; right after it, one AuthorizeSecurityGroupIngress with every desired
- * ingress rule and one AuthorizeSecurityGroupEgress with the desired egress rules that name
- * groups. Observe is one DescribeSecurityGroups by our tags (rules come embedded); look-up-before-
- * create by group name (unique per VPC; CreateSecurityGroup takes no token).
+ * ingress rule, and one action that makes the egress rules what they should be: AWS gives every
+ * new group an all-traffic egress rule to 0.0.0.0/0, which is revoked unless wanted. Observe is
+ * one DescribeSecurityGroups by our tags (rules come embedded); look-up-before-create by group
+ * name (unique per VPC; CreateSecurityGroup takes no token).
  *
  * Rules are compared as unordered sets of atoms: one protocol/port range/peer each (AWS merges
  * and splits IpPermissions as it likes), protocol names and numbers unified, ports dropped for
- * "-1", descriptions and the peer's account id ignored. AWS's default egress rule (all traffic to
- * 0.0.0.0/0, added to every new group) is left out of the comparison on both sides: every group
- * the compiler gives another egress rule also sits on ENIs whose other groups allow all egress,
- * and without a way to revoke it in the same correction (below) it would be drift forever.
- * Corrections authorize the missing atoms. Extra rules need a Revoke call, which is another
- * operation than the Authorize the engine planned for the field (one operation per field): they
- * are reported as drift and the correction fails with EOPNOTSUPP (interface gap).
+ * "-1", descriptions and the peer's account id ignored. A correction is one action of up to two
+ * calls: Authorize what is missing, Revoke what is extra (a duplicate or an already revoked rule
+ * counts as done, so a retried correction converges).
  *
  * Description cannot change in place and replacing a group in use cannot work (AWS refuses to
  * delete it while ENIs carry it), so a changed description is reported, never corrected.
- * Pure; no I/O.
+ * A group whose rules name the group itself (the compiler's default, db and cache groups) needs
+ * its own GroupId, known only after the create: the rules are set after it, but the engine
+ * resolves every property before the create, so today such a group waits for itself
+ * (tests/unit/test_resources_network.c test_self_reference). Pure; no I/O.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ static const char *proto_name(const char *p)
 }
 
 /* Append the atoms of one IpPermission to out. */
-static void rule_atoms(const json_t *perm, bool drop_default_egress, json_t *out)
+static void rule_atoms(const json_t *perm, json_t *out)
 {
 	const char *proto_in = json_string_value(json_object_get(perm, "IpProtocol"));
 	static const struct {
@@ -73,11 +73,6 @@ static void rule_atoms(const json_t *perm, bool drop_default_egress, json_t *out
 			if (!json_is_string(peer))
 				continue;
 			norm = p < 2 ? cohd_ec2_cidr_normalise(peer) : json_incref((json_t *)peer);
-			if (drop_default_egress && streq(proto, "-1") && p == 0 &&
-			    streq_ptr(json_string_value(norm), "0.0.0.0/0")) {
-				json_decref(norm);
-				continue;
-			}
 			atom = json_pack("{s:s, s:[{s:o}]}", "IpProtocol", proto, peers[p].list,
 					 peers[p].key, norm);
 			if (atom && !streq(proto, "-1")) {
@@ -108,7 +103,7 @@ static int cmp_text(const void *a, const void *b)
 }
 
 /* The rule list as a sorted set of atoms (each itself a valid IpPermission). */
-static json_t *atoms_of(const json_t *perms, bool egress)
+static json_t *atoms_of(const json_t *perms)
 {
 	json_auto_t *l = json_array();
 	_cleanup_free_ json_t **v = NULL;
@@ -121,7 +116,7 @@ static json_t *atoms_of(const json_t *perms, bool egress)
 		return NULL;
 	}
 	json_array_foreach(perms, i, p)
-		rule_atoms(p, egress, l);
+		rule_atoms(p, l);
 	n = json_array_size(l);
 	v = calloc(n + 1, sizeof(json_t *));
 	if (!v) {
@@ -137,14 +132,9 @@ static json_t *atoms_of(const json_t *perms, bool egress)
 	return out;
 }
 
-static json_t *ingress_normalise(const json_t *v)
+static json_t *rules_normalise(const json_t *v)
 {
-	return atoms_of(v, false);
-}
-
-static json_t *egress_normalise(const json_t *v)
-{
-	return atoms_of(v, true);
+	return atoms_of(v);
 }
 
 static const char *group_id(const struct cohd_rec_type_ctx *ctx)
@@ -152,33 +142,69 @@ static const char *group_id(const struct cohd_rec_type_ctx *ctx)
 	return ctx->live ? ctx->live->physical_id : NULL;
 }
 
-/* {"GroupId": id, "IpPermissions": want - have}; -EOPNOTSUPP when nothing is missing. */
-static int authorize(const struct cohd_rec_type_ctx *ctx, const json_t *want_rules,
-		     const char *live_path, bool egress, json_t **ret)
+/* A group created in this pass: the item is CreateSecurityGroup's answer ({"GroupId", "Tags"}),
+ * and the group holds only what AWS gives every new group. */
+static bool just_created(const struct cohd_rec_type_ctx *ctx)
 {
-	json_auto_t *want = atoms_of(want_rules, egress);
-	json_auto_t *have = atoms_of(cohd_rec_json_path(ctx->live ? ctx->live->attrs : NULL,
-							live_path),
-				     egress);
-	json_auto_t *add = json_array();
-	const json_t *w;
-	size_t i;
-
-	if (!group_id(ctx) || !want || !have || !add)
-		return -EINVAL;
-	json_array_foreach(want, i, w)
-		if (!cohd_ec2_set_has(have, w))
-			json_array_append(add, (json_t *)w);
-	if (json_array_size(add) == 0)
-		return -EOPNOTSUPP; /* only extra rules: RevokeSecurityGroup{Ingress,Egress} */
-	*ret = json_pack("{s:s, s:O}", "GroupId", group_id(ctx), "IpPermissions", add);
-	return *ret ? 0 : -ENOMEM;
+	return ctx->live && !json_object_get(ctx->live->attrs, "GroupName");
 }
 
-/* The rules an update names: the whole list ("IpPermissions"), or create-time slots
- * ("IpPermissions.0", "IpPermissionsEgress.1.UserIdGroupPairs"). A slot into a rule's peers
- * takes the rest of the rule from the unresolved desired properties (protocol and ports are
- * never placeholders) and the peers, resolved, from the update's properties. */
+static json_t *aws_default_egress(void)
+{
+	return json_pack("[{s:s, s:[{s:s}]}]", "IpProtocol", "-1", "IpRanges", "CidrIp",
+			 "0.0.0.0/0");
+}
+
+static json_t *rule_step(const char *op, const char *group, json_t *perms, const char *ignore)
+{
+	return json_pack("{s:s, s:{s:s, s:o}, s:[s]}", "Operation", op, "Params", "GroupId", group,
+			 "IpPermissions", perms, "IgnoreCodes", ignore);
+}
+
+/* The steps that turn the live rules of one direction into want: Authorize the missing atoms,
+ * Revoke the extra ones. When nothing differs (a create-time call for a group whose rules are
+ * already AWS's defaults) the first wanted atom is authorized again, a duplicate that counts as
+ * done: the engine plans the action, and an action makes at least one call. */
+static int rules_steps(const struct cohd_rec_type_ctx *ctx, const json_t *want_rules,
+		       const char *live_path, bool egress, json_t **ret)
+{
+	const char *authorize = egress ? "AuthorizeSecurityGroupEgress"
+				       : "AuthorizeSecurityGroupIngress";
+	const char *revoke = egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress";
+	json_auto_t *defaults = egress && just_created(ctx) ? aws_default_egress() : json_array();
+	json_auto_t *want = atoms_of(want_rules);
+	json_auto_t *have = atoms_of(just_created(ctx) ? defaults
+						       : cohd_rec_json_path(ctx->live->attrs,
+									    live_path));
+	json_auto_t *add = json_array(), *del = json_array(), *steps = json_array();
+	const json_t *x;
+	size_t i;
+
+	if (!group_id(ctx) || !want || !have || !add || !del || !steps)
+		return -EINVAL;
+	json_array_foreach(want, i, x)
+		if (!cohd_ec2_set_has(have, x))
+			json_array_append(add, (json_t *)x);
+	json_array_foreach(have, i, x)
+		if (!cohd_ec2_set_has(want, x))
+			json_array_append(del, (json_t *)x);
+	if (json_array_size(add) == 0 && json_array_size(del) == 0) {
+		if (json_array_size(want) == 0)
+			return -EINVAL;
+		json_array_append(add, json_array_get(want, 0));
+	}
+	if (json_array_size(add) > 0)
+		json_array_append_new(steps, rule_step(authorize, group_id(ctx), json_incref(add),
+						       "InvalidPermission.Duplicate"));
+	if (json_array_size(del) > 0)
+		json_array_append_new(steps, rule_step(revoke, group_id(ctx), json_incref(del),
+						       "InvalidPermission.NotFound"));
+	*ret = TAKE_PTR(steps);
+	return 0;
+}
+
+/* The rules an update names: the whole list ("IpPermissions", a drift correction) or
+ * create-time slots ("IpPermissions.0", ...), read from the update's resolved properties. */
 static json_t *named_rules(const struct cohd_rec_type_ctx *ctx, const char *list,
 			   const char *const *fields, size_t n_fields)
 {
@@ -186,32 +212,15 @@ static json_t *named_rules(const struct cohd_rec_type_ctx *ctx, const char *list
 	size_t l = strlen(list);
 
 	for (size_t i = 0; rules && i < n_fields; i++) {
-		const char *f = fields[i], *rest;
+		const char *f = fields[i];
 		const json_t *v = cohd_ec2_prop(ctx, f);
-		_cleanup_free_ char *rule_path = NULL;
-		json_t *rule;
 
-		if (strncmp(f, list, l) != 0 || (f[l] != 0 && f[l] != '.') || !v)
+		if (strncmp(f, list, l) != 0 || !v)
 			continue;
-		if (f[l] == 0) {
+		if (f[l] == 0)
 			json_array_extend(rules, (json_t *)v);
-			continue;
-		}
-		rest = strchr(f + l + 1, '.');
-		if (!rest) {
+		else if (f[l] == '.' && !strchr(f + l + 1, '.'))
 			json_array_append(rules, (json_t *)v);
-			continue;
-		}
-		rule_path = strndup(f, (size_t)(rest - f));
-		rule = rule_path && ctx->resource
-			       ? json_deep_copy(cohd_rec_json_path(ctx->resource->properties,
-								   rule_path))
-			       : NULL;
-		if (!rule || cohd_rec_json_set_path(rule, rest + 1, json_deep_copy(v)) < 0) {
-			json_decref(rule);
-			continue;
-		}
-		json_array_append_new(rules, rule);
 	}
 	return rules;
 }
@@ -221,41 +230,37 @@ static int ingress_params(const struct cohd_rec_type_ctx *ctx, const char *const
 {
 	json_auto_t *rules = named_rules(ctx, "IpPermissions", fields, n_fields);
 
-	return rules ? authorize(ctx, rules, "IpPermissions", false, ret) : -ENOMEM;
+	return rules ? rules_steps(ctx, rules, "IpPermissions", false, ret) : -ENOMEM;
 }
 
 static int egress_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
 			 size_t n_fields, json_t **ret)
 {
-	json_auto_t *rules = named_rules(ctx, "IpPermissionsEgress", fields, n_fields);
+	const json_t *rules = cohd_ec2_prop(ctx, "IpPermissionsEgress");
 
-	return rules ? authorize(ctx, rules, "IpPermissionsEgress", true, ret) : -ENOMEM;
+	return rules_steps(ctx, rules, "IpPermissionsEgress", true, ret);
 }
 
-#define SLOT(p, op, fn)                                                                        \
-	{ .path = p, .live_path = "GroupId", .default_json = "true",                              \
-	  .normalise = cohd_ec2_always_equal, .update_op = op, .update_params = fn,                \
+#define IN_SLOT(i)                                                                             \
+	{ .path = "IpPermissions." #i, .live_path = "GroupId", .default_json = "true",            \
+	  .normalise = cohd_ec2_always_equal, .update_op = "AuthorizeSecurityGroupIngress",        \
+	  .update_params = ingress_params,                                                         \
 	  .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_OBSERVE_ONLY }
-#define IN_SLOT(i) SLOT("IpPermissions." #i, "AuthorizeSecurityGroupIngress", ingress_params)
-#define EG_SLOT(i)                                                                             \
-	SLOT("IpPermissionsEgress." #i ".UserIdGroupPairs", "AuthorizeSecurityGroupEgress",     \
-	     egress_params)
 
-/* Slots exist only to make the create-time calls (grouped: one call per direction); they always
- * compare equal. Ingress: every rule (a new group has none). Egress: only rules that name groups,
- * which can never be AWS's default rule (authorizing that one again would fail with
- * InvalidPermission.Duplicate); CIDR egress rules other than the default are authorized by the
- * drift correction on the next pass. */
+/* Ingress slots exist only to make the create-time call (grouped into one Authorize; a slot
+ * exists only when its rule does, so a group without ingress rules makes no call); they always
+ * compare equal, the whole list is compared by "IpPermissions". Egress is set after the create
+ * by its whole-list field: AWS's default rule has to be revoked or kept. */
 static const struct cohd_rec_field sg_fields[] = {
 	{ .path = "VpcId", .flags = COHD_REC_F_REPLACE },
 	{ .path = "Description", .flags = COHD_REC_F_OBSERVE_ONLY },
-	{ .path = "IpPermissions", .normalise = ingress_normalise,
+	{ .path = "IpPermissions", .normalise = rules_normalise,
 	  .update_op = "AuthorizeSecurityGroupIngress", .update_params = ingress_params },
-	{ .path = "IpPermissionsEgress", .normalise = egress_normalise,
-	  .update_op = "AuthorizeSecurityGroupEgress", .update_params = egress_params },
+	{ .path = "IpPermissionsEgress", .normalise = rules_normalise,
+	  .update_op = "AuthorizeSecurityGroupEgress", .update_params = egress_params,
+	  .flags = COHD_REC_F_AFTER_CREATE },
 	IN_SLOT(0), IN_SLOT(1), IN_SLOT(2), IN_SLOT(3), IN_SLOT(4), IN_SLOT(5), IN_SLOT(6),
 	IN_SLOT(7),
-	EG_SLOT(0), EG_SLOT(1), EG_SLOT(2), EG_SLOT(3),
 };
 
 /* CreateSecurityGroup: {"GroupName", "Description", "VpcId", "TagSpecifications"}. */

@@ -117,10 +117,67 @@ static int check_policies(const json_t *v, const char *id, struct cohd_error *re
 	return 0;
 }
 
+/* "env/<env>/..." -> <env> (*ret_len bytes), or NULL. */
+static const char *id_env(const char *id, size_t *ret_len)
+{
+	const char *e, *end;
+
+	if (strncmp(id, "env/", 4) != 0)
+		return NULL;
+	e = id + 4;
+	end = strchr(e, '/');
+	if (!end || end == e || !end[1])
+		return NULL;
+	*ret_len = (size_t)(end - e);
+	return e;
+}
+
+/* The id says the scope: "app/..." (application), "env/<env>/..." (environment),
+ * "env/<env>/svc/<service>/..." (service), with one <env> in the whole graph. Each environment
+ * is reconciled on its own and claims the resources tagged with its ids: an id that does not
+ * name its environment would be claimed by every environment of the app (and the extra items
+ * deleted as superseded). */
+static int check_id(const struct cohd_resource *res, const char **env, size_t *env_len,
+		    struct cohd_error *reterr)
+{
+	const char *e;
+	size_t n = 0;
+
+	if (res->scope == COHD_SCOPE_APPLICATION) {
+		if (strncmp(res->id, "app/", 4) != 0 || !res->id[4])
+			return cohd_error_set(reterr, -EINVAL,
+					      "%s: an application resource's id must start with app/",
+					      res->id);
+		return 0;
+	}
+	e = id_env(res->id, &n);
+	if (res->scope == COHD_SCOPE_SERVICE &&
+	    (!e || strncmp(e + n, "/svc/", 5) != 0 || e[n + 5] == '/' || !strchr(e + n + 5, '/')))
+		return cohd_error_set(reterr, -EINVAL,
+				      "%s: a service resource's id must start with "
+				      "env/<environment>/svc/<service>/",
+				      res->id);
+	if (!e)
+		return cohd_error_set(reterr, -EINVAL,
+				      "%s: an environment resource's id must start with "
+				      "env/<environment>/",
+				      res->id);
+	if (!*env) {
+		*env = e;
+		*env_len = n;
+	} else if (*env_len != n || strncmp(*env, e, n) != 0)
+		return cohd_error_set(reterr, -EINVAL,
+				      "%s: another environment than the graph's %.*s", res->id,
+				      (int)*env_len, *env);
+	return 0;
+}
+
 int cohd_model_check(const struct cohd_graph *g, struct cohd_error *reterr)
 {
 	static const char *const tags[] = { "ManagedBy", "Application", "Environment", "cohd:id" };
 	_cleanup_free_ size_t *order = NULL;
+	const char *env = NULL;
+	size_t env_len = 0;
 	int r;
 
 	cohd_assert_return(g, -EINVAL);
@@ -157,6 +214,9 @@ int cohd_model_check(const struct cohd_graph *g, struct cohd_error *reterr)
 						      "%s: %s differs from the physical name", res->id,
 						      field);
 		}
+		r = check_id(res, &env, &env_len, reterr);
+		if (r < 0)
+			return r;
 		r = check_policies(res->properties, res->id, reterr);
 		if (r < 0)
 			return r;

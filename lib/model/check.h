@@ -2,8 +2,10 @@
 /*
  * Invariants of a compiled graph, checked by the tests, the fuzzer and (cheaply) by the daemon
  * before it acts on a plan: every dependency exists and there is no cycle; every resource cohd
- * owns carries the standard tags; every physical name fits its AWS limit and alphabet; no IAM
- * policy grants a secretsmanager action on "*". Pure; depends on util and jansson.
+ * owns carries the standard tags; every id fits its scope (app/..., env/<env>/...,
+ * env/<env>/svc/<service>/..., one <env> per graph); every physical name fits its AWS limit and
+ * alphabet; no IAM policy grants a secretsmanager action on "*". Pure; depends on util and
+ * jansson.
  */
 #pragma once
 

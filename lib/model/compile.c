@@ -254,6 +254,13 @@ const char *model_svc_slug(struct model_ctx *c, const struct cohd_app_service *s
 	return model_str(c, "%s", s);
 }
 
+const char *model_svc_id(struct model_ctx *c, const char *svc_slug)
+{
+	if (!svc_slug)
+		return NULL;
+	return model_str(c, "env/%s/svc/%s", c->env_slug, svc_slug);
+}
+
 static void ctx_done(struct model_ctx *c)
 {
 	for (size_t i = 0; i < c->n_strings; i++)

@@ -166,7 +166,8 @@ static void task_definition(struct model_ctx *c, const struct cohd_app_service *
 	model_add(c, "ecs.task_definition", COHD_SCOPE_SERVICE, t->id, t->family,
 		  json_pack("{s:s, s:o, s:o, s:s, s:[s], s:s, s:s, s:{s:s, s:s}, s:[o]}", "family",
 			    t->family, "taskRoleArn",
-			    model_ref(model_str(c, "svc/%s/iam/task-role", slug), "Arn"),
+			    model_ref(model_str(c, "%s/iam/task-role", model_svc_id(c, slug)),
+				      "Arn"),
 			    "executionRoleArn",
 			    model_ref(model_str(c, "env/%s/iam/execution-role", c->env_slug), "Arn"),
 			    "networkMode", "awsvpc", "requiresCompatibilities", "FARGATE", "cpu",
@@ -297,7 +298,7 @@ static int backend(struct model_ctx *c, const struct cohd_app_service *s)
 {
 	_cleanup_(svc_env_done) struct svc_env e = {};
 	const char *slug = model_svc_slug(c, s);
-	const char *sp = model_str(c, "svc/%s", slug);
+	const char *sp = model_svc_id(c, slug);
 	const char *name = model_name(c, COHD_NAME_ECS, "%s-%s", c->eprefix, slug);
 	const char *tg_id = model_str(c, "%s/target-group", sp);
 	const char *log_group = model_str(c, "/ecs/%s/%s/%s", c->prefix, c->env_slug, slug);

@@ -246,8 +246,8 @@ static json_t *behaviour(struct model_ctx *c, const struct cohd_app_service *s,
 	if (b && fe && (s->n_custom_headers > 0 || s->n_cors > 0))
 		json_object_set_new(
 			b, "ResponseHeadersPolicyId",
-			model_ref(model_str(c, "svc/%s/response-headers-policy",
-					    model_svc_slug(c, s)),
+			model_ref(model_str(c, "%s/response-headers-policy",
+					    model_svc_id(c, model_svc_slug(c, s))),
 				  "Id"));
 	return b;
 }
@@ -392,10 +392,13 @@ static void distribution(struct model_ctx *c, const char *id, const char *domain
 	model_depend(c, r, validation_id);
 	model_depend(c, r, "app/s3/cdn-logs");
 	/* the website origins are plain host names, not references */
-	for (size_t i = 0; i < c->app->n_services; i++)
-		if (c->app->services[i].kind == COHD_APP_SERVICE_FRONTEND)
-			model_depend(c, r, model_str(c, "svc/%s/website-bucket",
-						     model_svc_slug(c, &c->app->services[i])));
+	for (size_t i = 0; i < c->app->n_services; i++) {
+		const struct cohd_app_service *s = &c->app->services[i];
+
+		if (s->kind == COHD_APP_SERVICE_FRONTEND)
+			model_depend(c, r, model_str(c, "%s/website-bucket",
+						     model_svc_id(c, model_svc_slug(c, s))));
+	}
 }
 
 static void alias_records(struct model_ctx *c, const char *id_prefix, const char *zone_id,
@@ -519,8 +522,8 @@ static void website_bucket(struct model_ctx *c, const struct cohd_app_service *s
 				      "Allow", "Principal", "*", "Action", "s3:GetObject",
 				      "Resource", model_arn(c, "s3", "", "%s/*", name)));
 	json_object_set_new(p, "cohd:ForceDestroy", json_true());
-	model_add(c, "s3.bucket", COHD_SCOPE_SERVICE, model_str(c, "svc/%s/website-bucket", slug),
-		  name, p);
+	model_add(c, "s3.bucket", COHD_SCOPE_SERVICE,
+		  model_str(c, "%s/website-bucket", model_svc_id(c, slug)), name, p);
 
 	if (s->n_custom_headers > 0 || s->n_cors > 0) {
 		const char *pn = model_name(c, COHD_NAME_CLOUDFRONT, "%s-%s", c->eprefix, slug);
@@ -551,7 +554,7 @@ static void website_bucket(struct model_ctx *c, const struct cohd_app_service *s
 		json_decref(items);
 		json_decref(origins);
 		model_add(c, "cloudfront.response_headers_policy", COHD_SCOPE_SERVICE,
-			  model_str(c, "svc/%s/response-headers-policy", slug), pn,
+			  model_str(c, "%s/response-headers-policy", model_svc_id(c, slug)), pn,
 			  json_pack("{s:o}", "ResponseHeadersPolicyConfig", cfg));
 	}
 }

@@ -107,6 +107,11 @@ bool model_service_uses(const struct cohd_app *app, const struct cohd_app_servic
 bool model_db_proxy(const struct cohd_app_resource *res);
 /* Slug of a service name for ids and names (unique per app, checked in compile.c). */
 const char *model_svc_slug(struct model_ctx *c, const struct cohd_app_service *svc);
+/* The logical id prefix of a service's resources: "env/<env slug>/svc/<service slug>". Service
+ * resources belong to one environment: each environment is reconciled on its own and finds its
+ * resources by the cohd:id tag, so an id without the environment would let one environment
+ * claim (and delete as superseded) another's. Arena string. */
+const char *model_svc_id(struct model_ctx *c, const char *svc_slug);
 
 /* The areas, in dependency order. Each returns c->r. */
 int model_compile_network(struct model_ctx *c);

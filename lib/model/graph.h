@@ -66,7 +66,11 @@ enum cohd_deletion {
 
 struct cohd_resource {
 	char *type;                  /* "<service>.<kind>": "ec2.vpc", "ecs.service", ... */
-	char *id;                    /* logical id: "app/vpc", "env/pr-42/rds/maindb", "svc/api/ecs-service" */
+	char *id;                    /* logical id: "app/vpc" (application scope),
+				      * "env/pr-42/rds/maindb" (environment scope),
+				      * "env/pr-42/svc/api/ecs-service" (service scope); the tag
+				      * cohd:id. Everything but app/ names its environment: each
+				      * environment is reconciled alone and claims its ids */
 	char *name;                  /* physical name, within the type's AWS limit */
 	char *region;                /* NULL = the app's region; "us-east-1" for CloudFront certs, Lambda@Edge */
 	enum cohd_resource_scope scope;

@@ -233,7 +233,7 @@ START_TEST(test_check_catches)
 	cohd_error_done(&err);
 
 	/* a name over the limit */
-	ck_assert_int_eq(cohd_graph_add(h, "elbv2.target_group", "svc/x/target-group",
+	ck_assert_int_eq(cohd_graph_add(h, "elbv2.target_group", "env/e/svc/x/target-group",
 					"a-name-that-is-much-longer-than-32-characters",
 					COHD_SCOPE_SERVICE, NULL, &r),
 			 0);
@@ -248,6 +248,49 @@ START_TEST(test_check_catches)
 	ck_assert_int_eq(cohd_model_check(k, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.message, "tag"));
 	cohd_error_done(&err);
+}
+END_TEST
+
+/* A one-resource graph (plus optionally a second) must fail the check with `why` in the
+ * message, or pass when why is NULL. */
+static void check_ids(enum cohd_resource_scope scope, const char *id, const char *id2,
+		      const char *why)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	const char *ids[] = { id, id2 };
+	struct cohd_error err = {};
+
+	for (size_t i = 0; i < ELEMENTSOF(ids) && ids[i]; i++) {
+		struct cohd_resource *r;
+
+		ck_assert_int_eq(cohd_graph_add(g, "test.thing", ids[i], "x", scope, NULL, &r),
+				 0);
+		ck_assert_int_eq(cohd_naming_tag(r, "a", "e", true), 0);
+	}
+	if (!why) {
+		ck_assert_msg(cohd_model_check(g, &err) == 0, "%s: %s", id, cohd_error_str(&err));
+		return;
+	}
+	ck_assert_int_eq(cohd_model_check(g, &err), -EINVAL);
+	ck_assert_msg(strstr(err.message, why), "%s: '%s' lacks '%s'", id, err.message, why);
+	cohd_error_done(&err);
+}
+
+START_TEST(test_check_ids)
+{
+	/* every id but app/ names its environment: each environment claims its ids alone */
+	check_ids(COHD_SCOPE_SERVICE, "env/pr-42/svc/api/log-group", NULL, NULL);
+	check_ids(COHD_SCOPE_ENVIRONMENT, "env/pr-42/rds/db", NULL, NULL);
+	check_ids(COHD_SCOPE_APPLICATION, "app/vpc", NULL, NULL);
+	check_ids(COHD_SCOPE_SERVICE, "svc/api/log-group", NULL, "env/<environment>/svc/");
+	check_ids(COHD_SCOPE_SERVICE, "env/pr-42/api/log-group", NULL, "env/<environment>/svc/");
+	check_ids(COHD_SCOPE_SERVICE, "env/pr-42/svc/api", NULL, "env/<environment>/svc/");
+	check_ids(COHD_SCOPE_ENVIRONMENT, "env/pr-42", NULL, "env/<environment>/");
+	check_ids(COHD_SCOPE_ENVIRONMENT, "env//rds/db", NULL, "env/<environment>/");
+	check_ids(COHD_SCOPE_ENVIRONMENT, "app/rds/db", NULL, "env/<environment>/");
+	check_ids(COHD_SCOPE_APPLICATION, "env/pr-42/vpc", NULL, "app/");
+	check_ids(COHD_SCOPE_ENVIRONMENT, "env/pr-42/rds/db", "env/production/rds/db",
+		  "another environment");
 }
 END_TEST
 
@@ -344,7 +387,8 @@ START_TEST(test_preview_vs_production)
 	_cleanup_(cohd_graph_freep) struct cohd_graph *pv = compile(app, COHD_APP_ENV_PREVIEW);
 	_cleanup_(cohd_graph_freep) struct cohd_graph *pr = compile(app, COHD_APP_ENV_PRODUCTION);
 	_cleanup_(cohd_graph_freep) struct cohd_graph *st = compile(app, COHD_APP_ENV_STATIC);
-	const char *svc = "svc/api/ecs-service", *wsvc = "svc/api/worker/tasks/ecs-service";
+	const char *svc = "env/pr-42/svc/api/ecs-service";
+	const char *wsvc = "env/pr-42/svc/api/worker/tasks/ecs-service";
 
 	/* Spot for previews, FARGATE otherwise (web and workers) */
 	ck_assert_str_eq(prop_str(pv, svc, "capacityProviderStrategy.0.capacityProvider"),
@@ -372,23 +416,23 @@ START_TEST(test_preview_vs_production)
 	/* sizes: identical instance classes, autoscaling bounds differ */
 	ck_assert_str_eq(prop_str(pv, "env/pr-42/rds/db", "DBInstanceClass"), "db.t3.micro");
 	ck_assert_str_eq(prop_str(pr, "env/pr-42/rds/db", "DBInstanceClass"), "db.t3.micro");
-	ck_assert_int_eq(prop_int(pv, "svc/api/scaling-target", "MinCapacity"), 1);
-	ck_assert_int_eq(prop_int(pv, "svc/api/scaling-target", "MaxCapacity"), 4);
-	ck_assert_int_eq(prop_int(pr, "svc/api/scaling-target", "MinCapacity"), 3);
-	ck_assert_int_eq(prop_int(pr, "svc/api/scaling-target", "MaxCapacity"), 8);
+	ck_assert_int_eq(prop_int(pv, "env/pr-42/svc/api/scaling-target", "MinCapacity"), 1);
+	ck_assert_int_eq(prop_int(pv, "env/pr-42/svc/api/scaling-target", "MaxCapacity"), 4);
+	ck_assert_int_eq(prop_int(pr, "env/pr-42/svc/api/scaling-target", "MinCapacity"), 3);
+	ck_assert_int_eq(prop_int(pr, "env/pr-42/svc/api/scaling-target", "MaxCapacity"), 8);
 	ck_assert_int_eq(prop_int(pr, svc, "desiredCount"), 3);
-	ck_assert_int_eq(prop_int(pv, "svc/api/task-definition", "containerDefinitions.0."
-				  "portMappings.0.containerPort"),
+	ck_assert_int_eq(prop_int(pv, "env/pr-42/svc/api/task-definition",
+				  "containerDefinitions.0.portMappings.0.containerPort"),
 			 8080);
-	ck_assert_str_eq(prop_str(pv, "svc/api/task-definition", "cpu"),
-			 prop_str(pr, "svc/api/task-definition", "cpu"));
+	ck_assert_str_eq(prop_str(pv, "env/pr-42/svc/api/task-definition", "cpu"),
+			 prop_str(pr, "env/pr-42/svc/api/task-definition", "cpu"));
 
 	/* seeds only outside production; log retention; tags */
-	ck_assert_ptr_nonnull(cohd_graph_find(pv, "svc/api/task-definition/seed"));
-	ck_assert_ptr_null(cohd_graph_find(pr, "svc/api/task-definition/seed"));
-	ck_assert_int_eq(prop_int(pv, "svc/api/log-group", "retentionInDays"), 7);
-	ck_assert_int_eq(prop_int(st, "svc/api/log-group", "retentionInDays"), 30);
-	ck_assert_int_eq(prop_int(pr, "svc/api/log-group", "retentionInDays"), 90);
+	ck_assert_ptr_nonnull(cohd_graph_find(pv, "env/pr-42/svc/api/task-definition/seed"));
+	ck_assert_ptr_null(cohd_graph_find(pr, "env/pr-42/svc/api/task-definition/seed"));
+	ck_assert_int_eq(prop_int(pv, "env/pr-42/svc/api/log-group", "retentionInDays"), 7);
+	ck_assert_int_eq(prop_int(st, "env/pr-42/svc/api/log-group", "retentionInDays"), 30);
+	ck_assert_int_eq(prop_int(pr, "env/pr-42/svc/api/log-group", "retentionInDays"), 90);
 	ck_assert_str_eq(json_string_value(json_object_get(cohd_graph_find(pv, "app/vpc")->tags,
 							   "Environment")),
 			 "review");
@@ -441,7 +485,121 @@ START_TEST(test_topology_rules)
 	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "app/iam/build-role"));
 	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "app/iam/deploy-role"));
 	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "env/production/iam/execution-role"));
-	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "svc/app/iam/task-role"));
+	ck_assert_ptr_nonnull(cohd_graph_find(gdt, "env/production/svc/app/iam/task-role"));
+}
+END_TEST
+
+/* Every non-"app/" id and physical name of g, into the set (object) ids / names: fails on a
+ * duplicate within g. Checks that each names the environment and carries its tags. */
+static void env_owned(const struct cohd_graph *g, const char *env, json_t *ids, json_t *names)
+{
+	_cleanup_free_ char *prefix = NULL;
+
+	ck_assert_int_ge(asprintf(&prefix, "env/%s/", env), 0);
+	for (size_t i = 0; i < cohd_graph_size(g); i++) {
+		const struct cohd_resource *r = cohd_graph_get(g, i);
+		_cleanup_free_ char *key = NULL;
+
+		if (r->scope == COHD_SCOPE_APPLICATION) {
+			ck_assert_msg(strncmp(r->id, "app/", 4) == 0, "%s is not app/", r->id);
+			continue;
+		}
+		ck_assert_msg(strncmp(r->id, prefix, strlen(prefix)) == 0, "%s: not %s...", r->id,
+			      prefix);
+		if (r->scope == COHD_SCOPE_SERVICE)
+			ck_assert_msg(strncmp(r->id + strlen(prefix), "svc/", 4) == 0,
+				      "%s: not %ssvc/...", r->id, prefix);
+		ck_assert_str_eq(json_string_value(json_object_get(r->tags, "cohd:id")), r->id);
+		ck_assert_str_eq(json_string_value(json_object_get(r->tags, "cohd:environment")),
+				 env);
+		ck_assert_int_eq(json_object_set_new(ids, r->id, json_true()), 0);
+		/* a physical name is unique per type and region (a listener rule is labelled
+		 * with its ECS service's name, the CloudFront and the ALB certificate with
+		 * the same domain) */
+		ck_assert_int_ge(asprintf(&key, "%s %s %s", r->type, strempty(r->region), r->name),
+				 0);
+		ck_assert_msg(!json_object_get(names, key), "%s: %s twice", r->id, key);
+		ck_assert_int_eq(json_object_set_new(names, key, json_string(r->id)), 0);
+	}
+}
+
+static void check_environments_disjoint(const char *path)
+{
+	static const struct {
+		const char *env;
+		int type;
+	} envs[] = {
+		{ "production", COHD_APP_ENV_PRODUCTION },
+		{ "pr-42", COHD_APP_ENV_PREVIEW },
+	};
+	_cleanup_(cohd_app_freep) struct cohd_app *app = load(path);
+	struct cohd_graph *g[ELEMENTSOF(envs)] = {};
+	json_t *ids[ELEMENTSOF(envs)], *names[ELEMENTSOF(envs)];
+
+	for (size_t e = 0; e < ELEMENTSOF(envs); e++) {
+		struct cohd_model_options opts = COHD_MODEL_OPTIONS_INIT;
+		struct cohd_error err = {};
+		int r;
+
+		opts.region = "us-east-1";
+		opts.environment = envs[e].env;
+		opts.env_type = envs[e].type;
+		r = cohd_model_compile(app, &opts, &g[e], &err);
+		ck_assert_msg(r == 0, "%s: compile: %s", path, cohd_error_str(&err));
+		r = cohd_model_check(g[e], &err);
+		ck_assert_msg(r == 0, "%s: check: %s", path, cohd_error_str(&err));
+		ids[e] = json_object();
+		names[e] = json_object();
+		env_owned(g[e], envs[e].env, ids[e], names[e]);
+	}
+	/* what one environment's engine claims, the other's never sees as its own */
+	for (size_t e = 1; e < ELEMENTSOF(envs); e++) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(ids[e], k, v)
+			ck_assert_msg(!json_object_get(ids[0], k), "%s: id %s in %s and %s", path, k,
+				      envs[0].env, envs[e].env);
+		json_object_foreach(names[e], k, v)
+			ck_assert_msg(!json_object_get(names[0], k),
+				      "%s: %s and %s both name '%s' (%s, %s)", path, envs[0].env,
+				      envs[e].env, k, json_string_value(json_object_get(names[0], k)),
+				      json_string_value(v));
+	}
+	/* the application's resources are the same ones in both (shared by design) */
+	for (size_t i = 0; i < cohd_graph_size(g[0]); i++) {
+		const struct cohd_resource *r = cohd_graph_get(g[0], i), *o;
+
+		if (r->scope != COHD_SCOPE_APPLICATION)
+			continue;
+		o = cohd_graph_find(g[1], r->id);
+		if (o)
+			ck_assert_str_eq(o->name, r->name);
+	}
+	for (size_t e = 0; e < ELEMENTSOF(envs); e++) {
+		json_decref(ids[e]);
+		json_decref(names[e]);
+		cohd_graph_free(g[e]);
+	}
+}
+
+START_TEST(test_environments_disjoint)
+{
+	_cleanup_free_ char *example = NULL;
+	static const char *const plans[] = {
+		"plans/shop.yml", "plans/backend-frontend.yml", "plans/data.yml",
+		"plans/workers-tasks.yml", "plans/frontend-only.yml", "plans/backend-only.yml",
+	};
+	/* not custom-domain.yml: a custom domain belongs to one environment's file, and two
+	 * environments given the same one would both name its zone and certificates after it
+	 * (their ids still differ) */
+
+	/* acme-shop.production.yml and acme-shop.pr-42.yml */
+	ck_assert_int_ge(asprintf(&example, "%s/../../examples/acme-shop.yml", COHD_TEST_DATA_DIR),
+			 0);
+	check_environments_disjoint(example);
+	for (size_t i = 0; i < ELEMENTSOF(plans); i++)
+		check_environments_disjoint(test_data_path(plans[i]));
 }
 END_TEST
 
@@ -509,6 +667,7 @@ static Suite *model_suite(void)
 	tc = tcase_create("naming");
 	tcase_add_test(tc, test_naming);
 	tcase_add_test(tc, test_check_catches);
+	tcase_add_test(tc, test_check_ids);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("compile");
@@ -518,6 +677,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_example_deterministic);
 	tcase_add_test(tc, test_preview_vs_production);
 	tcase_add_test(tc, test_topology_rules);
+	tcase_add_test(tc, test_environments_disjoint);
 	tcase_add_test(tc, test_long_names);
 	suite_add_tcase(s, tc);
 	return s;

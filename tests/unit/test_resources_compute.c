@@ -30,6 +30,7 @@ static const struct cohd_rec_type *const my_types[] = {
 	&cohd_resource_autoscaling_scalable_target,
 	&cohd_resource_autoscaling_scaling_policy,
 	&cohd_resource_cloudwatch_alarm,
+	&cohd_resource_ecs_task_definition,
 	NULL,
 };
 
@@ -1490,6 +1491,38 @@ START_TEST(test_log_group)
 }
 END_TEST
 
+/* Task definitions: what ECS fills in is not drift. */
+START_TEST(test_task_definition_normalise)
+{
+	const struct cohd_rec_type *t = &cohd_resource_ecs_task_definition;
+	const struct cohd_rec_field *f = NULL;
+	json_auto_t *want = NULL, *have = NULL, *a = NULL, *b = NULL;
+
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (streq(t->fields[i].path, "containerDefinitions"))
+			f = &t->fields[i];
+	ck_assert_ptr_nonnull(f);
+	want = json_pack("[{s:s, s:s, s:b, s:[{s:s, s:s}, {s:s, s:s}], s:[], "
+			 "s:[{s:i, s:i, s:s}]}]",
+			 "name", "api", "image", "x:1", "essential", 1, "environment", "name", "A",
+			 "value", "1", "name", "B", "value", "2", "secrets", "portMappings",
+			 "containerPort", 3000, "hostPort", 3000, "protocol", "tcp");
+	have = json_pack("[{s:s, s:s, s:i, s:b, s:[{s:s, s:s}, {s:s, s:s}], s:[], s:[], s:[], "
+			 "s:[{s:i}]}]",
+			 "name", "api", "image", "x:1", "cpu", 0, "essential", 1, "environment",
+			 "name", "B", "value", "2", "name", "A", "value", "1", "mountPoints",
+			 "volumesFrom", "systemControls", "portMappings", "containerPort", 3000);
+	a = cohd_rec_normalise(f, want, false);
+	b = cohd_rec_normalise(f, have, true);
+	ck_assert(json_equal(a, b));
+	/* a new image is a difference */
+	json_object_set_new(json_array_get(have, 0), "image", json_string("x:2"));
+	json_decref(b);
+	b = cohd_rec_normalise(f, have, true);
+	ck_assert(!json_equal(a, b));
+}
+END_TEST
+
 /* Twelve workers: DescribeServices takes ten names, so observe is two calls. */
 START_TEST(test_services_in_tens)
 {
@@ -1590,6 +1623,7 @@ static Suite *resources_compute_suite(void)
 		{ "services_in_tens", test_services_in_tens },
 		{ "secret_confirm", test_secret_delete_needs_confirmation },
 		{ "log_group", test_log_group },
+		{ "task_definition_normalise", test_task_definition_normalise },
 		{ "existing_secret", test_existing_secret_never_created },
 	};
 

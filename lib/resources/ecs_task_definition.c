@@ -101,10 +101,9 @@ static json_t *container_normalise(const json_t *c)
 		json_object_del(o, "cpu"); /* ECS fills 0 */
 	if (!json_object_get(o, "essential"))
 		json_object_set_new(o, "essential", json_true());
-	json_object_set_new(o, "environment",
-			    sorted_by_name(json_object_get(c, "environment") ?: json_array()));
-	json_object_set_new(o, "secrets",
-			    sorted_by_name(json_object_get(c, "secrets") ?: json_array()));
+	/* absent (NULL) and [] both sort to [] */
+	json_object_set_new(o, "environment", sorted_by_name(json_object_get(c, "environment")));
+	json_object_set_new(o, "secrets", sorted_by_name(json_object_get(c, "secrets")));
 	pm = json_array();
 	json_array_foreach(json_object_get(c, "portMappings"), i, m) {
 		json_t *x = json_deep_copy(m);

@@ -73,7 +73,7 @@ static json_t *role_project(const json_t *raw)
 			json_array_append(arns, json_object_get(v, "PolicyArn"));
 	json_object_set_new(o, "ManagedPolicyArns", sorted_copy(arns, cmp_str));
 	json_decref(arns);
-	p = sorted_copy(json_object_get(raw, "RolePolicyList") ?: json_array(), cmp_policy);
+	p = sorted_copy(json_object_get(raw, "RolePolicyList"), cmp_policy); /* NULL: [] */
 	if (!p) {
 		json_decref(o);
 		return NULL;

@@ -74,13 +74,13 @@ static int target_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 }
 
 static const struct cohd_rec_field target_fields[] = {
-	{ .path = "ServiceNamespace", .flags = COHD_REC_F_REPLACE },
-	{ .path = "ScalableDimension", .flags = COHD_REC_F_REPLACE },
-	{ .path = "MinCapacity" },
-	{ .path = "MaxCapacity" },
+	{.path = "ServiceNamespace", .flags = COHD_REC_F_REPLACE},
+	{.path = "ScalableDimension", .flags = COHD_REC_F_REPLACE},
+	{.path = "MinCapacity"},
+	{.path = "MaxCapacity"},
 };
 
-static const char *const target_gone[] = { "ObjectNotFoundException", NULL };
+static const char *const target_gone[] = {"ObjectNotFoundException", NULL};
 
 const struct cohd_rec_type cohd_resource_autoscaling_scalable_target = {
 	.name = "application_autoscaling.scalable_target",

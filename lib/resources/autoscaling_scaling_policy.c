@@ -42,7 +42,7 @@ static int policy_put(const struct cohd_rec_type_ctx *ctx, const char *const *fi
 		json_decref(p);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)ctx->props, key, v)
+	json_object_foreach ((json_t *)ctx->props, key, v)
 		if (strncmp(key, "cohd:", 5) != 0)
 			json_object_set(p, key, v);
 	*ret = p;
@@ -61,15 +61,15 @@ static int policy_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 }
 
 static const struct cohd_rec_field policy_fields[] = {
-	{ .path = "ServiceNamespace", .flags = COHD_REC_F_REPLACE },
-	{ .path = "ResourceId", .flags = COHD_REC_F_REPLACE },
-	{ .path = "ScalableDimension", .flags = COHD_REC_F_REPLACE },
-	{ .path = "PolicyType" },
-	{ .path = "StepScalingPolicyConfiguration" },
-	{ .path = "TargetTrackingScalingPolicyConfiguration" },
+	{.path = "ServiceNamespace", .flags = COHD_REC_F_REPLACE},
+	{.path = "ResourceId", .flags = COHD_REC_F_REPLACE},
+	{.path = "ScalableDimension", .flags = COHD_REC_F_REPLACE},
+	{.path = "PolicyType"},
+	{.path = "StepScalingPolicyConfiguration"},
+	{.path = "TargetTrackingScalingPolicyConfiguration"},
 };
 
-static const char *const policy_gone[] = { "ObjectNotFoundException", NULL };
+static const char *const policy_gone[] = {"ObjectNotFoundException", NULL};
 
 const struct cohd_rec_type cohd_resource_autoscaling_scaling_policy = {
 	.name = "application_autoscaling.scaling_policy",

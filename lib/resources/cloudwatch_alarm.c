@@ -30,8 +30,10 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 }
 
 static const struct cohd_rec_detail alarm_details[] = {
-	{ .operation = "ListTagsForResource", .params = tags_params, .result_path = "Tags",
-	  .merge_as = "Tags" },
+	{.operation = "ListTagsForResource",
+	 .params = tags_params,
+	 .result_path = "Tags",
+	 .merge_as = "Tags"},
 };
 
 static int alarm_put(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
@@ -44,7 +46,7 @@ static int alarm_put(const struct cohd_rec_type_ctx *ctx, const char *const *fie
 		json_decref(p);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)ctx->props, key, v)
+	json_object_foreach ((json_t *)ctx->props, key, v)
 		if (strncmp(key, "cohd:", 5) != 0)
 			json_object_set(p, key, v);
 	*ret = p;
@@ -71,19 +73,19 @@ static int alarm_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 }
 
 static const struct cohd_rec_field alarm_fields[] = {
-	{ .path = "AlarmDescription" },
-	{ .path = "Namespace" },
-	{ .path = "MetricName" },
-	{ .path = "Dimensions", .flags = COHD_REC_F_SORT },
-	{ .path = "Statistic" },
-	{ .path = "Period" },
-	{ .path = "EvaluationPeriods" },
-	{ .path = "Threshold" },
-	{ .path = "ComparisonOperator" },
-	{ .path = "AlarmActions", .flags = COHD_REC_F_SORT },
-	{ .path = "OKActions", .flags = COHD_REC_F_SORT },
-	{ .path = "TreatMissingData", .default_json = "\"missing\"" },
-	{ .path = "ActionsEnabled", .default_json = "true" },
+	{.path = "AlarmDescription"},
+	{.path = "Namespace"},
+	{.path = "MetricName"},
+	{.path = "Dimensions", .flags = COHD_REC_F_SORT},
+	{.path = "Statistic"},
+	{.path = "Period"},
+	{.path = "EvaluationPeriods"},
+	{.path = "Threshold"},
+	{.path = "ComparisonOperator"},
+	{.path = "AlarmActions", .flags = COHD_REC_F_SORT},
+	{.path = "OKActions", .flags = COHD_REC_F_SORT},
+	{.path = "TreatMissingData", .default_json = "\"missing\""},
+	{.path = "ActionsEnabled", .default_json = "true"},
 };
 
 const struct cohd_rec_type cohd_resource_cloudwatch_alarm = {

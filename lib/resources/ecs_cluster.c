@@ -97,18 +97,23 @@ static json_t *strategy_normalise(const json_t *v)
 	json_t *o = json_deep_copy(v), *it;
 	size_t i;
 
-	json_array_foreach(o, i, it)
+	json_array_foreach (o, i, it)
 		if (json_is_object(it) && !json_object_get(it, "base"))
 			json_object_set_new(it, "base", json_integer(0));
 	return o;
 }
 
 static const struct cohd_rec_field cluster_fields[] = {
-	{ .path = "capacityProviders", .flags = COHD_REC_F_SORT, .default_json = "[]",
-	  .update_op = "PutClusterCapacityProviders", .update_params = put_providers },
-	{ .path = "defaultCapacityProviderStrategy", .default_json = "[]",
-	  .update_op = "PutClusterCapacityProviders", .update_params = put_providers,
-	  .normalise = strategy_normalise },
+	{.path = "capacityProviders",
+	 .flags = COHD_REC_F_SORT,
+	 .default_json = "[]",
+	 .update_op = "PutClusterCapacityProviders",
+	 .update_params = put_providers},
+	{.path = "defaultCapacityProviderStrategy",
+	 .default_json = "[]",
+	 .update_op = "PutClusterCapacityProviders",
+	 .update_params = put_providers,
+	 .normalise = strategy_normalise},
 };
 
 static enum cohd_rec_health cluster_health(const struct cohd_rec_item *item)

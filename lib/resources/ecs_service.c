@@ -3,12 +3,13 @@
  * ecs.service: one Fargate service per backend and per worker (compile_ecs.c): FARGATE in static
  * and production environments, a FARGATE_SPOT capacity provider strategy in previews. ECS has no
  * tag-filtered list: observe is one DescribeServices (include TAGS) per ten wanted services on
- * the app's cluster (the most one call takes), which is also the look-up before create. Services ECS still lists after a delete
- * (INACTIVE) are dropped. CreateService takes clientToken. UpdateService corrects the task
- * definition, the desired count (kept inside the autoscaling band by the engine), the capacity
- * strategy (with forceNewDeployment, which ECS demands), the network and deployment settings in
- * one call. Delete is DeleteService with force (no scale-to-0 call first), then a bounded wait
- * until ECS reports it INACTIVE, so the target group is not deleted under it. Pure; no I/O.
+ * the app's cluster (the most one call takes), which is also the look-up before create.
+ * Services ECS still lists after a delete (INACTIVE) are dropped. CreateService takes clientToken.
+ * UpdateService corrects the task definition, the desired count (kept inside the autoscaling band
+ * by the engine), the capacity strategy (with forceNewDeployment, which ECS demands), the network
+ * and deployment settings in one call. Delete is DeleteService with force (no scale-to-0 call
+ * first), then a bounded wait until ECS reports it INACTIVE, so the target group is not deleted
+ * under it. Pure; no I/O.
  */
 #include "lib/model/naming.h"
 #include "lib/reconcile/diff.h"
@@ -171,7 +172,8 @@ static json_t *sort_strings(json_t *a)
 		for (size_t k = i; k > 0; k--) {
 			json_t *x = json_array_get(a, k - 1), *y = json_array_get(a, k);
 
-			if (strcmp(strempty(json_string_value(x)), strempty(json_string_value(y))) <= 0)
+			if (strcmp(strempty(json_string_value(x)),
+				   strempty(json_string_value(y))) <= 0)
 				break;
 			json_incref(x);
 			json_array_set(a, k - 1, y);
@@ -200,7 +202,7 @@ static json_t *strategy_normalise(const json_t *v)
 	json_t *o = json_deep_copy(v), *it;
 	size_t i;
 
-	json_array_foreach(o, i, it) {
+	json_array_foreach (o, i, it) {
 		if (json_is_object(it) && !json_object_get(it, "base"))
 			json_object_set_new(it, "base", json_integer(0));
 		if (json_is_object(it) && !json_object_get(it, "weight"))
@@ -220,9 +222,9 @@ static json_t *lbs_normalise(const json_t *v)
 		json_decref(o);
 		return NULL;
 	}
-	json_array_foreach(v, i, it)
+	json_array_foreach (v, i, it)
 		keys[i] = json_dumps(it, JSON_COMPACT | JSON_SORT_KEYS);
-	json_array_foreach(v, i, it)
+	json_array_foreach (v, i, it)
 		json_array_append_new(o, json_string(keys[i] ? keys[i] : ""));
 	for (i = 0; i < json_array_size(v); i++)
 		free(keys[i]);
@@ -230,34 +232,38 @@ static json_t *lbs_normalise(const json_t *v)
 }
 
 static const struct cohd_rec_field service_fields[] = {
-	{ .path = "cluster", .live_path = "clusterArn", .flags = COHD_REC_F_REPLACE },
-	{ .path = "taskDefinition" },
-	{ .path = "desiredCount" }, /* governed by the autoscaling target: the engine's band */
+	{.path = "cluster", .live_path = "clusterArn", .flags = COHD_REC_F_REPLACE},
+	{.path = "taskDefinition"},
+	{.path = "desiredCount"}, /* governed by the autoscaling target: the engine's band */
 	/* A launch type cannot become a strategy in place (and back) without a replacement. */
-	{ .path = "launchType", .flags = COHD_REC_F_REPLACE },
-	{ .path = "capacityProviderStrategy", .normalise = strategy_normalise },
-	{ .path = "platformVersion", .default_json = "\"LATEST\"" },
-	{ .path = "networkConfiguration", .normalise = network_normalise },
-	{ .path = "deploymentConfiguration.maximumPercent" },
-	{ .path = "deploymentConfiguration.minimumHealthyPercent" },
-	{ .path = "deploymentConfiguration.deploymentCircuitBreaker.enable",
-	  .default_json = "false" },
-	{ .path = "deploymentConfiguration.deploymentCircuitBreaker.rollback",
-	  .default_json = "false" },
-	{ .path = "loadBalancers", .normalise = lbs_normalise, .default_json = "[]" },
-	{ .path = "healthCheckGracePeriodSeconds", .default_json = "0" },
-	{ .path = "enableECSManagedTags", .default_json = "false" },
-	{ .path = "propagateTags", .default_json = "\"NONE\"" },
-	{ .path = "enableExecuteCommand", .default_json = "false" },
-	{ .path = "schedulingStrategy", .flags = COHD_REC_F_REPLACE, .default_json = "\"REPLICA\"" },
+	{.path = "launchType", .flags = COHD_REC_F_REPLACE},
+	{.path = "capacityProviderStrategy", .normalise = strategy_normalise},
+	{.path = "platformVersion", .default_json = "\"LATEST\""},
+	{.path = "networkConfiguration", .normalise = network_normalise},
+	{.path = "deploymentConfiguration.maximumPercent"},
+	{.path = "deploymentConfiguration.minimumHealthyPercent"},
+	{.path = "deploymentConfiguration.deploymentCircuitBreaker.enable",
+	 .default_json = "false"},
+	{.path = "deploymentConfiguration.deploymentCircuitBreaker.rollback",
+	 .default_json = "false"},
+	{.path = "loadBalancers", .normalise = lbs_normalise, .default_json = "[]"},
+	{.path = "healthCheckGracePeriodSeconds", .default_json = "0"},
+	{.path = "enableECSManagedTags", .default_json = "false"},
+	{.path = "propagateTags", .default_json = "\"NONE\""},
+	{.path = "enableExecuteCommand", .default_json = "false"},
+	{.path = "schedulingStrategy", .flags = COHD_REC_F_REPLACE, .default_json = "\"REPLICA\""},
 };
 
-static const char *const service_inactive[] = { "INACTIVE", NULL };
+static const char *const service_inactive[] = {"INACTIVE", NULL};
 
 /* botocore's ServicesInactive waiter: 15 s x 40. */
 static const struct cohd_rec_wait service_gone_wait = {
-	.what = "ECS service inactive", .state_path = "status", .done = service_inactive,
-	.gone_is_done = true, .interval = 15 * USEC_PER_SEC, .max_polls = 40,
+	.what = "ECS service inactive",
+	.state_path = "status",
+	.done = service_inactive,
+	.gone_is_done = true,
+	.interval = 15 * USEC_PER_SEC,
+	.max_polls = 40,
 };
 
 static enum cohd_rec_health service_health(const struct cohd_rec_item *item)
@@ -267,7 +273,7 @@ static enum cohd_rec_health service_health(const struct cohd_rec_item *item)
 
 	if (!streq_ptr(json_string_value(json_object_get(item->attrs, "status")), "ACTIVE"))
 		return COHD_REC_HEALTH_PROGRESSING;
-	json_array_foreach(json_object_get(item->attrs, "deployments"), i, d)
+	json_array_foreach (json_object_get(item->attrs, "deployments"), i, d)
 		if (streq_ptr(json_string_value(json_object_get(d, "rolloutState")), "FAILED"))
 			return COHD_REC_HEALTH_DEGRADED;
 	if (json_integer_value(json_object_get(item->attrs, "runningCount")) <
@@ -276,9 +282,8 @@ static enum cohd_rec_health service_health(const struct cohd_rec_item *item)
 	return COHD_REC_HEALTH_HEALTHY;
 }
 
-static const char *const service_gone[] = { "ServiceNotFoundException",
-					    "ServiceNotActiveException",
-					    "ClusterNotFoundException", NULL };
+static const char *const service_gone[] = {"ServiceNotFoundException", "ServiceNotActiveException",
+					   "ClusterNotFoundException", NULL};
 
 const struct cohd_rec_type cohd_resource_ecs_service = {
 	.name = "ecs.service",

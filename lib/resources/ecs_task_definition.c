@@ -25,8 +25,7 @@ static int td_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 		*ret = NULL;
 		return 0;
 	}
-	*ret = json_pack("{s:s, s:[s]}", "taskDefinition", ctx->wanted[0]->name, "include",
-			 "TAGS");
+	*ret = json_pack("{s:s, s:[s]}", "taskDefinition", ctx->wanted[0]->name, "include", "TAGS");
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -85,10 +84,16 @@ static json_t *sorted_by_name(const json_t *list)
 /* A container as the compiler writes it: the members it sets, with ECS's fill-ins removed. */
 static json_t *container_normalise(const json_t *c)
 {
-	static const char *const keep[] = { "name",	  "image",   "essential",
-					    "entryPoint", "command", "ulimits",
-					    "logConfiguration", "cpu", "memory",
-					    "memoryReservation" };
+	static const char *const keep[] = {"name",
+					   "image",
+					   "essential",
+					   "entryPoint",
+					   "command",
+					   "ulimits",
+					   "logConfiguration",
+					   "cpu",
+					   "memory",
+					   "memoryReservation"};
 	json_t *o = json_object(), *pm, *m;
 	size_t i;
 
@@ -105,7 +110,7 @@ static json_t *container_normalise(const json_t *c)
 	json_object_set_new(o, "environment", sorted_by_name(json_object_get(c, "environment")));
 	json_object_set_new(o, "secrets", sorted_by_name(json_object_get(c, "secrets")));
 	pm = json_array();
-	json_array_foreach(json_object_get(c, "portMappings"), i, m) {
+	json_array_foreach (json_object_get(c, "portMappings"), i, m) {
 		json_t *x = json_deep_copy(m);
 
 		/* awsvpc: hostPort is containerPort; protocol defaults to tcp */
@@ -126,7 +131,7 @@ static json_t *containers_normalise(const json_t *v)
 
 	if (!out)
 		return NULL;
-	json_array_foreach(v, i, c)
+	json_array_foreach (v, i, c)
 		json_array_append_new(out, container_normalise(c));
 	s = sorted_by_name(out);
 	json_decref(out);
@@ -152,15 +157,16 @@ static int td_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 
 /* Every field is a new revision. */
 static const struct cohd_rec_field td_fields[] = {
-	{ .path = "containerDefinitions", .flags = COHD_REC_F_REPLACE,
-	  .normalise = containers_normalise },
-	{ .path = "taskRoleArn", .flags = COHD_REC_F_REPLACE },
-	{ .path = "executionRoleArn", .flags = COHD_REC_F_REPLACE },
-	{ .path = "networkMode", .flags = COHD_REC_F_REPLACE, .default_json = "\"bridge\"" },
-	{ .path = "requiresCompatibilities", .flags = COHD_REC_F_REPLACE | COHD_REC_F_SORT },
-	{ .path = "cpu", .flags = COHD_REC_F_REPLACE },
-	{ .path = "memory", .flags = COHD_REC_F_REPLACE },
-	{ .path = "runtimePlatform", .flags = COHD_REC_F_REPLACE },
+	{.path = "containerDefinitions",
+	 .flags = COHD_REC_F_REPLACE,
+	 .normalise = containers_normalise},
+	{.path = "taskRoleArn", .flags = COHD_REC_F_REPLACE},
+	{.path = "executionRoleArn", .flags = COHD_REC_F_REPLACE},
+	{.path = "networkMode", .flags = COHD_REC_F_REPLACE, .default_json = "\"bridge\""},
+	{.path = "requiresCompatibilities", .flags = COHD_REC_F_REPLACE | COHD_REC_F_SORT},
+	{.path = "cpu", .flags = COHD_REC_F_REPLACE},
+	{.path = "memory", .flags = COHD_REC_F_REPLACE},
+	{.path = "runtimePlatform", .flags = COHD_REC_F_REPLACE},
 };
 
 const struct cohd_rec_type cohd_resource_ecs_task_definition = {

@@ -30,8 +30,10 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 }
 
 static const struct cohd_rec_detail lb_details[] = {
-	{ .operation = "DescribeTags", .params = tags_params,
-	  .result_path = "TagDescriptions.0.Tags", .merge_as = "Tags" },
+	{.operation = "DescribeTags",
+	 .params = tags_params,
+	 .result_path = "TagDescriptions.0.Tags",
+	 .merge_as = "Tags"},
 };
 
 /* "Subnets" as CreateLoadBalancer spells them, from AvailabilityZones. */
@@ -45,7 +47,7 @@ static json_t *lb_project(const json_t *raw)
 		json_decref(subnets);
 		return NULL;
 	}
-	json_array_foreach(json_object_get(raw, "AvailabilityZones"), i, az)
+	json_array_foreach (json_object_get(raw, "AvailabilityZones"), i, az)
 		if (json_is_string(json_object_get(az, "SubnetId")))
 			json_array_append(subnets, json_object_get(az, "SubnetId"));
 	json_object_set_new(o, "Subnets", subnets);
@@ -63,35 +65,45 @@ static int lb_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 
 /* Each Set* call takes one field: the default builder writes {LoadBalancerArn, <field>}. */
 static const struct cohd_rec_field lb_fields[] = {
-	{ .path = "Type", .flags = COHD_REC_F_REPLACE, .default_json = "\"application\"" },
-	{ .path = "Scheme", .flags = COHD_REC_F_REPLACE, .default_json = "\"internet-facing\"" },
-	{ .path = "IpAddressType", .update_op = "SetIpAddressType",
-	  .flags = COHD_REC_F_ONE_PER_CALL },
-	{ .path = "Subnets", .flags = COHD_REC_F_SORT | COHD_REC_F_ONE_PER_CALL,
-	  .update_op = "SetSubnets" },
-	{ .path = "SecurityGroups", .flags = COHD_REC_F_SORT | COHD_REC_F_ONE_PER_CALL,
-	  .update_op = "SetSecurityGroups" },
+	{.path = "Type", .flags = COHD_REC_F_REPLACE, .default_json = "\"application\""},
+	{.path = "Scheme", .flags = COHD_REC_F_REPLACE, .default_json = "\"internet-facing\""},
+	{.path = "IpAddressType",
+	 .update_op = "SetIpAddressType",
+	 .flags = COHD_REC_F_ONE_PER_CALL},
+	{.path = "Subnets",
+	 .flags = COHD_REC_F_SORT | COHD_REC_F_ONE_PER_CALL,
+	 .update_op = "SetSubnets"},
+	{.path = "SecurityGroups",
+	 .flags = COHD_REC_F_SORT | COHD_REC_F_ONE_PER_CALL,
+	 .update_op = "SetSecurityGroups"},
 };
 
-static const char *const lb_active[] = { "active", NULL };
-static const char *const lb_failed[] = { "failed", NULL };
+static const char *const lb_active[] = {"active", NULL};
+static const char *const lb_failed[] = {"failed", NULL};
 
 static const struct cohd_rec_wait lb_create_wait = {
-	.what = "load balancer active", .state_path = "State.Code", .done = lb_active,
-	.failed = lb_failed, .interval = 15 * USEC_PER_SEC, .max_polls = 40,
+	.what = "load balancer active",
+	.state_path = "State.Code",
+	.done = lb_active,
+	.failed = lb_failed,
+	.interval = 15 * USEC_PER_SEC,
+	.max_polls = 40,
 };
 
 static const struct cohd_rec_wait lb_delete_wait = {
-	.what = "load balancer deleted", .state_path = "State.Code", .gone_is_done = true,
-	.interval = 15 * USEC_PER_SEC, .max_polls = 40,
+	.what = "load balancer deleted",
+	.state_path = "State.Code",
+	.gone_is_done = true,
+	.interval = 15 * USEC_PER_SEC,
+	.max_polls = 40,
 };
 
 static enum cohd_rec_health lb_health(const struct cohd_rec_item *item)
 {
 	const char *s = json_string_value(cohd_rec_json_path(item->attrs, "State.Code"));
 
-	return streq_ptr(s, "active")		? COHD_REC_HEALTH_HEALTHY
-	       : streq_ptr(s, "failed")		? COHD_REC_HEALTH_DEGRADED
+	return streq_ptr(s, "active")		 ? COHD_REC_HEALTH_HEALTHY
+	       : streq_ptr(s, "failed")		 ? COHD_REC_HEALTH_DEGRADED
 	       : streq_ptr(s, "active_impaired") ? COHD_REC_HEALTH_DEGRADED
 						 : COHD_REC_HEALTH_PROGRESSING;
 }

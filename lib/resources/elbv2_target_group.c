@@ -33,8 +33,10 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 }
 
 static const struct cohd_rec_detail tg_details[] = {
-	{ .operation = "DescribeTags", .params = tags_params,
-	  .result_path = "TagDescriptions.0.Tags", .merge_as = "Tags" },
+	{.operation = "DescribeTags",
+	 .params = tags_params,
+	 .result_path = "TagDescriptions.0.Tags",
+	 .merge_as = "Tags"},
 };
 
 static int tg_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
@@ -47,22 +49,22 @@ static int tg_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 }
 
 static const struct cohd_rec_field tg_fields[] = {
-	{ .path = "Protocol", .flags = COHD_REC_F_REPLACE },
-	{ .path = "ProtocolVersion", .flags = COHD_REC_F_REPLACE, .default_json = "\"HTTP1\"" },
-	{ .path = "Port", .flags = COHD_REC_F_REPLACE },
-	{ .path = "VpcId", .flags = COHD_REC_F_REPLACE },
-	{ .path = "TargetType", .flags = COHD_REC_F_REPLACE, .default_json = "\"instance\"" },
-	{ .path = "HealthCheckEnabled", .default_json = "true" },
-	{ .path = "HealthCheckProtocol" },
-	{ .path = "HealthCheckPath" },
-	{ .path = "HealthCheckIntervalSeconds" },
-	{ .path = "HealthCheckTimeoutSeconds" },
-	{ .path = "HealthyThresholdCount" },
-	{ .path = "UnhealthyThresholdCount" },
-	{ .path = "Matcher.HttpCode" },
+	{.path = "Protocol", .flags = COHD_REC_F_REPLACE},
+	{.path = "ProtocolVersion", .flags = COHD_REC_F_REPLACE, .default_json = "\"HTTP1\""},
+	{.path = "Port", .flags = COHD_REC_F_REPLACE},
+	{.path = "VpcId", .flags = COHD_REC_F_REPLACE},
+	{.path = "TargetType", .flags = COHD_REC_F_REPLACE, .default_json = "\"instance\""},
+	{.path = "HealthCheckEnabled", .default_json = "true"},
+	{.path = "HealthCheckProtocol"},
+	{.path = "HealthCheckPath"},
+	{.path = "HealthCheckIntervalSeconds"},
+	{.path = "HealthCheckTimeoutSeconds"},
+	{.path = "HealthyThresholdCount"},
+	{.path = "UnhealthyThresholdCount"},
+	{.path = "Matcher.HttpCode"},
 };
 
-static const char *const tg_gone[] = { "TargetGroupNotFound", NULL };
+static const char *const tg_gone[] = {"TargetGroupNotFound", NULL};
 
 const struct cohd_rec_type cohd_resource_elbv2_target_group = {
 	.name = "elbv2.target_group",

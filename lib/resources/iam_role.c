@@ -68,7 +68,7 @@ static json_t *role_project(const json_t *raw)
 		json_decref(arns);
 		return NULL;
 	}
-	json_array_foreach(json_object_get(raw, "AttachedManagedPolicies"), i, v)
+	json_array_foreach (json_object_get(raw, "AttachedManagedPolicies"), i, v)
 		if (json_is_string(json_object_get(v, "PolicyArn")))
 			json_array_append(arns, json_object_get(v, "PolicyArn"));
 	json_object_set_new(o, "ManagedPolicyArns", sorted_copy(arns, cmp_str));
@@ -81,8 +81,9 @@ static json_t *role_project(const json_t *raw)
 	/* The compiler names a role's inline policy after the role: that one is "Policies.0",
 	 * whatever else someone attached by hand. */
 	for (size_t k = 1; k < json_array_size(p); k++)
-		if (streq_ptr(json_string_value(json_object_get(json_array_get(p, k), "PolicyName")),
-			      json_string_value(json_object_get(raw, "RoleName")))) {
+		if (streq_ptr(
+			    json_string_value(json_object_get(json_array_get(p, k), "PolicyName")),
+			    json_string_value(json_object_get(raw, "RoleName")))) {
 			json_t *own = json_incref(json_array_get(p, k));
 
 			json_array_remove(p, k);
@@ -101,8 +102,8 @@ static char *doc_text(const json_t *doc)
 	return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-static const struct cohd_rec_field doc_spec = { .path = "PolicyDocument",
-						.flags = COHD_REC_F_JSON_DOC };
+static const struct cohd_rec_field doc_spec = {.path = "PolicyDocument",
+					       .flags = COHD_REC_F_JSON_DOC};
 
 /* {PolicyName, PolicyDocument}: the document decoded and canonicalised like any JSON_DOC. */
 static json_t *policy_normalise(const json_t *v)
@@ -120,15 +121,15 @@ static json_t *policy_normalise(const json_t *v)
 static const char *role_name(const struct cohd_rec_type_ctx *ctx)
 {
 	return ctx->live && ctx->live->physical_id ? ctx->live->physical_id
-	       : ctx->resource			  ? ctx->resource->name
-						  : NULL;
+	       : ctx->resource			   ? ctx->resource->name
+						   : NULL;
 }
 
 /* CreateRole: the role itself; its policies are set right after (AFTER_CREATE fields). */
 static int role_create(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 {
-	static const char *const keys[] = { "RoleName", "Path", "Description",
-					     "MaxSessionDuration", "PermissionsBoundary" };
+	static const char *const keys[] = {"RoleName", "Path", "Description", "MaxSessionDuration",
+					   "PermissionsBoundary"};
 	_cleanup_free_ char *trust = NULL;
 	json_t *p = json_object();
 
@@ -177,8 +178,8 @@ static int put_policy(const struct cohd_rec_type_ctx *ctx, const char *const *fi
 	doc = doc_text(json_object_get(pol, "PolicyDocument"));
 	if (!doc)
 		return -EINVAL;
-	*ret = json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", pname,
-			 "PolicyDocument", doc);
+	*ret = json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", pname, "PolicyDocument",
+			 doc);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -209,20 +210,27 @@ static int role_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
  * (compile_iam.c model_role, compile_network.c bastion), so the first of each is managed: an
  * extra policy someone adds by hand is left alone. */
 static const struct cohd_rec_field role_fields[] = {
-	{ .path = "Path", .flags = COHD_REC_F_REPLACE, .default_json = "\"/\"" },
-	{ .path = "AssumeRolePolicyDocument", .flags = COHD_REC_F_JSON_DOC,
-	  .update_op = "UpdateAssumeRolePolicy", .update_params = trust_update },
+	{.path = "Path", .flags = COHD_REC_F_REPLACE, .default_json = "\"/\""},
+	{.path = "AssumeRolePolicyDocument",
+	 .flags = COHD_REC_F_JSON_DOC,
+	 .update_op = "UpdateAssumeRolePolicy",
+	 .update_params = trust_update},
 	/* Not in GetAccountAuthorizationDetails (only GetRole has them, one call per role):
 	 * set on create, never compared. */
-	{ .path = "Description", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "UpdateRole" },
-	{ .path = "MaxSessionDuration", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "UpdateRole" },
-	{ .path = "Policies.0", .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_ONE_PER_CALL,
-	  .update_op = "PutRolePolicy", .update_params = put_policy, .normalise = policy_normalise },
-	{ .path = "ManagedPolicyArns.0", .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_ONE_PER_CALL,
-	  .update_op = "AttachRolePolicy", .update_params = attach_policy },
+	{.path = "Description", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "UpdateRole"},
+	{.path = "MaxSessionDuration", .flags = COHD_REC_F_WRITE_ONLY, .update_op = "UpdateRole"},
+	{.path = "Policies.0",
+	 .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_ONE_PER_CALL,
+	 .update_op = "PutRolePolicy",
+	 .update_params = put_policy,
+	 .normalise = policy_normalise},
+	{.path = "ManagedPolicyArns.0",
+	 .flags = COHD_REC_F_AFTER_CREATE | COHD_REC_F_ONE_PER_CALL,
+	 .update_op = "AttachRolePolicy",
+	 .update_params = attach_policy},
 };
 
-static const char *const role_gone[] = { "NoSuchEntity", NULL };
+static const char *const role_gone[] = {"NoSuchEntity", NULL};
 
 const struct cohd_rec_type cohd_resource_iam_role = {
 	.name = "iam.role",

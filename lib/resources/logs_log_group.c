@@ -50,15 +50,17 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 }
 
 static const struct cohd_rec_detail group_details[] = {
-	{ .operation = "ListTagsLogGroup", .params = tags_params, .result_path = "tags",
-	  .merge_as = "tags" },
+	{.operation = "ListTagsLogGroup",
+	 .params = tags_params,
+	 .result_path = "tags",
+	 .merge_as = "tags"},
 };
 
 static const char *group_name(const struct cohd_rec_type_ctx *ctx)
 {
 	return ctx->live && ctx->live->physical_id ? ctx->live->physical_id
-	       : ctx->resource			  ? ctx->resource->name
-						  : NULL;
+	       : ctx->resource			   ? ctx->resource->name
+						   : NULL;
 }
 
 /* CreateLogGroup spells its tag map "tags" (the default builder's MAP style writes "Tags"). */
@@ -98,10 +100,12 @@ static int group_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 
 static const struct cohd_rec_field group_fields[] = {
 	/* Absent = kept forever: any desired retention differs from that. */
-	{ .path = "retentionInDays", .flags = COHD_REC_F_AFTER_CREATE,
-	  .update_op = "PutRetentionPolicy", .update_params = put_retention },
+	{.path = "retentionInDays",
+	 .flags = COHD_REC_F_AFTER_CREATE,
+	 .update_op = "PutRetentionPolicy",
+	 .update_params = put_retention},
 	/* AssociateKmsKey exists, but re-encrypting old events does not: replace. */
-	{ .path = "kmsKeyId", .flags = COHD_REC_F_REPLACE },
+	{.path = "kmsKeyId", .flags = COHD_REC_F_REPLACE},
 };
 
 const struct cohd_rec_type cohd_resource_logs_log_group = {

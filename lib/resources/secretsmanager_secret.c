@@ -60,13 +60,12 @@ static int secret_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
  * gone from the graph: at once in previews, else AWS's longest window. */
 static int secret_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 {
-	const json_t *w = ctx->resource
-				  ? json_object_get(ctx->resource->properties,
-						    "cohd:RecoveryWindowInDays")
-				  : NULL;
-	json_int_t days = json_is_integer(w) ? json_integer_value(w)
+	const json_t *w = ctx->resource ? json_object_get(ctx->resource->properties,
+							  "cohd:RecoveryWindowInDays")
+					: NULL;
+	json_int_t days = json_is_integer(w)			? json_integer_value(w)
 			  : streq_ptr(ctx->env_type, "preview") ? 0
-								 : 30;
+								: 30;
 
 	if (!ctx->live || !ctx->live->physical_id)
 		return -EINVAL;
@@ -75,28 +74,29 @@ static int secret_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 				 "ForceDeleteWithoutRecovery", 1);
 	else
 		*ret = json_pack("{s:s, s:I}", "SecretId", ctx->live->physical_id,
-				 "RecoveryWindowInDays", MIN(MAX(days, (json_int_t)7), (json_int_t)30));
+				 "RecoveryWindowInDays",
+				 MIN(MAX(days, (json_int_t)7), (json_int_t)30));
 	return *ret ? 0 : -ENOMEM;
 }
 
 static const struct cohd_rec_field secret_fields[] = {
-	{ .path = "Description", .update_op = "UpdateSecret" },
+	{.path = "Description", .update_op = "UpdateSecret"},
 	/* Never returned by ListSecrets; the generated password is kept, not regenerated (and
 	 * never rewritten: a new value would be a new password nobody else knows). */
-	{ .path = "SecretString",
-	  .flags = COHD_REC_F_JSON_DOC | COHD_REC_F_WRITE_ONLY | COHD_REC_F_OBSERVE_ONLY },
-	{ .path = "KmsKeyId", .flags = COHD_REC_F_OBSERVE_ONLY },
+	{.path = "SecretString",
+	 .flags = COHD_REC_F_JSON_DOC | COHD_REC_F_WRITE_ONLY | COHD_REC_F_OBSERVE_ONLY},
+	{.path = "KmsKeyId", .flags = COHD_REC_F_OBSERVE_ONLY},
 };
 
 static enum cohd_rec_health secret_health(const struct cohd_rec_item *item)
 {
 	/* Scheduled for deletion: readers get errors until it is restored. */
 	return json_object_get(item->attrs, "DeletedDate") ? COHD_REC_HEALTH_DEGRADED
-							    : COHD_REC_HEALTH_HEALTHY;
+							   : COHD_REC_HEALTH_HEALTHY;
 }
 
 /* Scheduled for deletion already ("marked for deletion") is as good as gone for a delete. */
-static const char *const secret_gone[] = { "ResourceNotFoundException", NULL };
+static const char *const secret_gone[] = {"ResourceNotFoundException", NULL};
 
 const struct cohd_rec_type cohd_resource_secretsmanager_secret = {
 	.name = "secretsmanager.secret",

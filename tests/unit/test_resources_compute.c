@@ -122,19 +122,31 @@ static struct cohd_graph *compile_file(const char *rel, int env_type)
 static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_resource *res,
 			       const char *env_type)
 {
-	struct cohd_rec_resolve_ctx rc = { .account = "123456789012", .partition = "aws",
-					   .image_tag = "v1", .attrs = attrs_of, .generate = gen,
-					   .self = res->id };
+	struct cohd_rec_resolve_ctx rc = {.account = "123456789012",
+					  .partition = "aws",
+					  .image_tag = "v1",
+					  .attrs = attrs_of,
+					  .generate = gen,
+					  .self = res->id};
 	json_auto_t *props = NULL, *params = NULL, *live_attrs = NULL;
-	const struct cohd_resource *wanted[] = { res };
-	struct cohd_rec_observe_ctx octx = { .app = "ledger", .environment = "production",
-					     .region = "eu-west-1", .name_prefix = res->name,
-					     .wanted = wanted, .n_wanted = 1 };
+	const struct cohd_resource *wanted[] = {res};
+	struct cohd_rec_observe_ctx octx = {.app = "ledger",
+					    .environment = "production",
+					    .region = "eu-west-1",
+					    .name_prefix = res->name,
+					    .wanted = wanted,
+					    .n_wanted = 1};
 	struct cohd_rec_item live = {};
 	struct cohd_rec_type_ctx ctx = {
-		.type = t, .app = "ledger", .environment = "production", .env_type = env_type,
-		.region = "eu-west-1", .account = "123456789012", .partition = "aws",
-		.resource = res, .tags = res->tags,
+		.type = t,
+		.app = "ledger",
+		.environment = "production",
+		.env_type = env_type,
+		.region = "eu-west-1",
+		.account = "123456789012",
+		.partition = "aws",
+		.resource = res,
+		.tags = res->tags,
 	};
 	json_auto_t *token = json_string("tok00000000000000000000000000001");
 	char what[512];
@@ -157,8 +169,9 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	/* the generated secret is in the create call, once */
 	if (streq(t->name, "secretsmanager.secret") &&
 	    json_object_get(json_object_get(res->properties, "SecretString"), "password"))
-		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(params, "SecretString")),
-					     "s3cr3t-generated"));
+		ck_assert_ptr_nonnull(
+			strstr(json_string_value(json_object_get(params, "SecretString")),
+			       "s3cr3t-generated"));
 	json_decref(params);
 	params = NULL;
 
@@ -166,8 +179,9 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	live_attrs = json_deep_copy(props);
 	json_object_set_new(live_attrs, "AlarmArn",
 			    json_string("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"));
-	json_object_set_new(live_attrs, "clusterArn",
-			    json_string("arn:aws:ecs:eu-west-1:123456789012:cluster/ledger-abc123"));
+	json_object_set_new(
+		live_attrs, "clusterArn",
+		json_string("arn:aws:ecs:eu-west-1:123456789012:cluster/ledger-abc123"));
 	live.physical_id = streq(t->name, "ecs.service")
 				   ? (char *)"arn:aws:ecs:eu-west-1:123456789012:service/"
 					     "ledger-abc123/svc"
@@ -179,7 +193,7 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct cohd_rec_field *f = &t->fields[i];
 		const char *op = f->update_op ?: t->update_op;
-		const char *fields[] = { f->path };
+		const char *fields[] = {f->path};
 
 		if ((f->flags & (COHD_REC_F_REPLACE | COHD_REC_F_OBSERVE_ONLY)) || !op ||
 		    !cohd_rec_json_path(props, f->path))
@@ -266,15 +280,16 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 
 START_TEST(test_builders_serialize)
 {
-	static const char *const files[] = { "plans/data.yml", "plans/backend-only.yml",
-					     "plans/backend-frontend.yml",
-					     "plans/custom-domain.yml" };
-	static const char *const env_names[] = { "production", "static", "preview" };
+	static const char *const files[] = {"plans/data.yml", "plans/backend-only.yml",
+					    "plans/backend-frontend.yml",
+					    "plans/custom-domain.yml"};
+	static const char *const env_names[] = {"production", "static", "preview"};
 	unsigned seen[ELEMENTSOF(my_types)] = {};
 
 	for (size_t f = 0; f < ELEMENTSOF(files); f++)
 		for (int et = 0; et < 3; et++) {
-			_cleanup_(cohd_graph_freep) struct cohd_graph *g = compile_file(files[f], et);
+			_cleanup_(cohd_graph_freep) struct cohd_graph *g =
+				compile_file(files[f], et);
 
 			fake_attrs = json_object();
 			for (size_t i = 0; i < cohd_graph_size(g); i++) {
@@ -319,10 +334,10 @@ struct ftimer {
 
 static struct world {
 	json_t *secrets, *roles, *clusters, *services, *groups; /* lists of AWS-shaped items */
-	json_t *secret_values;                         /* ARN -> SecretString (never observed) */
-	json_t *tokens;                                /* token -> ARN */
-	json_t *log;                                   /* every operation, in order */
-	json_t *mut_log;                               /* [{"op", "params"}] */
+	json_t *secret_values; /* ARN -> SecretString (never observed) */
+	json_t *tokens;	       /* token -> ARN */
+	json_t *log;	       /* every operation, in order */
+	json_t *mut_log;       /* [{"op", "params"}] */
 	unsigned mutations, next_id;
 	struct completion q[MAX_Q];
 	size_t q_head, q_tail;
@@ -378,7 +393,7 @@ static json_t *find_by(json_t *list, const char *key, const char *value)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(list, i, it)
+	json_array_foreach (list, i, it)
 		if (streq_ptr(json_string_value(json_object_get(it, key)), value))
 			return it;
 	return NULL;
@@ -389,7 +404,7 @@ static void remove_from(json_t *list, const json_t *item)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(list, i, it)
+	json_array_foreach (list, i, it)
 		if (it == item) {
 			json_array_remove(list, i);
 			return;
@@ -412,7 +427,7 @@ static void merge_tags(json_t *item, const char *tags_key, const json_t *add, bo
 		have = json_array();
 		json_object_set_new(item, tags_key, have);
 	}
-	json_array_foreach(add, i, t) {
+	json_array_foreach (add, i, t) {
 		json_t *old = find_by(have, k, str(t, k));
 
 		if (old)
@@ -427,7 +442,7 @@ static const char *tag_of(const json_t *item, const char *tags_key, const char *
 	const json_t *t;
 	size_t i;
 
-	json_array_foreach(json_object_get(item, tags_key), i, t) {
+	json_array_foreach (json_object_get(item, tags_key), i, t) {
 		const char *k = str(t, "Key") ?: str(t, "key");
 
 		if (streq_ptr(k, key))
@@ -467,10 +482,10 @@ static int fake_secrets(const char *op, const json_t *p, json_t **ret, struct co
 		json_t *out = json_array(), *f;
 		size_t i, k;
 
-		json_array_foreach(W.secrets, i, s) {
+		json_array_foreach (W.secrets, i, s) {
 			bool ok = true;
 
-			json_array_foreach(json_object_get(p, "Filters"), k, f) {
+			json_array_foreach (json_object_get(p, "Filters"), k, f) {
 				const char *key = str(f, "Key");
 				const char *v = json_string_value(
 					json_array_get(json_object_get(f, "Values"), 0));
@@ -484,7 +499,7 @@ static int fake_secrets(const char *op, const json_t *p, json_t **ret, struct co
 					size_t j;
 					bool any = false;
 
-					json_array_foreach(json_object_get(s, "Tags"), j, t)
+					json_array_foreach (json_object_get(s, "Tags"), j, t)
 						any |= streq_ptr(str(t, "Value"), v);
 					ok &= any;
 				}
@@ -507,10 +522,12 @@ static int fake_secrets(const char *op, const json_t *p, json_t **ret, struct co
 		}
 		if (find_by(W.secrets, "Name", str(p, "Name")))
 			return aws_fail(err, "ResourceExistsException");
-		snprintf(arn, sizeof arn, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:%s-%06u",
+		snprintf(arn, sizeof arn,
+			 "arn:aws:secretsmanager:eu-west-1:123456789012:secret:%s-%06u",
 			 str(p, "Name"), ++W.next_id);
-		s = json_pack("{s:s, s:O, s:O?, s:O}", "ARN", arn, "Name", json_object_get(p, "Name"),
-			      "Description", json_object_get(p, "Description"), "Tags",
+		s = json_pack("{s:s, s:O, s:O?, s:O}", "ARN", arn, "Name",
+			      json_object_get(p, "Name"), "Description",
+			      json_object_get(p, "Description"), "Tags",
 			      json_object_get(p, "Tags") ?: json_array());
 		json_array_append_new(W.secrets, s);
 		json_object_set(W.secret_values, arn, json_object_get(p, "SecretString"));
@@ -520,8 +537,8 @@ static int fake_secrets(const char *op, const json_t *p, json_t **ret, struct co
 				 "VersionId", "v1");
 		return 0;
 	}
-	s = find_by(W.secrets, "ARN", str(p, "SecretId")) ?: find_by(W.secrets, "Name",
-								      str(p, "SecretId"));
+	s = find_by(W.secrets, "ARN", str(p, "SecretId"))
+		    ?: find_by(W.secrets, "Name", str(p, "SecretId"));
 	if (!s)
 		return aws_fail(err, "ResourceNotFoundException");
 	*ret = json_object();
@@ -570,8 +587,9 @@ static int fake_iam(const char *op, const json_t *p, json_t **ret, struct cohd_a
 				 json_object_get(p, "Tags") ?: json_array());
 		json_array_append_new(W.roles, role);
 		*ret = json_pack("{s:{s:O, s:O, s:O, s:s}}", "Role", "RoleName",
-				 json_object_get(role, "RoleName"), "Arn", json_object_get(role, "Arn"),
-				 "Path", json_object_get(role, "Path"), "RoleId", "AROAFAKE");
+				 json_object_get(role, "RoleName"), "Arn",
+				 json_object_get(role, "Arn"), "Path",
+				 json_object_get(role, "Path"), "RoleId", "AROAFAKE");
 		return 0;
 	}
 	role = find_by(W.roles, "RoleName", str(p, "RoleName"));
@@ -587,9 +605,9 @@ static int fake_iam(const char *op, const json_t *p, json_t **ret, struct cohd_a
 
 		if (old)
 			remove_from(l, old);
-		json_array_append_new(l, json_pack("{s:O, s:o}", "PolicyName",
-						   json_object_get(p, "PolicyName"), "PolicyDocument",
-						   url_encoded(str(p, "PolicyDocument"))));
+		json_array_append_new(
+			l, json_pack("{s:O, s:o}", "PolicyName", json_object_get(p, "PolicyName"),
+				     "PolicyDocument", url_encoded(str(p, "PolicyDocument"))));
 	} else if (streq(op, "AttachRolePolicy")) {
 		json_t *l = json_object_get(role, "AttachedManagedPolicies");
 
@@ -628,7 +646,7 @@ static json_t *find_service(const json_t *cluster, const char *name_or_arn)
 	json_t *s;
 	size_t i;
 
-	json_array_foreach(W.services, i, s)
+	json_array_foreach (W.services, i, s)
 		if (streq(str(s, "clusterArn"), str(cluster, "clusterArn")) &&
 		    (streq(str(s, "serviceArn"), name_or_arn) ||
 		     streq(str(s, "serviceName"), name_or_arn)))
@@ -644,14 +662,13 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 	if (streq(op, "DescribeClusters")) {
 		json_t *out = json_array(), *failures = json_array();
 
-		json_array_foreach(json_object_get(p, "clusters"), i, v) {
+		json_array_foreach (json_object_get(p, "clusters"), i, v) {
 			c = find_cluster(json_string_value(v));
 			if (c)
 				json_array_append(out, c);
 			else
-				json_array_append_new(failures,
-						      json_pack("{s:O, s:s}", "arn", v, "reason",
-								"MISSING"));
+				json_array_append_new(failures, json_pack("{s:O, s:s}", "arn", v,
+									  "reason", "MISSING"));
 		}
 		*ret = json_pack("{s:o, s:o}", "clusters", out, "failures", failures);
 		return 0;
@@ -692,7 +709,7 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 		if (!c)
 			return aws_fail(err, "ClusterNotFoundException");
 		if (streq(op, "DeleteCluster")) {
-			json_array_foreach(W.services, i, s)
+			json_array_foreach (W.services, i, s)
 				if (streq(str(s, "clusterArn"), str(c, "clusterArn")) &&
 				    !streq(str(s, "status"), "INACTIVE"))
 					return aws_fail(err, "ClusterContainsServicesException");
@@ -713,7 +730,7 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 		json_t *out = json_array(), *failures = json_array();
 
 		ck_assert_uint_le(json_array_size(json_object_get(p, "services")), 10);
-		json_array_foreach(json_object_get(p, "services"), i, v) {
+		json_array_foreach (json_object_get(p, "services"), i, v) {
 			s = find_service(c, json_string_value(v));
 			if (s) {
 				json_array_append(out, s);
@@ -721,9 +738,8 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 				if (streq(str(s, "status"), "DRAINING"))
 					json_object_set_new(s, "status", json_string("INACTIVE"));
 			} else
-				json_array_append_new(failures,
-						      json_pack("{s:O, s:s}", "arn", v, "reason",
-								"MISSING"));
+				json_array_append_new(failures, json_pack("{s:O, s:s}", "arn", v,
+									  "reason", "MISSING"));
 		}
 		*ret = json_pack("{s:o, s:o}", "services", out, "failures", failures);
 		return 0;
@@ -756,8 +772,8 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 		/* what ECS fills in */
 		if (!json_object_get(s, "healthCheckGracePeriodSeconds"))
 			json_object_set_new(s, "healthCheckGracePeriodSeconds", json_integer(0));
-		json_object_set_new(s, "deployments", json_pack("[{s:s}]", "rolloutState",
-								"IN_PROGRESS"));
+		json_object_set_new(s, "deployments",
+				    json_pack("[{s:s}]", "rolloutState", "IN_PROGRESS"));
 		json_array_append_new(W.services, s);
 		if (tok)
 			json_object_set_new(W.tokens, tok, json_string(arn));
@@ -772,7 +788,7 @@ static int fake_ecs(const char *op, const json_t *p, json_t **ret, struct cohd_a
 	if (streq(op, "UpdateService")) {
 		const char *key;
 
-		json_object_foreach((json_t *)p, key, v)
+		json_object_foreach ((json_t *)p, key, v)
 			if (!streq(key, "cluster") && !streq(key, "service") &&
 			    !streq(key, "forceNewDeployment"))
 				json_object_set(s, key, v);
@@ -800,7 +816,7 @@ static int fake_logs(const char *op, const json_t *p, json_t **ret, struct cohd_
 		const char *prefix = str(p, "logGroupNamePrefix") ?: "";
 		json_t *out = json_array();
 
-		json_array_foreach(W.groups, i, g)
+		json_array_foreach (W.groups, i, g)
 			if (strncmp(str(g, "logGroupName"), prefix, strlen(prefix)) == 0) {
 				/* no tags in DescribeLogGroups */
 				v = json_deep_copy(g);
@@ -860,7 +876,7 @@ static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_
 							   "params", call->params));
 	}
 	c = &W.q[W.q_tail++];
-	*c = (struct completion){ .cb = cb, .ud = cbud, .mutating = call->mutating };
+	*c = (struct completion){.cb = cb, .ud = cbud, .mutating = call->mutating};
 	if (streq(call->service, "secretsmanager"))
 		c->r = fake_secrets(call->operation, call->params, &c->result, &c->err);
 	else if (streq(call->service, "iam"))
@@ -885,7 +901,7 @@ static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg
 
 	ck_assert_uint_lt(W.n_timers, MAX_Q);
 	t = &W.timers[W.n_timers++];
-	*t = (struct ftimer){ .due = W.now + delay, .cb = cb, .arg = arg, .active = true };
+	*t = (struct ftimer){.due = W.now + delay, .cb = cb, .arg = arg, .active = true};
 	return t;
 }
 
@@ -1003,8 +1019,13 @@ static void converge(struct cohd_rec_engine *e, const struct cohd_graph *g)
 static struct cohd_rec_engine *engine_with(int env_type, const struct cohd_rec_type *const *types)
 {
 	struct cohd_rec_config cfg = {
-		.app = "shop", .environment = "pr-1", .env_type = env_type, .region = "eu-west-1",
-		.account = "123456789012", .partition = "aws", .name_prefix = "shop-a1b2c3-pr-1",
+		.app = "shop",
+		.environment = "pr-1",
+		.env_type = env_type,
+		.region = "eu-west-1",
+		.account = "123456789012",
+		.partition = "aws",
+		.name_prefix = "shop-a1b2c3-pr-1",
 		.types = types,
 	};
 	struct cohd_rec_engine *e = NULL;
@@ -1024,7 +1045,7 @@ static unsigned op_count(const char *op)
 	unsigned n = 0;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, v)
+	json_array_foreach (W.mut_log, i, v)
 		n += streq(str(v, "op"), op);
 	return n;
 }
@@ -1034,7 +1055,7 @@ static const json_t *mut_params(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, v)
+	json_array_foreach (W.mut_log, i, v)
 		if (streq(str(v, "op"), op) && nth-- == 0)
 			return json_object_get(v, "params");
 	ck_abort_msg("no %s call", op);
@@ -1046,7 +1067,7 @@ static int mut_index(const char *op)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, v)
+	json_array_foreach (W.mut_log, i, v)
 		if (streq(str(v, "op"), op))
 			return (int)i;
 	return -1;
@@ -1057,7 +1078,7 @@ static const json_t *status_res(const json_t *st, const char *id)
 	const json_t *r;
 	size_t i;
 
-	json_array_foreach(json_object_get(st, "resources"), i, r)
+	json_array_foreach (json_object_get(st, "resources"), i, r)
 		if (streq(str(r, "id"), id))
 			return r;
 	return NULL;
@@ -1106,16 +1127,18 @@ static struct cohd_graph *graph_backend(bool with_secret_policy, int desired, bo
 		      "SecretString", "username", "app", "password", "Generate", "password",
 		      "Length", 40, "cohd:RecoveryWindowInDays", 0));
 	add(g, "iam.role", "env/pr-1/iam/execution-role", "shop-a1b2c3-pr-1-exec",
-	    json_pack("{s:s, s:s, s:s, s:o, s:i, s:[], s:[{s:s, s:{s:s, s:[{s:s, s:[s], s:[o]}]}}]}",
-		      "RoleName", "shop-a1b2c3-pr-1-exec", "Path", "/cohd/", "Description",
-		      "cohd: pulls images", "AssumeRolePolicyDocument",
-		      trust("ecs-tasks.amazonaws.com"), "MaxSessionDuration", 3600,
-		      "ManagedPolicyArns", "Policies", "PolicyName", "shop-a1b2c3-pr-1-exec",
-		      "PolicyDocument", "Version", "2012-10-17", "Statement", "Effect", "Allow",
-		      "Action", "secretsmanager:GetSecretValue", "Resource",
-		      with_secret_policy
-			      ? cohd_ref("env/pr-1/db/credentials", "Arn")
-			      : json_string("arn:aws:secretsmanager:eu-west-1:123456789012:secret:x")));
+	    json_pack(
+		    "{s:s, s:s, s:s, s:o, s:i, s:[], s:[{s:s, s:{s:s, s:[{s:s, s:[s], s:[o]}]}}]}",
+		    "RoleName", "shop-a1b2c3-pr-1-exec", "Path", "/cohd/", "Description",
+		    "cohd: pulls images", "AssumeRolePolicyDocument",
+		    trust("ecs-tasks.amazonaws.com"), "MaxSessionDuration", 3600,
+		    "ManagedPolicyArns", "Policies", "PolicyName", "shop-a1b2c3-pr-1-exec",
+		    "PolicyDocument", "Version", "2012-10-17", "Statement", "Effect", "Allow",
+		    "Action", "secretsmanager:GetSecretValue", "Resource",
+		    with_secret_policy
+			    ? cohd_ref("env/pr-1/db/credentials", "Arn")
+			    : json_string(
+				      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x")));
 	add(g, "iam.role", "app/iam/bastion-role", "shop-a1b2c3-bastion",
 	    json_pack("{s:s, s:s, s:s, s:o, s:[s], s:[]}", "RoleName", "shop-a1b2c3-bastion",
 		      "Path", "/cohd/", "Description", "cohd: SSM session host",
@@ -1197,7 +1220,8 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_ptr_nonnull(strstr(str(p, "PolicyDocument"), "secret:cohd/shop-a1b2c3"));
 	ck_assert_int_gt(mut_index("PutRolePolicy"), mut_index("CreateRole"));
 	p = mut_params("CreateService", 0);
-	ck_assert_str_eq(str(p, "cluster"), "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-a1b2c3");
+	ck_assert_str_eq(str(p, "cluster"),
+			 "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-a1b2c3");
 	ck_assert_uint_eq(strlen(str(p, "clientToken")), 32);
 	ck_assert_str_eq(str(json_array_get(json_object_get(p, "tags"), 0), "key"), "ManagedBy");
 	ck_assert_str_eq(str(st2, "sync"), "synced");
@@ -1228,10 +1252,11 @@ START_TEST(test_drift_corrected)
 
 	/* someone edits the trust policy, the inline policy, the service, the cluster, tags */
 	role = find_by(W.roles, "RoleName", "shop-a1b2c3-pr-1-exec");
-	json_object_set_new(role, "AssumeRolePolicyDocument",
-			    url_encoded("{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
-					"\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},"
-					"\"Action\":\"sts:AssumeRole\"}}"));
+	json_object_set_new(
+		role, "AssumeRolePolicyDocument",
+		url_encoded("{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+			    "\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},"
+			    "\"Action\":\"sts:AssumeRole\"}}"));
 	json_object_set_new(json_array_get(json_object_get(role, "RolePolicyList"), 0),
 			    "PolicyDocument",
 			    url_encoded("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
@@ -1247,9 +1272,9 @@ START_TEST(test_drift_corrected)
 	sec = json_array_get(W.secrets, 0);
 	json_object_set_new(sec, "Description", json_string("changed by hand"));
 	json_array_clear(json_object_get(sec, "Tags"));
-	json_array_append_new(json_object_get(sec, "Tags"),
-			      json_pack("{s:s, s:s}", "Key", "cohd:id", "Value",
-					"env/pr-1/db/credentials"));
+	json_array_append_new(
+		json_object_get(sec, "Tags"),
+		json_pack("{s:s, s:s}", "Key", "cohd:id", "Value", "env/pr-1/db/credentials"));
 	json_array_append_new(json_object_get(sec, "Tags"),
 			      json_pack("{s:s, s:s}", "Key", "Application", "Value", "shop"));
 	json_array_append_new(json_object_get(sec, "Tags"),
@@ -1268,7 +1293,8 @@ START_TEST(test_drift_corrected)
 	ck_assert_ptr_null(json_object_get(p, "desiredCount"));
 	p = mut_params("PutClusterCapacityProviders", 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(p, "capacityProviders")), 2);
-	ck_assert_uint_eq(json_array_size(json_object_get(p, "defaultCapacityProviderStrategy")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(p, "defaultCapacityProviderStrategy")),
+			  1);
 	p = mut_params("UpdateSecret", 0);
 	ck_assert_ptr_null(json_object_get(p, "SecretString"));
 	p = mut_params("TagResource", 0);
@@ -1276,9 +1302,9 @@ START_TEST(test_drift_corrected)
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 
 	/* A policy added by hand whose name sorts first is left alone; ours is still compared. */
-	json_array_append_new(json_object_get(role, "RolePolicyList"),
-			      json_pack("{s:s, s:s}", "PolicyName", "aaa-by-hand", "PolicyDocument",
-					"%7B%7D"));
+	json_array_append_new(
+		json_object_get(role, "RolePolicyList"),
+		json_pack("{s:s, s:s}", "PolicyName", "aaa-by-hand", "PolicyDocument", "%7B%7D"));
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
@@ -1304,9 +1330,9 @@ START_TEST(test_equivalent_forms_match)
 	json_object_set_new(json_object_get(json_object_get(svc, "networkConfiguration"),
 					    "awsvpcConfiguration"),
 			    "subnets", json_pack("[s, s]", "subnet-1", "subnet-2"));
-	json_object_set_new(svc, "capacityProviderStrategy",
-			    json_pack("[{s:s, s:i}]", "capacityProvider", "FARGATE_SPOT", "weight",
-				      100));
+	json_object_set_new(
+		svc, "capacityProviderStrategy",
+		json_pack("[{s:s, s:i}]", "capacityProvider", "FARGATE_SPOT", "weight", 100));
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
@@ -1335,8 +1361,8 @@ START_TEST(test_desired_count_and_adopt)
 
 	/* A role with our name and our tags but no cohd:id (made by a crashed create before it
 	 * could be tagged? CreateRole tags atomically, so by hand): adopted with TagRole. */
-	json_array_clear(json_object_get(find_by(W.roles, "RoleName", "shop-a1b2c3-bastion"),
-					 "Tags"));
+	json_array_clear(
+		json_object_get(find_by(W.roles, "RoleName", "shop-a1b2c3-bastion"), "Tags"));
 	json_array_append_new(
 		json_object_get(find_by(W.roles, "RoleName", "shop-a1b2c3-bastion"), "Tags"),
 		json_pack("{s:s, s:s}", "Key", "ManagedBy", "Value", "coherence"));
@@ -1458,7 +1484,7 @@ END_TEST
  * by name, without tags, and reported as not ours. */
 START_TEST(test_log_group)
 {
-	static const struct cohd_rec_type *const types[] = { &cohd_resource_logs_log_group, NULL };
+	static const struct cohd_rec_type *const types[] = {&cohd_resource_logs_log_group, NULL};
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
 	json_auto_t *st = NULL;
@@ -1476,17 +1502,17 @@ START_TEST(test_log_group)
 	ck_assert_ptr_null(json_object_get(p, "retentionInDays"));
 	p = mut_params("PutRetentionPolicy", 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "retentionInDays")), 7);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(W.groups, 0),
-							    "retentionInDays")),
-			 7);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_array_get(W.groups, 0), "retentionInDays")),
+		7);
 
 	/* The gap: nothing is done, but the group is "not ours". When the engine reads tag
 	 * details before matching, this becomes "synced": then register the type. */
 	json_array_clear(W.mut_log);
 	ck_assert_uint_eq(run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "svc/api/log-group"), "error");
-	ck_assert_ptr_nonnull(strstr(str(status_res(st, "svc/api/log-group"), "message"),
-				     "is not ours"));
+	ck_assert_ptr_nonnull(
+		strstr(str(status_res(st, "svc/api/log-group"), "message"), "is not ours"));
 	world_done();
 }
 END_TEST
@@ -1548,7 +1574,7 @@ START_TEST(test_services_in_tens)
 	ck_assert_uint_eq(op_count("CreateService"), 12);
 	json_array_clear(W.log);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
-	json_array_foreach(W.log, i, v)
+	json_array_foreach (W.log, i, v)
 		n += streq(json_string_value(v), "DescribeServices");
 	ck_assert_uint_eq(n, 2);
 	world_done();
@@ -1574,7 +1600,8 @@ START_TEST(test_service_replace)
 		json_dumpf(st, stderr, JSON_INDENT(1));
 	p = mut_params("DeleteService", 0);
 	ck_assert(json_is_true(json_object_get(p, "force")));
-	ck_assert_str_eq(str(p, "cluster"), "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-a1b2c3");
+	ck_assert_str_eq(str(p, "cluster"),
+			 "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-a1b2c3");
 	ck_assert_int_lt(mut_index("DeleteService"), mut_index("CreateService"));
 	p = mut_params("CreateService", 0);
 	ck_assert_str_eq(str(p, "launchType"), "FARGATE");
@@ -1612,19 +1639,19 @@ static Suite *resources_compute_suite(void)
 		const char *name;
 		const TTest *fn;
 	} cases[] = {
-		{ "builders_serialize", test_builders_serialize },
-		{ "converge", test_converge_from_nothing },
-		{ "drift", test_drift_corrected },
-		{ "equivalent_forms", test_equivalent_forms_match },
-		{ "desired_count_adopt", test_desired_count_and_adopt },
-		{ "foreign", test_foreign_role_untouched },
-		{ "delete", test_delete },
-		{ "service_replace", test_service_replace },
-		{ "services_in_tens", test_services_in_tens },
-		{ "secret_confirm", test_secret_delete_needs_confirmation },
-		{ "log_group", test_log_group },
-		{ "task_definition_normalise", test_task_definition_normalise },
-		{ "existing_secret", test_existing_secret_never_created },
+		{"builders_serialize", test_builders_serialize},
+		{"converge", test_converge_from_nothing},
+		{"drift", test_drift_corrected},
+		{"equivalent_forms", test_equivalent_forms_match},
+		{"desired_count_adopt", test_desired_count_and_adopt},
+		{"foreign", test_foreign_role_untouched},
+		{"delete", test_delete},
+		{"service_replace", test_service_replace},
+		{"services_in_tens", test_services_in_tens},
+		{"secret_confirm", test_secret_delete_needs_confirmation},
+		{"log_group", test_log_group},
+		{"task_definition_normalise", test_task_definition_normalise},
+		{"existing_secret", test_existing_secret_never_created},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

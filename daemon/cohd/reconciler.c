@@ -502,7 +502,7 @@ void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_grap
 	a->passes = 0;
 }
 
-/* The ids this environment owns: its own "env/<env>/" resources, its services' ("svc/"), and
+/* The ids this environment owns: its own "env/<env>/" resources (its services' included), and
  * the application-wide ones ("app/") only while it is the app's only environment, so that one
  * environment's removal never deletes what the others still use. */
 static int compute_owned(struct app_entry *a)
@@ -517,11 +517,10 @@ static int compute_owned(struct app_entry *a)
 		if (o != a && o->app && streq(o->app, a->app) && o->present)
 			alone = false;
 	}
-	v = calloc(4, sizeof *v);
+	v = calloc(3, sizeof *v);
 	if (!v)
 		return -ENOMEM;
-	if (asprintf(&v[0], "env/%s/", a->environment) < 0 || !(v[1] = strdup("svc/")) ||
-	    (alone && !(v[2] = strdup("app/")))) {
+	if (asprintf(&v[0], "env/%s/", a->environment) < 0 || (alone && !(v[1] = strdup("app/")))) {
 		strv_free(v);
 		return -ENOMEM;
 	}

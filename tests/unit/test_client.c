@@ -307,6 +307,8 @@ static double zero_random(void *userdata)
 	return 0.0;
 }
 
+static double budget_share;
+
 static void client_start_ex(enum cohd_aws_credential_kind kind, const char *ecs_url,
 			    usec_t min_refresh_interval)
 {
@@ -329,6 +331,7 @@ static void client_start_ex(enum cohd_aws_credential_kind kind, const char *ecs_
 						  .credentials = &source,
 						  .random = zero_random,
 						  .min_refresh_interval = min_refresh_interval,
+						  .budget_share = budget_share,
 					  },
 					  &client, &e) == 0,
 		      "%s", cohd_error_str(&e));
@@ -341,6 +344,7 @@ static void client_start(enum cohd_aws_credential_kind kind)
 
 static void setup(void)
 {
+	budget_share = 0;
 	server_start();
 }
 
@@ -549,6 +553,33 @@ START_TEST(test_imds_credentials)
 }
 END_TEST
 
+/* A tiny budget (5% of EC2's describe bucket: 5 tokens, 1 a second): the sixth call waits on a
+ * timer for a token instead of going out, and still succeeds. */
+START_TEST(test_budget_wait)
+{
+	struct outcome o[6] = {};
+	struct cohd_aws_client_stats st;
+	usec_t t0;
+
+	budget_share = 0.05;
+	client_start(COHD_AWS_CREDENTIALS_STATIC);
+	t0 = cohd_now_monotonic();
+	for (size_t i = 0; i < ELEMENTSOF(o); i++)
+		ck_assert_int_eq(cohd_aws_call(client, "ec2", "DescribeVpcs", NULL, on_done, &o[i]),
+				 0);
+	(void)uv_run(&loop, UV_RUN_DEFAULT);
+	for (size_t i = 0; i < ELEMENTSOF(o); i++) {
+		ck_assert_int_eq(o[i].calls, 1);
+		ck_assert_int_eq(o[i].r, 0);
+		json_decref(o[i].result);
+	}
+	cohd_aws_client_stats(client, &st);
+	ck_assert_uint_ge(st.budget_waits, 1);
+	ck_assert_uint_eq(st.attempts, ELEMENTSOF(o));
+	ck_assert_uint_ge(cohd_now_monotonic() - t0, 800 * USEC_PER_MSEC);
+}
+END_TEST
+
 static struct outcome pending[3];
 
 static void stop_loop(uv_timer_t *t)
@@ -601,6 +632,7 @@ static Suite *client_suite(void)
 	tcase_add_test(tc, test_ecs_credentials_and_expired_token);
 	tcase_add_test(tc, test_refresh_ahead_without_stalling);
 	tcase_add_test(tc, test_imds_credentials);
+	tcase_add_test(tc, test_budget_wait);
 	tcase_add_test(tc, test_cancel_on_shutdown);
 	suite_add_tcase(s, tc);
 	return s;

@@ -162,9 +162,9 @@ static json_t *rule_step(const char *op, const char *group, json_t *perms, const
 }
 
 /* The steps that turn the live rules of one direction into want: Authorize the missing atoms,
- * Revoke the extra ones. When nothing differs (a create-time call for a group whose rules are
- * already AWS's defaults) the first wanted atom is authorized again, a duplicate that counts as
- * done: the engine plans the action, and an action makes at least one call. */
+ * Revoke the extra ones. Nothing differs only at create time, for a group whose egress rules are
+ * exactly AWS's default: the first wanted atom is authorized again, a duplicate that counts as
+ * done (an empty sequence would be shown as drift the type cannot correct). */
 static int rules_steps(const struct cohd_rec_type_ctx *ctx, const json_t *want_rules,
 		       const char *live_path, bool egress, json_t **ret)
 {

@@ -9,7 +9,8 @@
  *             observations, mark what the graph wants, remember every wanted resource's type,
  *             deletion kind and dependencies (deletion protection lives here, not in the file).
  *   observe   one bulk describe per resource type in play (wanted, remembered, or named by an
- *             open journal intent), at most max_observe in flight. Items are matched by their
+ *             open journal intent), at most max_observe in flight; a type whose resources
+ *             depend on another type's waits for it (its describe may need the parent's id). Items are matched by their
  *             cohd:id tag; an item without it but with a wanted resource's deterministic name
  *             is adopted when ManagedBy/Application say it is ours, and flagged "exists and is not
  *             ours" otherwise (never touched).
@@ -97,6 +98,7 @@ struct rec_call {
 struct obs_job {
 	const struct cohd_rec_type *type;
 	size_t first; /* first wanted resource of the type in this batch */
+	bool started, done;
 };
 
 /* Detail reads: one per managed item (current or superseded) and detail of its type. */
@@ -121,7 +123,7 @@ struct cohd_rec_engine {
 	void *cb_userdata;
 	void *start_timer;
 	struct obs_job *obs; /* observe: one job per type, or per batch of observe_batch */
-	size_t n_obs, next_obs;
+	size_t n_obs;
 	size_t *lookups; /* res indexes for the lookup phase */
 	size_t n_lookups, next_lookup;
 	struct detail_job *details; /* every managed item x each detail of its type */
@@ -140,6 +142,8 @@ struct cohd_rec_engine {
 
 static void dispatch(struct cohd_rec_engine *e);
 static int send_step(struct cohd_rec_engine *e, struct cohd_rec_action *a);
+static struct cohd_rec_resolve_ctx resolve_ctx(struct cohd_rec_engine *e, const char *self,
+					       bool keep_generated);
 static void finish(struct cohd_rec_engine *e, int r);
 static void observe_next(struct cohd_rec_engine *e);
 
@@ -458,7 +462,7 @@ static void pass_start(void *arg)
 	/* Types in play: wanted, remembered, or named by an open intent. */
 	free(e->obs);
 	e->obs = calloc(2 * e->n_res + 1, sizeof(*e->obs));
-	e->n_obs = e->next_obs = 0;
+	e->n_obs = 0;
 	if (!e->obs)
 		return finish(e, -ENOMEM);
 	for (size_t i = 0; i < e->n_res; i++) {
@@ -475,7 +479,7 @@ static void pass_start(void *arg)
 		/* Batches of observe_batch wanted resources (DescribeServices takes ten). */
 		for (size_t first = 0; first == 0 || (t->observe_batch && first < n_wanted);
 		     first += t->observe_batch ? t->observe_batch : 1)
-			e->obs[e->n_obs++] = (struct obs_job){t, first};
+			e->obs[e->n_obs++] = (struct obs_job){.type = t, .first = first};
 	}
 	e->phase = PHASE_OBSERVE;
 	observe_next(e);
@@ -639,6 +643,7 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 		return;
 	}
 	e->inflight--;
+	e->obs[c->action].done = true;
 	if (r < 0) {
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
@@ -660,30 +665,72 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 	observe_next(e);
 }
 
-static int start_observe(struct cohd_rec_engine *e, const struct obs_job *job)
+/* Does a wanted resource of type t depend on one of type u? */
+static bool type_depends(const struct cohd_rec_engine *e, const struct cohd_rec_type *t,
+			 const struct cohd_rec_type *u)
 {
+	for (size_t i = 0; i < e->n_res; i++) {
+		const struct rec_res *r = e->res[i];
+
+		if (!r->want || r->type != t)
+			continue;
+		for (size_t d = 0; d < r->want->n_depends_on; d++) {
+			const struct rec_res *x = find_res(e, r->want->depends_on[d]);
+
+			if (x && x->type == u)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool obs_ready(const struct cohd_rec_engine *e, size_t k)
+{
+	for (size_t j = 0; j < e->n_obs; j++)
+		if (!e->obs[j].done && e->obs[j].type != e->obs[k].type &&
+		    type_depends(e, e->obs[k].type, e->obs[j].type))
+			return false;
+	return true;
+}
+
+static int start_observe(struct cohd_rec_engine *e, size_t k)
+{
+	struct obs_job *job = &e->obs[k];
 	const struct cohd_rec_type *t = job->type;
 	_cleanup_free_ const struct cohd_resource **wanted = calloc(e->n_res + 1, sizeof(void *));
+	_cleanup_free_ const json_t **props = calloc(e->n_res + 1, sizeof(json_t *));
+	json_auto_t *resolved = json_array();
 	struct cohd_rec_observe_ctx ctx = {
 		.app = e->cfg.app,
 		.environment = e->cfg.environment,
 		.region = e->cfg.region,
 		.name_prefix = e->cfg.name_prefix,
 		.wanted = wanted,
+		.props = props,
 	};
 	json_auto_t *params = NULL;
 	struct rec_call *c;
 	int r;
 
-	if (!wanted)
+	job->started = job->done = true; /* done again below when a call is made */
+	if (!wanted || !props || !resolved)
 		return -ENOMEM;
-	for (size_t i = 0, k = 0; i < e->n_res; i++) {
+	for (size_t i = 0, n = 0; i < e->n_res; i++) {
+		struct cohd_rec_resolve_ctx rc;
+		json_t *p = NULL;
+
 		if (!e->res[i]->want || e->res[i]->type != t)
 			continue;
-		if (k++ < job->first)
+		if (n++ < job->first)
 			continue;
 		if (t->observe_batch && ctx.n_wanted == t->observe_batch)
 			break;
+		/* Resolved against what is observed so far (the parents, observed first). */
+		rc = resolve_ctx(e, e->res[i]->id, true);
+		if (cohd_rec_resolve(&rc, e->res[i]->want->properties, &p, NULL) < 0)
+			p = NULL;
+		json_array_append_new(resolved, p ? p : json_null());
+		props[ctx.n_wanted] = p;
 		wanted[ctx.n_wanted++] = e->res[i]->want;
 	}
 	r = (t->observe_params ?: cohd_rec_default_observe_params)(&ctx, &params);
@@ -691,7 +738,7 @@ static int start_observe(struct cohd_rec_engine *e, const struct obs_job *job)
 		return r;
 	if (!params)
 		return 0; /* nothing to ask (a batch-only type with nothing wanted) */
-	c = call_new(e, CALL_OBSERVE, t, 0, NULL);
+	c = call_new(e, CALL_OBSERVE, t, k, NULL);
 	if (!c)
 		return -ENOMEM;
 	r = aws(e, t, NULL, t->describe_op, params, true, false, observe_done, c);
@@ -699,6 +746,7 @@ static int start_observe(struct cohd_rec_engine *e, const struct obs_job *job)
 		call_free(c);
 		return r;
 	}
+	job->done = false;
 	e->inflight++;
 	return 0;
 }
@@ -711,16 +759,26 @@ static void observe_next(struct cohd_rec_engine *e)
 {
 	unsigned max = e->cfg.max_observe ?: 8;
 
-	while (e->next_obs < e->n_obs && e->inflight < max) {
-		const struct obs_job *job = &e->obs[e->next_obs++];
-		const struct cohd_rec_type *t = job->type;
-		int r = start_observe(e, job);
+	while (e->inflight < max) {
+		size_t k = e->n_obs;
+		int r;
 
+		/* Types whose resources depend on other types' resources wait for those: their
+		 * describe may need a parent's id (DescribeRules needs the listener's ARN). */
+		for (size_t j = 0; j < e->n_obs && k == e->n_obs; j++)
+			if (!e->obs[j].started && obs_ready(e, j))
+				k = j;
+		for (size_t j = 0; j < e->n_obs && k == e->n_obs && e->inflight == 0; j++)
+			if (!e->obs[j].started)
+				k = j; /* types depend on each other both ways: go anyway */
+		if (k == e->n_obs)
+			break;
+		r = start_observe(e, k);
 		if (r < 0)
-			for (size_t k = 0; k < e->n_res; k++)
-				if (e->res[k]->type == t)
-					set_hold(e->res[k], "not observed: %s could not start: %s",
-						 t->describe_op, strerror(-r));
+			for (size_t i = 0; i < e->n_res; i++)
+				if (e->res[i]->type == e->obs[k].type)
+					set_hold(e->res[i], "not observed: %s could not start: %s",
+						 e->obs[k].type->describe_op, strerror(-r));
 	}
 	if (e->inflight > 0 || e->phase != PHASE_OBSERVE)
 		return;

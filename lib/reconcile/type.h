@@ -42,6 +42,10 @@ struct cohd_rec_type_ctx {
 struct cohd_rec_observe_ctx {
 	const char *app, *environment, *region, *name_prefix;
 	const struct cohd_resource *const *wanted; /* desired resources of this type */
+	/* Their properties resolved against what is observed so far (types whose resources
+	 * depend on other types' are observed after those: a listener rule's ListenerArn is
+	 * known); NULL where something is still missing. Generated values stay placeholders. */
+	const json_t *const *props;
 	size_t n_wanted;
 };
 

@@ -64,8 +64,9 @@ struct world {
 	const char *fight_field; /* after every ModifyNetAttribute, someone sets it back */
 	json_t *fight_value;
 	unsigned pending_polls; /* nets stay "pending" this many describes (UINT_MAX: forever) */
-	const char *delete_says_gone; /* this delete finds the resource already gone */
-	const char *fail_op;	      /* this operation fails (after the client's retries) */
+	const char *delete_says_gone;  /* this delete finds the resource already gone */
+	const char *fail_op;	       /* this operation fails (after the client's retries) */
+	unsigned sub_observe_resolved; /* subnet observes that saw their network's id */
 
 	bool pass_done;
 	int pass_r;
@@ -658,7 +659,17 @@ static const struct cohd_rec_field sub_fields[] = {
 	{.path = "Zone", .flags = COHD_REC_F_REPLACE},
 };
 
+/* Subnets are observed after networks: their properties arrive resolved (the NetId). */
+static int sub_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	for (size_t i = 0; i < ctx->n_wanted; i++)
+		if (ctx->props[i] && json_is_string(json_object_get(ctx->props[i], "NetId")))
+			W.sub_observe_resolved++;
+	return cohd_rec_default_observe_params(ctx, ret);
+}
+
 static const struct cohd_rec_type fake_sub = {
+	.observe_params = sub_observe,
 	.name = "fake.sub",
 	.service = "fake",
 	.tier = 1,
@@ -997,8 +1008,10 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(json_object_get(st, "counts"), "synced")), 3);
 
-	/* The second pass changes nothing. */
+	/* The second pass changes nothing. Subnets were observed after their network. */
+	ck_assert_uint_eq(W.sub_observe_resolved, 0);
 	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(W.sub_observe_resolved, 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
 	ck_assert_str_eq(
 		json_string_value(json_object_get(field_of(st2, "app/net", "Policy"), "state")),

@@ -261,6 +261,27 @@ const char *model_svc_id(struct model_ctx *c, const char *svc_slug)
 	return model_str(c, "env/%s/svc/%s", c->env_slug, svc_slug);
 }
 
+/* The environment's slug in logical ids and physical names. */
+static char *env_slug(const char *environment)
+{
+	return cohd_naming_slug(environment, 24);
+}
+
+int cohd_model_env_id_prefix(const char *environment, char **ret)
+{
+	_cleanup_free_ char *slug = NULL;
+	char *p;
+
+	cohd_assert_return(ret, -EINVAL);
+	if (isempty(environment))
+		return -EINVAL;
+	slug = env_slug(environment);
+	if (!slug || asprintf(&p, "env/%s/", slug) < 0)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
 static void ctx_done(struct model_ctx *c)
 {
 	for (size_t i = 0; i < c->n_strings; i++)
@@ -345,7 +366,7 @@ int cohd_model_compile(const struct cohd_app *app, const struct cohd_model_optio
 	}
 
 	c.prefix = cohd_naming_app_prefix(opts->name_seed, app->name);
-	c.env_slug = cohd_naming_slug(c.env, 24);
+	c.env_slug = env_slug(c.env);
 	if (!c.prefix || !c.env_slug || asprintf(&c.eprefix, "%s-%s", c.prefix, c.env_slug) < 0) {
 		c.eprefix = NULL;
 		r = cohd_error_set(reterr, -ENOMEM, "out of memory");

@@ -30,6 +30,13 @@ struct cohd_model_options {
 int cohd_model_compile(const struct cohd_app *app, const struct cohd_model_options *opts,
 		       struct cohd_graph **ret, struct cohd_error *reterr);
 
+/* The prefix of every logical id one environment owns, "env/<environment slug>/": its
+ * environment-scoped resources and its services' ("env/<slug>/svc/<service>/..."). The
+ * compiler builds the ids with the same slug, so an engine given this prefix claims exactly its
+ * own environment's resources (and app/... only when told so). Returns 0 and *ret (caller
+ * frees), -EINVAL for an empty name, -ENOMEM. */
+int cohd_model_env_id_prefix(const char *environment, char **ret);
+
 /* The plan document (schema/plan.schema.json): {"schema": "cohd-plan/1", "app", "environment",
  * "environment_type", "region", ..., "resources": [...] in topological order}. *ret is a new
  * reference. */

@@ -495,7 +495,8 @@ static void env_owned(const struct cohd_graph *g, const char *env, json_t *ids, 
 {
 	_cleanup_free_ char *prefix = NULL;
 
-	ck_assert_int_ge(asprintf(&prefix, "env/%s/", env), 0);
+	/* what the daemon gives the engine as the environment's own ids */
+	ck_assert_int_eq(cohd_model_env_id_prefix(env, &prefix), 0);
 	for (size_t i = 0; i < cohd_graph_size(g); i++) {
 		const struct cohd_resource *r = cohd_graph_get(g, i);
 		_cleanup_free_ char *key = NULL;
@@ -582,6 +583,21 @@ static void check_environments_disjoint(const char *path)
 		cohd_graph_free(g[e]);
 	}
 }
+
+START_TEST(test_env_id_prefix)
+{
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	char *x = NULL;
+
+	ck_assert_int_eq(cohd_model_env_id_prefix("pr-42", &a), 0);
+	ck_assert_str_eq(a, "env/pr-42/");
+	ck_assert_int_eq(cohd_model_env_id_prefix("production", &b), 0);
+	ck_assert_str_eq(b, "env/production/");
+	ck_assert_int_eq(cohd_model_env_id_prefix("", &x), -EINVAL);
+	ck_assert_int_eq(cohd_model_env_id_prefix(NULL, &x), -EINVAL);
+	ck_assert_ptr_null(x);
+}
+END_TEST
 
 START_TEST(test_environments_disjoint)
 {
@@ -677,6 +693,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_example_deterministic);
 	tcase_add_test(tc, test_preview_vs_production);
 	tcase_add_test(tc, test_topology_rules);
+	tcase_add_test(tc, test_env_id_prefix);
 	tcase_add_test(tc, test_environments_disjoint);
 	tcase_add_test(tc, test_long_names);
 	suite_add_tcase(s, tc);

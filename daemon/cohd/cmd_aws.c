@@ -33,10 +33,13 @@ static void help(void)
 	       "usual AWS_* environment and ~/.aws files.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -p, --param NAME=VALUE  set a top-level input member; VALUE is parsed as JSON if\n"
-	       "                          it parses, else taken as a string (--param Filters='[...]')\n"
+	       "  -p, --param NAME=VALUE  set a top-level input member; VALUE is parsed as JSON "
+	       "if\n"
+	       "                          it parses, else taken as a string (--param "
+	       "Filters='[...]')\n"
 	       "  -i, --input JSON        the whole input object, in AWS member names\n"
-	       "  -r, --region REGION     instead of AWS_REGION / AWS_DEFAULT_REGION / the profile\n"
+	       "  -r, --region REGION     instead of AWS_REGION / AWS_DEFAULT_REGION / the "
+	       "profile\n"
 	       "      --endpoint-url URL  instead of AWS_ENDPOINT_URL[_<SERVICE>]\n"
 	       "      --paginate          follow the paginator and merge every page\n"
 	       "      --no-paginate       one request only (the default)\n"
@@ -81,7 +84,7 @@ static int list_operations(const struct cohd_aws_service *svc)
 	ops = cohd_aws_operation_list(m);
 	printf("Operations of %s (%s, %s):\n", svc->cli_name, strempty(svc->service_id),
 	       strempty(svc->protocol_name));
-	json_array_foreach(ops, i, v)
+	json_array_foreach (ops, i, v)
 		printf("  %s\n", json_string_value(v));
 	return EXIT_SUCCESS;
 }
@@ -163,15 +166,14 @@ int cmd_aws(int argc, char **argv)
 {
 	enum { ARG_ENDPOINT_URL = 0x100, ARG_PAGINATE, ARG_NO_PAGINATE };
 	static const struct option options[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "endpoint-url", required_argument, NULL, ARG_ENDPOINT_URL },
-		{ "paginate", no_argument, NULL, ARG_PAGINATE },
-		{ "no-paginate", no_argument, NULL, ARG_NO_PAGINATE },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+		{"param", required_argument, NULL, 'p'},
+		{"input", required_argument, NULL, 'i'},
+		{"region", required_argument, NULL, 'r'},
+		{"endpoint-url", required_argument, NULL, ARG_ENDPOINT_URL},
+		{"paginate", no_argument, NULL, ARG_PAGINATE},
+		{"no-paginate", no_argument, NULL, ARG_NO_PAGINATE},
+		{"help", no_argument, NULL, 'h'},
+		{}};
 	json_auto_t *input = json_object(), *base = NULL;
 	const char *region = NULL, *endpoint_url = NULL, *service, *operation;
 	const struct cohd_aws_service *svc;
@@ -276,10 +278,10 @@ int cmd_aws(int argc, char **argv)
 		fprintf(stderr, "cohd aws: cannot create the event loop: %s\n", uv_strerror(r));
 		return EXIT_FAILURE;
 	}
-	r = cohd_aws_client_new(&loop,
-				&(struct cohd_aws_client_config){ .region = region,
-								  .endpoint_url = endpoint_url },
-				&client, &e);
+	r = cohd_aws_client_new(
+		&loop,
+		&(struct cohd_aws_client_config){.region = region, .endpoint_url = endpoint_url},
+		&client, &e);
 	if (r < 0) {
 		fprintf(stderr, "cohd aws: %s\n", cohd_error_str(&e));
 		cohd_error_done(&e);
@@ -287,7 +289,7 @@ int cmd_aws(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	r = cohd_aws_call_ex(client,
-			     &(struct cohd_aws_call_options){ .max_pages = paginate ? UINT_MAX : 1 },
+			     &(struct cohd_aws_call_options){.max_pages = paginate ? UINT_MAX : 1},
 			     svc->cli_name, operation, input, on_done, &o);
 	if (r < 0) {
 		o.done = true;
@@ -307,7 +309,8 @@ int cmd_aws(int argc, char **argv)
 	}
 	if (o.r < 0) {
 		print_error(&o);
-		ret = o.r == -EINVAL && o.err.class == COHD_AWS_ERROR_VALIDATION && !o.err.http_status
+		ret = o.r == -EINVAL && o.err.class == COHD_AWS_ERROR_VALIDATION &&
+				      !o.err.http_status
 			      ? EXIT_USAGE
 			      : EXIT_FAILURE;
 		if (ret == EXIT_USAGE)

@@ -87,7 +87,8 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 		if (streq(path, "/creds-short"))
 			strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&soon, &tm));
 		snprintf(b, sizeof b,
-			 "{\"AccessKeyId\":\"ASIAECS%u\",\"SecretAccessKey\":\"s\",\"Token\":\"t%u\","
+			 "{\"AccessKeyId\":\"ASIAECS%u\",\"SecretAccessKey\":\"s\",\"Token\":\"t%"
+			 "u\","
 			 "\"Expiration\":\"%s\"}",
 			 sh->creds_fetches, sh->creds_fetches, exp);
 		reply(fd, "200 OK", "", b);
@@ -98,7 +99,8 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 
 		sh->imds_steps++;
 		if (streq(method, "PUT") && streq(path, "/latest/api/token")) {
-			header_value(req, "\r\nX-aws-ec2-metadata-token-ttl-seconds: ", tok, sizeof tok);
+			header_value(req, "\r\nX-aws-ec2-metadata-token-ttl-seconds: ", tok,
+				     sizeof tok);
 			reply(fd, "200 OK", "", tok[0] ? "imds-token" : "");
 			return true;
 		}
@@ -109,7 +111,8 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 			reply(fd, "200 OK", "", "my-role\n");
 		else if (streq(path, "/latest/meta-data/iam/security-credentials/my-role"))
 			reply(fd, "200 OK", "",
-			      "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\",\"SecretAccessKey\":"
+			      "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\","
+			      "\"SecretAccessKey\":"
 			      "\"s\",\"Token\":\"t\",\"Expiration\":\"2099-01-01T00:00:00Z\"}");
 		else
 			reply(fd, "404 Not Found", "", "");
@@ -166,9 +169,12 @@ static bool handle(int fd, const char *method, const char *path, const char *req
 		return true;
 	}
 	if (strstr(body, "Action=DescribeVpcs")) {
-		const char *page = strstr(body, "NextToken=t2") ? "3" : strstr(body, "NextToken=t1") ? "2" : "1";
-		const char *next = streq(page, "1") ? "<nextToken>t1</nextToken>"
-				   : streq(page, "2") ? "<nextToken>t2</nextToken>" : "";
+		const char *page = strstr(body, "NextToken=t2")	  ? "3"
+				   : strstr(body, "NextToken=t1") ? "2"
+								  : "1";
+		const char *next = streq(page, "1")   ? "<nextToken>t1</nextToken>"
+				   : streq(page, "2") ? "<nextToken>t2</nextToken>"
+						      : "";
 		char b[1024];
 
 		if (strstr(body, "VpcId.1=vpc-missing")) {
@@ -224,9 +230,9 @@ _noreturn_ static void server_run(int lfd)
 	size_t n = 0;
 
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 		for (size_t i = 0; i < n; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
 		if (poll(pfd, n + 1, -1) < 0)
 			continue;
 		for (size_t i = n; i > 0; i--) {
@@ -261,7 +267,7 @@ static char base_url[64], creds_url[96], creds_short_url[96];
 
 static void server_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -292,15 +298,15 @@ static void server_stop(void)
 
 static uv_loop_t loop;
 static struct cohd_aws_client *client;
-static struct cohd_aws_credentials static_creds = { .access_key_id = (char *)"AKIDTEST",
-						    .secret_access_key = (char *)"secret" };
+static struct cohd_aws_credentials static_creds = {.access_key_id = (char *)"AKIDTEST",
+						   .secret_access_key = (char *)"secret"};
 static struct cohd_aws_credential_source source;
 
 static const char *no_env(void *userdata, const char *name)
 {
 	return NULL;
 }
-static const struct cohd_aws_env empty_env = { no_env, NULL };
+static const struct cohd_aws_env empty_env = {no_env, NULL};
 
 static double zero_random(void *userdata)
 {
@@ -314,7 +320,7 @@ static void client_start_ex(enum cohd_aws_credential_kind kind, const char *ecs_
 {
 	struct cohd_error e = {};
 
-	source = (struct cohd_aws_credential_source){ .kind = kind, .origin = (char *)"test" };
+	source = (struct cohd_aws_credential_source){.kind = kind, .origin = (char *)"test"};
 	if (kind == COHD_AWS_CREDENTIALS_STATIC)
 		source.creds = &static_creds;
 	else if (kind == COHD_AWS_CREDENTIALS_ECS) {
@@ -385,7 +391,7 @@ static void call(const char *op, const char *params_json, unsigned max_pages, st
 	json_auto_t *params = params_json ? json_loads(params_json, 0, NULL) : NULL;
 
 	ck_assert_int_eq(cohd_aws_call_ex(client,
-					  &(struct cohd_aws_call_options){ .max_pages = max_pages },
+					  &(struct cohd_aws_call_options){.max_pages = max_pages},
 					  "ec2", op, params, on_done, o),
 			 0);
 	ck_assert_int_eq(o->calls, 0); /* never from inside the call */
@@ -595,9 +601,9 @@ START_TEST(test_cancel_on_shutdown)
 	memset(pending, 0, sizeof pending);
 	/* one waits for credentials, the others for AWS */
 	for (size_t i = 0; i < ELEMENTSOF(pending); i++)
-		ck_assert_int_eq(cohd_aws_call(client, "ec2", "DescribeSubnets", NULL, on_done,
-					       &pending[i]),
-				 0);
+		ck_assert_int_eq(
+			cohd_aws_call(client, "ec2", "DescribeSubnets", NULL, on_done, &pending[i]),
+			0);
 	ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
 	ck_assert_int_eq(uv_timer_start(&t, stop_loop, 300, 0), 0);
 	(void)uv_run(&loop, UV_RUN_DEFAULT);

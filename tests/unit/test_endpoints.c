@@ -17,9 +17,9 @@ static const char *fake_get(void *userdata, const char *name)
 static struct cohd_aws_endpoint resolve(const char *prefix, const char *id, const char *region,
 					char **envp)
 {
-	struct cohd_aws_env env = { fake_get, envp };
-	struct cohd_aws_endpoint_params p = { .endpoint_prefix = prefix, .service_id = id,
-					      .region = region, .env = &env };
+	struct cohd_aws_env env = {fake_get, envp};
+	struct cohd_aws_endpoint_params p = {
+		.endpoint_prefix = prefix, .service_id = id, .region = region, .env = &env};
 	struct cohd_aws_endpoint e = {};
 	struct cohd_error err = {};
 
@@ -27,7 +27,7 @@ static struct cohd_aws_endpoint resolve(const char *prefix, const char *id, cons
 	return e;
 }
 
-static char *none[] = { NULL };
+static char *none[] = {NULL};
 
 START_TEST(test_regional)
 {
@@ -53,7 +53,7 @@ END_TEST
 
 START_TEST(test_global)
 {
-	char *legacy[] = { "AWS_STS_REGIONAL_ENDPOINTS=legacy", NULL };
+	char *legacy[] = {"AWS_STS_REGIONAL_ENDPOINTS=legacy", NULL};
 	struct cohd_aws_endpoint e = resolve("iam", "IAM", "eu-west-1", none);
 
 	ck_assert_str_eq(e.url, "https://iam.amazonaws.com");
@@ -114,12 +114,12 @@ END_TEST
 
 START_TEST(test_overrides)
 {
-	char *env[] = { "AWS_ENDPOINT_URL=http://127.0.0.1:4566/",
-			"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=https://elb.test:8443/base/",
-			"AWS_ENDPOINT_URL_S3=http://localhost:9000", NULL };
-	char *ignore[] = { "AWS_ENDPOINT_URL=http://127.0.0.1:4566",
-			   "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true", NULL };
-	struct cohd_aws_env fake = { fake_get, env };
+	char *env[] = {"AWS_ENDPOINT_URL=http://127.0.0.1:4566/",
+		       "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=https://elb.test:8443/base/",
+		       "AWS_ENDPOINT_URL_S3=http://localhost:9000", NULL};
+	char *ignore[] = {"AWS_ENDPOINT_URL=http://127.0.0.1:4566",
+			  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true", NULL};
+	struct cohd_aws_env fake = {fake_get, env};
 	struct cohd_aws_endpoint e = resolve("ec2", "EC2", "eu-west-1", env);
 	struct cohd_error err = {};
 	_cleanup_free_ char *name = cohd_aws_endpoint_env_name("Elastic Load Balancing v2");
@@ -151,29 +151,32 @@ START_TEST(test_overrides)
 	cohd_aws_endpoint_done(&e);
 
 	/* the explicit override wins over the environment */
-	ck_assert_int_eq(cohd_aws_endpoint_resolve(
-				 &(struct cohd_aws_endpoint_params){
-					 .endpoint_prefix = "ec2", .service_id = "EC2",
-					 .region = "eu-west-1", .env = &fake,
-					 .endpoint_url = "https://x.example" },
-				 &e, NULL),
-			 0);
+	ck_assert_int_eq(
+		cohd_aws_endpoint_resolve(
+			&(struct cohd_aws_endpoint_params){.endpoint_prefix = "ec2",
+							   .service_id = "EC2",
+							   .region = "eu-west-1",
+							   .env = &fake,
+							   .endpoint_url = "https://x.example"},
+			&e, NULL),
+		0);
 	ck_assert_str_eq(e.url, "https://x.example");
 	cohd_aws_endpoint_done(&e);
 
 	ck_assert_int_eq(cohd_aws_endpoint_resolve(
-				 &(struct cohd_aws_endpoint_params){
-					 .endpoint_prefix = "ec2", .region = "eu-west-1",
-					 .endpoint_url = "ftp://x" },
+				 &(struct cohd_aws_endpoint_params){.endpoint_prefix = "ec2",
+								    .region = "eu-west-1",
+								    .endpoint_url = "ftp://x"},
 				 &e, &err),
 			 -EINVAL);
 	cohd_error_done(&err);
-	ck_assert_int_eq(cohd_aws_endpoint_resolve(
-				 &(struct cohd_aws_endpoint_params){
-					 .endpoint_prefix = "ec2", .region = "eu-west-1",
-					 .endpoint_url = "https://user@host/" },
-				 &e, NULL),
-			 -EINVAL);
+	ck_assert_int_eq(
+		cohd_aws_endpoint_resolve(
+			&(struct cohd_aws_endpoint_params){.endpoint_prefix = "ec2",
+							   .region = "eu-west-1",
+							   .endpoint_url = "https://user@host/"},
+			&e, NULL),
+		-EINVAL);
 }
 END_TEST
 
@@ -182,15 +185,15 @@ START_TEST(test_errors)
 	struct cohd_aws_endpoint e = {};
 	struct cohd_error err = {};
 
-	ck_assert_int_eq(cohd_aws_endpoint_resolve(
-				 &(struct cohd_aws_endpoint_params){ .endpoint_prefix = "ec2" }, &e,
-				 &err),
-			 -ENOENT);
+	ck_assert_int_eq(
+		cohd_aws_endpoint_resolve(
+			&(struct cohd_aws_endpoint_params){.endpoint_prefix = "ec2"}, &e, &err),
+		-ENOENT);
 	ck_assert_ptr_nonnull(strstr(cohd_error_str(&err), "region"));
 	cohd_error_done(&err);
 	ck_assert_int_eq(cohd_aws_endpoint_resolve(
-				 &(struct cohd_aws_endpoint_params){ .endpoint_prefix = "ec2",
-								     .region = "evil.com/x" },
+				 &(struct cohd_aws_endpoint_params){.endpoint_prefix = "ec2",
+								    .region = "evil.com/x"},
 				 &e, &err),
 			 -EINVAL);
 	cohd_error_done(&err);
@@ -207,8 +210,8 @@ START_TEST(test_s3_virtual_host)
 {
 	char *h = NULL, *p = NULL;
 
-	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.eu-west-1.amazonaws.com", "/my-bucket/a/b%20c",
-						  "my-bucket", &h, &p),
+	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.eu-west-1.amazonaws.com",
+						  "/my-bucket/a/b%20c", "my-bucket", &h, &p),
 			 1);
 	ck_assert_str_eq(h, "my-bucket.s3.eu-west-1.amazonaws.com");
 	ck_assert_str_eq(p, "/a/b%20c");
@@ -221,19 +224,17 @@ START_TEST(test_s3_virtual_host)
 	free(h);
 	free(p);
 	/* dots break TLS, capitals and short names are not DNS-safe: stay path-style */
-	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/my.bucket/k", "my.bucket",
-						  &h, &p),
-			 0);
-	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/MyBucket", "MyBucket", &h,
-						  &p),
-			 0);
+	ck_assert_int_eq(
+		cohd_aws_s3_virtual_host("s3.amazonaws.com", "/my.bucket/k", "my.bucket", &h, &p),
+		0);
+	ck_assert_int_eq(
+		cohd_aws_s3_virtual_host("s3.amazonaws.com", "/MyBucket", "MyBucket", &h, &p), 0);
 	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/ab", "ab", &h, &p), 0);
 	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/", NULL, &h, &p), 0);
 	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/other/k", "bucket", &h, &p),
 			 0);
-	ck_assert_int_eq(cohd_aws_s3_virtual_host("s3.amazonaws.com", "/bucketx/k", "bucket", &h,
-						  &p),
-			 0);
+	ck_assert_int_eq(
+		cohd_aws_s3_virtual_host("s3.amazonaws.com", "/bucketx/k", "bucket", &h, &p), 0);
 }
 END_TEST
 

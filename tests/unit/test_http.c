@@ -93,9 +93,9 @@ _noreturn_ static void server_run(int lfd)
 	size_t n = 0;
 
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 		for (size_t i = 0; i < n; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
 		if (poll(pfd, n + 1, -1) < 0)
 			continue;
 		for (size_t i = n; i > 0; i--) {
@@ -130,7 +130,7 @@ static int server_port;
 
 static void server_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -196,7 +196,7 @@ static void on_done(int r, struct cohd_http_response *resp, void *userdata)
 
 static void setup(void)
 {
-	struct cohd_http_config cfg = { .max_host_connections = 4 };
+	struct cohd_http_config cfg = {.max_host_connections = 4};
 
 	server_start();
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
@@ -213,7 +213,7 @@ static void teardown(void)
 
 static int submit(const char *path, struct result *res)
 {
-	struct cohd_http_request req = { .method = "GET", .url = url(path) };
+	struct cohd_http_request req = {.method = "GET", .url = url(path)};
 
 	return cohd_http_submit(http, &req, on_done, res);
 }
@@ -249,8 +249,8 @@ static void on_chain(int r, struct cohd_http_response *resp, void *userdata)
 	/* completions may submit: the next request reuses the connection */
 	if (++chain_i < (int)ELEMENTSOF(chain))
 		ck_assert_int_eq(cohd_http_submit(http,
-						  &(struct cohd_http_request){ .method = "GET",
-									       .url = url("/ok") },
+						  &(struct cohd_http_request){.method = "GET",
+									      .url = url("/ok")},
 						  on_chain, &chain[chain_i]),
 				 0);
 }
@@ -260,11 +260,11 @@ START_TEST(test_keepalive_reuse)
 	struct result conns = {};
 
 	chain_i = 0;
-	ck_assert_int_eq(cohd_http_submit(http,
-					  &(struct cohd_http_request){ .method = "GET",
-								       .url = url("/ok") },
-					  on_chain, &chain[0]),
-			 0);
+	ck_assert_int_eq(
+		cohd_http_submit(http,
+				 &(struct cohd_http_request){.method = "GET", .url = url("/ok")},
+				 on_chain, &chain[0]),
+		0);
 	run();
 	ck_assert_int_eq(chain_i, 3);
 	ck_assert(!chain[0].reused);
@@ -300,7 +300,7 @@ END_TEST
 START_TEST(test_body_cap)
 {
 	struct result res = {}, ok = {};
-	struct cohd_http_request req = { .method = "GET", .url = url("/big"), .max_body = 1000 };
+	struct cohd_http_request req = {.method = "GET", .url = url("/big"), .max_body = 1000};
 
 	ck_assert_int_eq(cohd_http_submit(http, &req, on_done, &res), 0);
 	run();
@@ -320,8 +320,8 @@ END_TEST
 START_TEST(test_timeout)
 {
 	struct result res = {};
-	struct cohd_http_request req = { .method = "GET", .url = url("/hang"),
-					 .timeout = 200 * USEC_PER_MSEC };
+	struct cohd_http_request req = {
+		.method = "GET", .url = url("/hang"), .timeout = 200 * USEC_PER_MSEC};
 	usec_t t0 = cohd_now_monotonic();
 
 	ck_assert_int_eq(cohd_http_submit(http, &req, on_done, &res), 0);
@@ -335,7 +335,7 @@ END_TEST
 
 START_TEST(test_connection_refused)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct result res = {};
@@ -345,8 +345,8 @@ START_TEST(test_connection_refused)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
 	close(fd); /* nobody listens there now */
 	snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
-	ck_assert_int_eq(cohd_http_submit(http, &(struct cohd_http_request){ .method = "GET",
-									     .url = u },
+	ck_assert_int_eq(cohd_http_submit(http,
+					  &(struct cohd_http_request){.method = "GET", .url = u},
 					  on_done, &res),
 			 0);
 	run();
@@ -404,25 +404,28 @@ START_TEST(test_url_policy)
 	ck_assert_int_eq(cohd_http_check_url("ftp://127.0.0.1/", 0), -EPERM);
 	ck_assert_int_eq(cohd_http_check_url("file:///etc/passwd", 0), -EPERM);
 	ck_assert_int_eq(cohd_http_check_url("http://169.254.169.254/latest/api/token", 0), -EPERM);
-	ck_assert_int_eq(cohd_http_check_url("http://169.254.169.254/latest/api/token",
-					     COHD_HTTP_METADATA),
+	ck_assert_int_eq(
+		cohd_http_check_url("http://169.254.169.254/latest/api/token", COHD_HTTP_METADATA),
+		0);
+	ck_assert_int_eq(cohd_http_check_url("http://169.254.170.2/v2/creds", COHD_HTTP_METADATA),
 			 0);
-	ck_assert_int_eq(cohd_http_check_url("http://169.254.170.2/v2/creds", COHD_HTTP_METADATA), 0);
 	ck_assert_int_eq(cohd_http_check_url("http://169.254.170.23/v1/creds", COHD_HTTP_METADATA),
 			 0);
 	ck_assert_int_eq(cohd_http_check_url("http://[fd00:ec2::254]/", COHD_HTTP_METADATA), 0);
-	ck_assert_int_eq(cohd_http_check_url("http://169.254.169.253/", COHD_HTTP_METADATA), -EPERM);
+	ck_assert_int_eq(cohd_http_check_url("http://169.254.169.253/", COHD_HTTP_METADATA),
+			 -EPERM);
 	ck_assert_int_eq(cohd_http_check_url("not a url", 0), -EINVAL);
 
-	ck_assert_int_eq(cohd_http_submit(http, &(struct cohd_http_request){
-							.method = "GET",
-							.url = "http://example.com/" },
+	ck_assert_int_eq(cohd_http_submit(http,
+					  &(struct cohd_http_request){.method = "GET",
+								      .url = "http://example.com/"},
 					  on_done, &res),
 			 -EPERM);
-	ck_assert_int_eq(cohd_http_submit(http, &(struct cohd_http_request){
-							.method = "BREW", .url = url("/ok") },
-					  on_done, &res),
-			 -EINVAL);
+	ck_assert_int_eq(
+		cohd_http_submit(http,
+				 &(struct cohd_http_request){.method = "BREW", .url = url("/ok")},
+				 on_done, &res),
+		-EINVAL);
 	run();
 	ck_assert_int_eq(res.calls, 0); /* refused submits never call back */
 }
@@ -432,12 +435,15 @@ START_TEST(test_post_body_and_headers_sent)
 {
 	struct result res = {};
 	const struct cohd_http_field hdr[] = {
-		{ "Authorization", "AWS4-HMAC-SHA256 Credential=AKID/x, Signature=abc" },
-		{ "X-Amz-Target", "Foo.Bar" },
+		{"Authorization", "AWS4-HMAC-SHA256 Credential=AKID/x, Signature=abc"},
+		{"X-Amz-Target", "Foo.Bar"},
 	};
-	struct cohd_http_request req = { .method = "POST", .url = url("/echo"), .headers = hdr,
-					 .n_headers = ELEMENTSOF(hdr), .body = "{\"a\":1}",
-					 .body_len = 7 };
+	struct cohd_http_request req = {.method = "POST",
+					.url = url("/echo"),
+					.headers = hdr,
+					.n_headers = ELEMENTSOF(hdr),
+					.body = "{\"a\":1}",
+					.body_len = 7};
 
 	ck_assert_int_eq(cohd_http_submit(http, &req, on_done, &res), 0);
 	run();
@@ -479,7 +485,7 @@ START_TEST(test_trace_redacted)
 	char path[] = "/tmp/cohd-test-trace.XXXXXX";
 	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
 	struct result res = {};
-	const struct cohd_http_field hdr[] = { { "Authorization", "SUPERSECRETSIG" } };
+	const struct cohd_http_field hdr[] = {{"Authorization", "SUPERSECRETSIG"}};
 	struct cohd_http *h2;
 	_cleanup_free_ char *log = NULL;
 
@@ -488,9 +494,11 @@ START_TEST(test_trace_redacted)
 	cohd_log_set_group_debug(COHD_LOG_HTTP, true);
 	ck_assert_int_eq(cohd_http_new(&loop, NULL, &h2), 0);
 	dup2(fd, STDERR_FILENO);
-	ck_assert_int_eq(cohd_http_submit(h2, &(struct cohd_http_request){
-						      .method = "GET", .url = url("/ok"),
-						      .headers = hdr, .n_headers = 1 },
+	ck_assert_int_eq(cohd_http_submit(h2,
+					  &(struct cohd_http_request){.method = "GET",
+								      .url = url("/ok"),
+								      .headers = hdr,
+								      .n_headers = 1},
 					  on_done, &res),
 			 0);
 	run();

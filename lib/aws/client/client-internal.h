@@ -24,10 +24,10 @@ struct creds_waiter {
 struct creds_provider {
 	struct cohd_aws_client *client;
 	const struct cohd_aws_credential_source *src; /* borrowed from the client's tree */
-	struct creds_provider *source;                /* ASSUME_ROLE: signs the STS call */
-	struct creds_waiter source_waiter;            /* queued on source while we wait */
-	struct cohd_aws_credentials *creds;           /* current, or NULL */
-	bool invalid;  /* AWS said the token expired: wait for a fetch before using creds */
+	struct creds_provider *source;		      /* ASSUME_ROLE: signs the STS call */
+	struct creds_waiter source_waiter;	      /* queued on source while we wait */
+	struct cohd_aws_credentials *creds;	      /* current, or NULL */
+	bool invalid; /* AWS said the token expired: wait for a fetch before using creds */
 	bool fetching;
 	usec_t last_fetch; /* monotonic start of the last fetch; rate-limits background refresh */
 	struct creds_waiter *waiters, *waiters_tail;
@@ -49,13 +49,13 @@ struct cohd_aws_client {
 	char *account;
 	struct cohd_aws_credential_source *src; /* owned when src_owned */
 	bool src_owned;
-	struct creds_provider *root; /* for src */
+	struct creds_provider *root;	   /* for src */
 	struct creds_provider **providers; /* every provider of the tree (root first) */
 	size_t n_providers;
 	struct cohd_sigv4_key_cache *keys;
 	struct cohd_aws_retry *retry;
 	struct cohd_aws_budget *budget; /* NULL = no budgets */
-	int64_t skew; /* usec added to the wall clock when signing */
+	int64_t skew;			/* usec added to the wall clock when signing */
 	usec_t min_refresh_interval;
 	struct call *calls; /* pending, doubly linked */
 	bool closing;

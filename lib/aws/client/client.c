@@ -30,7 +30,7 @@ struct call {
 	const struct cohd_aws_service_model *model;
 	char *operation;
 	json_t *params; /* this page's params (owned) */
-	json_t *acc;    /* paginated: pages merged so far */
+	json_t *acc;	/* paginated: pages merged so far */
 	unsigned pages, max_pages;
 	struct cohd_aws_endpoint ep;
 	struct cohd_aws_http_request hreq;
@@ -274,9 +274,9 @@ static int build_and_submit(struct call *call)
 	scheme_end = strstr(call->ep.url, "://");
 	base = strchr(scheme_end + 3, '/');
 	if (streq(call->svc->endpoint_prefix, "s3") && !call->ep.s3_path_style) {
-		r = cohd_aws_s3_virtual_host(call->ep.host, call->hreq.path,
-					     json_string_value(json_object_get(call->params, "Bucket")),
-					     &host, &path);
+		r = cohd_aws_s3_virtual_host(
+			call->ep.host, call->hreq.path,
+			json_string_value(json_object_get(call->params, "Bucket")), &host, &path);
 		if (r < 0)
 			return r;
 	}
@@ -287,8 +287,8 @@ static int build_and_submit(struct call *call)
 			return -ENOMEM;
 	} else if (!(host = strdup(call->ep.host)))
 		return -ENOMEM;
-	if (!path && asprintf(&path, "%s%s", base ? base : "",
-			      call->hreq.path ? call->hreq.path : "/") < 0)
+	if (!path &&
+	    asprintf(&path, "%s%s", base ? base : "", call->hreq.path ? call->hreq.path : "/") < 0)
 		return -ENOMEM;
 	if (asprintf(&url, "%.*s%s%s%s%s", (int)(scheme_end + 3 - call->ep.url), call->ep.url, host,
 		     path, isempty(call->hreq.query) ? "" : "?", strempty(call->hreq.query)) < 0)
@@ -297,10 +297,10 @@ static int build_and_submit(struct call *call)
 	sh = calloc(call->hreq.n_headers + 1, sizeof *sh);
 	if (!sh)
 		return -ENOMEM;
-	sh[n++] = (struct cohd_http_header){ (char *)"Host", host };
+	sh[n++] = (struct cohd_http_header){(char *)"Host", host};
 	for (size_t i = 0; i < call->hreq.n_headers; i++)
-		sh[n++] = (struct cohd_http_header){ call->hreq.headers[i].name,
-						     call->hreq.headers[i].value };
+		sh[n++] = (struct cohd_http_header){call->hreq.headers[i].name,
+						    call->hreq.headers[i].value};
 
 	if (!call->anonymous) {
 		creds = call->creds_override ? call->creds_override : c->root->creds;
@@ -312,16 +312,17 @@ static int build_and_submit(struct call *call)
 		sp.secret_access_key = creds->secret_access_key;
 		sp.session_token = creds->session_token;
 		sp.cache = c->keys;
-		r = cohd_sigv4_sign(&(struct cohd_sigv4_request){
-					    .method = call->hreq.method,
-					    .path = path,
-					    .query = call->hreq.query,
-					    .headers = sh,
-					    .n_headers = n,
-					    .body = call->hreq.body.data,
-					    .body_len = call->hreq.body.len,
-				    },
-				    &sp, &res);
+		r = cohd_sigv4_sign(
+			&(struct cohd_sigv4_request){
+				.method = call->hreq.method,
+				.path = path,
+				.query = call->hreq.query,
+				.headers = sh,
+				.n_headers = n,
+				.body = call->hreq.body.data,
+				.body_len = call->hreq.body.len,
+			},
+			&sp, &res);
 		if (r < 0)
 			return r;
 		call->signed_with = call->creds_override ? NULL : creds;
@@ -331,9 +332,9 @@ static int build_and_submit(struct call *call)
 	if (!fields)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		fields[nf++] = (struct cohd_http_field){ sh[i].name, sh[i].value };
+		fields[nf++] = (struct cohd_http_field){sh[i].name, sh[i].value};
 	for (size_t i = 0; i < res.n_headers; i++)
-		fields[nf++] = (struct cohd_http_field){ res.headers[i].name, res.headers[i].value };
+		fields[nf++] = (struct cohd_http_field){res.headers[i].name, res.headers[i].value};
 
 	r = cohd_http_submit(c->http,
 			     &(struct cohd_http_request){
@@ -411,9 +412,9 @@ static void page_done(struct call *call, json_t *page)
 		call_fail(call, r, "cannot merge pages");
 		return;
 	}
-	r = call->pages < call->max_pages
-		    ? cohd_aws_paginate_next(call->model, call->operation, call->params, page, &next)
-		    : 0;
+	r = call->pages < call->max_pages ? cohd_aws_paginate_next(call->model, call->operation,
+								   call->params, page, &next)
+					  : 0;
 	if (r <= 0) {
 		call_finish(call, 0, call->acc);
 		return;
@@ -457,10 +458,10 @@ static void on_http_done(int r, struct cohd_http_response *resp, void *userdata)
 			return;
 		}
 		for (size_t i = 0; i < resp->n_headers; i++)
-			hdr[i] = (struct cohd_aws_header){ (char *)resp->headers[i].name,
-							   (char *)resp->headers[i].value };
-		log_debug(AWS, "%s %s: HTTP %ld (attempt %u%s)", call->svc->cli_name, call->operation,
-			  resp->status, call->attempt.attempt + 1,
+			hdr[i] = (struct cohd_aws_header){(char *)resp->headers[i].name,
+							  (char *)resp->headers[i].value};
+		log_debug(AWS, "%s %s: HTTP %ld (attempt %u%s)", call->svc->cli_name,
+			  call->operation, resp->status, call->attempt.attempt + 1,
 			  resp->reused_connection ? ", reused connection" : "");
 		r = cohd_aws_parse_response(call->model, call->operation, (int)resp->status, hdr,
 					    resp->n_headers, resp->body.data, resp->body.len, &page,
@@ -491,7 +492,8 @@ static void on_http_done(int r, struct cohd_http_response *resp, void *userdata)
 			}
 		}
 		if (call->err.class == COHD_AWS_ERROR_EXPIRED_TOKEN &&
-		    (!call->signed_with || !creds_provider_invalidate(c->root, call->signed_with))) {
+		    (!call->signed_with ||
+		     !creds_provider_invalidate(c->root, call->signed_with))) {
 			call_finish(call, -EREMOTEIO, NULL); /* nothing to refresh */
 			return;
 		}
@@ -540,8 +542,8 @@ int cohd_aws_call_ex(struct cohd_aws_client *c, const struct cohd_aws_call_optio
 	call->params = params ? json_deep_copy(params) : json_object();
 	if (!call->operation || !call->params)
 		goto oom;
-	if (opts->credentials && cohd_aws_credentials_copy(opts->credentials,
-							   &call->creds_override) < 0)
+	if (opts->credentials &&
+	    cohd_aws_credentials_copy(opts->credentials, &call->creds_override) < 0)
 		goto oom;
 	/* linked from here on: cohd_aws_client_free() sees it */
 	call->next = c->calls;
@@ -591,7 +593,8 @@ int cohd_aws_call_ex(struct cohd_aws_client *c, const struct cohd_aws_call_optio
 	if (c->budget) {
 		usec_t wait = 0;
 
-		if (cohd_aws_budget_take(c->budget, &call->bkey, cohd_now_monotonic(), &wait) == 0 &&
+		if (cohd_aws_budget_take(c->budget, &call->bkey, cohd_now_monotonic(), &wait) ==
+			    0 &&
 		    wait > 0) {
 			c->stats.budget_waits++;
 			r = call_schedule(call, step_budget, wait);
@@ -613,7 +616,7 @@ int cohd_aws_call_ex(struct cohd_aws_client *c, const struct cohd_aws_call_optio
 	if (r < 0) {
 		if (r == -EPERM)
 			set_msg(&call->err.message, "refusing to send to %s (https only)",
-				       call->ep.url);
+				call->ep.url);
 		goto fail;
 	}
 	return 0;
@@ -646,8 +649,8 @@ int cohd_aws_call(struct cohd_aws_client *c, const char *service, const char *op
 int cohd_aws_call_paginated(struct cohd_aws_client *c, const char *service, const char *operation,
 			    const json_t *params, cohd_aws_call_cb cb, void *userdata)
 {
-	return cohd_aws_call_ex(c, &(struct cohd_aws_call_options){ .max_pages = UINT_MAX },
-				service, operation, params, cb, userdata);
+	return cohd_aws_call_ex(c, &(struct cohd_aws_call_options){.max_pages = UINT_MAX}, service,
+				operation, params, cb, userdata);
 }
 
 int cohd_aws_client_new(struct uv_loop_s *loop, const struct cohd_aws_client_config *config,
@@ -667,8 +670,8 @@ int cohd_aws_client_new(struct uv_loop_s *loop, const struct cohd_aws_client_con
 	if (!c)
 		return -ENOMEM;
 	c->env = config->env ? config->env : &cohd_aws_env_process;
-	c->min_refresh_interval = config->min_refresh_interval ? config->min_refresh_interval
-							       : 60 * USEC_PER_SEC;
+	c->min_refresh_interval =
+		config->min_refresh_interval ? config->min_refresh_interval : 60 * USEC_PER_SEC;
 
 	if (config->region)
 		region = strdup(config->region);

@@ -26,18 +26,18 @@ struct uv_loop_s;
 struct cohd_aws_client;
 
 struct cohd_aws_client_config {
-	const char *region;       /* default region; NULL = AWS_REGION, AWS_DEFAULT_REGION, profile */
+	const char *region; /* default region; NULL = AWS_REGION, AWS_DEFAULT_REGION, profile */
 	const char *endpoint_url; /* override for every service; NULL = AWS_ENDPOINT_URL[_<ID>] */
-	const char *account;      /* budget key (account id); NULL = "" */
+	const char *account;	  /* budget key (account id); NULL = "" */
 	const struct cohd_aws_env *env; /* NULL = the process environment */
 	/* Where credentials come from; NULL = cohd_aws_credentials_resolve(env). Borrowed for
 	 * cohd_aws_client_new() only (copied by re-resolving is not possible: the client takes
 	 * ownership when credentials_steal is true, else the caller keeps it alive). */
 	struct cohd_aws_credential_source *credentials;
 	bool credentials_steal;
-	double budget_share; /* 0 = COHD_AWS_BUDGET_SHARE_DEFAULT; < 0 = no client-side budgets */
-	unsigned max_attempts; /* 0 = AWS_MAX_ATTEMPTS, else 3 */
-	usec_t min_refresh_interval; /* between background credential refreshes; 0 = 60 s */
+	double budget_share;		  /* 0 = the default share; < 0 = no budgets */
+	unsigned max_attempts;		  /* 0 = AWS_MAX_ATTEMPTS, else 3 */
+	usec_t min_refresh_interval;	  /* between background credential refreshes; 0 = 60 s */
 	double (*random)(void *userdata); /* retry jitter; NULL = internal (tests inject) */
 	void *random_userdata;
 	struct cohd_http_config http;
@@ -69,9 +69,9 @@ typedef void (*cohd_aws_call_cb)(int r, json_t *result, const struct cohd_aws_er
 				 void *userdata);
 
 struct cohd_aws_call_options {
-	const char *region;       /* NULL = the client's */
+	const char *region;	  /* NULL = the client's */
 	const char *endpoint_url; /* NULL = the client's */
-	unsigned max_pages;       /* 0 or 1 = one request; > 1 = follow the paginator up to that
+	unsigned max_pages;	  /* 0 or 1 = one request; > 1 = follow the paginator up to that
 				   * many pages (UINT_MAX = all) and merge them */
 	/* Credential fetchers: sign with these instead of the client's (copied), or send unsigned
 	 * (AssumeRoleWithWebIdentity). */
@@ -96,8 +96,8 @@ int cohd_aws_call_paginated(struct cohd_aws_client *c, const char *service, cons
 
 /* Counters for tests, benchmarks and status. */
 struct cohd_aws_client_stats {
-	unsigned long calls;         /* completed calls */
-	unsigned long attempts;      /* HTTP requests sent for calls */
+	unsigned long calls;	/* completed calls */
+	unsigned long attempts; /* HTTP requests sent for calls */
 	unsigned long retries;
 	unsigned long budget_waits;
 	unsigned long skew_corrections;

@@ -9,9 +9,9 @@
  *   WEB_IDENTITY  STS AssumeRoleWithWebIdentity through this client, unsigned
  * Each provider keeps its current credentials. Calls use them until they are expired
  * (cohd_aws_credentials_expired); once refresh is due a background fetch starts (at most one
- * a minute by default) and calls keep going with the old ones; only calls issued after expiry (or after AWS
- * said ExpiredToken) queue until the fetch ends. Loop thread only; secrets are wiped and never
- * logged (HTTP bodies are fetched with COHD_HTTP_SECRET).
+ * a minute by default) and calls keep going with the old ones; only calls issued after expiry (or
+ * after AWS said ExpiredToken) queue until the fetch ends. Loop thread only; secrets are wiped and
+ * never logged (HTTP bodies are fetched with COHD_HTTP_SECRET).
  */
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -64,8 +64,8 @@ static void waiter_enqueue(struct creds_provider *p, struct creds_waiter *w)
 }
 
 /* The fetch ended: swap in the new credentials (if any) and wake every waiter. */
-static void provider_fetch_done(struct creds_provider *p, int r,
-				struct cohd_aws_credentials *creds, const struct cohd_aws_error *err)
+static void provider_fetch_done(struct creds_provider *p, int r, struct cohd_aws_credentials *creds,
+				const struct cohd_aws_error *err)
 {
 	struct creds_waiter *w;
 
@@ -87,8 +87,8 @@ static void provider_fetch_done(struct creds_provider *p, int r,
 			  cohd_aws_credential_kind_to_string(p->src->kind),
 			  (unsigned long long)(creds->expiration / USEC_PER_SEC));
 	} else
-		log_debug(AWS, "fetching credentials from %s failed: %s",
-			  strempty(p->src->origin), err && err->message ? err->message : strerror(-r));
+		log_debug(AWS, "fetching credentials from %s failed: %s", strempty(p->src->origin),
+			  err && err->message ? err->message : strerror(-r));
 	/* usable old credentials keep serving if a background refresh failed */
 	if (r < 0 && p->creds && !p->invalid &&
 	    !cohd_aws_credentials_expired(p->creds, cohd_now_realtime()))
@@ -102,7 +102,7 @@ static void provider_fetch_done(struct creds_provider *p, int r,
 static void provider_fail(struct creds_provider *p, int r, const char *fmt, ...) _printf_(3, 4);
 static void provider_fail(struct creds_provider *p, int r, const char *fmt, ...)
 {
-	struct cohd_aws_error err = { .class = COHD_AWS_ERROR_AUTH };
+	struct cohd_aws_error err = {.class = COHD_AWS_ERROR_AUTH};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -167,8 +167,8 @@ static int read_small_file(const char *path, char **ret)
 		cohd_buf_done(&b);
 		return r;
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.data[--b.len] = 0;
 	*ret = cohd_buf_steal(&b);
 	cohd_buf_done(&b);
@@ -278,13 +278,13 @@ static void imds_next(struct creds_provider *p)
 	if (p->step == 0) {
 		r = asprintf(&url, "%.*s/latest/api/token", (int)bl, base);
 		req.method = "PUT";
-		h[0] = (struct cohd_http_field){ "X-aws-ec2-metadata-token-ttl-seconds",
-						 IMDS_TOKEN_TTL };
+		h[0] = (struct cohd_http_field){"X-aws-ec2-metadata-token-ttl-seconds",
+						IMDS_TOKEN_TTL};
 	} else {
 		r = asprintf(&url, "%.*s/latest/meta-data/iam/security-credentials/%s", (int)bl,
 			     base, p->step == 1 ? "" : p->imds_role);
 		req.method = "GET";
-		h[0] = (struct cohd_http_field){ "X-aws-ec2-metadata-token", p->imds_token };
+		h[0] = (struct cohd_http_field){"X-aws-ec2-metadata-token", p->imds_token};
 	}
 	if (r < 0) {
 		provider_fail(p, -ENOMEM, "out of memory");
@@ -309,8 +309,9 @@ static void on_ecs(int r, struct cohd_http_response *resp, void *userdata)
 		return;
 	}
 	if (r < 0) {
-		provider_fail(p, r == -ECANCELED ? r : -EHOSTUNREACH, "container credentials at %s: %s",
-			      p->src->endpoint, r == -ECANCELED ? "cancelled" : resp->error);
+		provider_fail(p, r == -ECANCELED ? r : -EHOSTUNREACH,
+			      "container credentials at %s: %s", p->src->endpoint,
+			      r == -ECANCELED ? "cancelled" : resp->error);
 		return;
 	}
 	if (resp->status != 200) {
@@ -352,7 +353,8 @@ static void ecs_next(struct creds_provider *p)
 		}
 	}
 	if (token || p->src->auth_token) {
-		h[0] = (struct cohd_http_field){ "Authorization", token ? token : p->src->auth_token };
+		h[0] = (struct cohd_http_field){"Authorization",
+						token ? token : p->src->auth_token};
 		req.n_headers = 1;
 	}
 	r = cohd_http_submit(p->client->http, &req, on_ecs, p);
@@ -383,7 +385,8 @@ static int creds_from_sts(json_t *result, struct cohd_aws_credentials **ret)
 	c->session_token = strdup(st);
 	if (json_is_number(exp))
 		c->expiration = (usec_t)(json_number_value(exp) * (double)USEC_PER_SEC);
-	else if (json_is_string(exp) && cohd_parse_iso8601(json_string_value(exp), &c->expiration) < 0)
+	else if (json_is_string(exp) &&
+		 cohd_parse_iso8601(json_string_value(exp), &c->expiration) < 0)
 		c->expiration = 0;
 	if (!c->access_key_id || !c->secret_access_key || !c->session_token) {
 		cohd_aws_credentials_free(c);
@@ -425,7 +428,8 @@ static int sts_params(struct creds_provider *p, json_t **ret)
 			 (unsigned long long)(cohd_now_realtime() / USEC_PER_SEC));
 	if (json_object_set_new(o, "RoleArn", json_string(s->role_arn)) < 0 ||
 	    json_object_set_new(o, "RoleSessionName", json_string(name)) < 0 ||
-	    (s->external_id && json_object_set_new(o, "ExternalId", json_string(s->external_id)) < 0) ||
+	    (s->external_id &&
+	     json_object_set_new(o, "ExternalId", json_string(s->external_id)) < 0) ||
 	    (s->duration_seconds &&
 	     json_object_set_new(o, "DurationSeconds", json_integer(s->duration_seconds)) < 0)) {
 		json_decref(o);
@@ -441,9 +445,8 @@ static void assume_role_with(struct creds_provider *p, const struct cohd_aws_cre
 	int r = sts_params(p, &params);
 
 	if (r >= 0)
-		r = cohd_aws_call_ex(p->client,
-				     &(struct cohd_aws_call_options){ .credentials = src }, "sts",
-				     "AssumeRole", params, on_sts, p);
+		r = cohd_aws_call_ex(p->client, &(struct cohd_aws_call_options){.credentials = src},
+				     "sts", "AssumeRole", params, on_sts, p);
 	json_decref(params);
 	if (r < 0)
 		provider_fail(p, r, "AssumeRole %s: %s", p->src->role_arn, strerror(-r));
@@ -477,7 +480,7 @@ static void web_identity(struct creds_provider *p)
 		r = -ENOMEM;
 	free_secret(token);
 	if (r >= 0)
-		r = cohd_aws_call_ex(p->client, &(struct cohd_aws_call_options){ .anonymous = true },
+		r = cohd_aws_call_ex(p->client, &(struct cohd_aws_call_options){.anonymous = true},
 				     "sts", "AssumeRoleWithWebIdentity", params, on_sts, p);
 	if (params) {
 		/* the token is a secret: wipe our copy of the params */

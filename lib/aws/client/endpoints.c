@@ -19,17 +19,17 @@ struct global_endpoint {
 };
 
 static const struct global_endpoint globals[] = {
-	{ "iam", "aws", "iam.amazonaws.com", "us-east-1" },
-	{ "iam", "aws-cn", "iam.cn-north-1.amazonaws.com.cn", "cn-north-1" },
-	{ "iam", "aws-us-gov", "iam.us-gov.amazonaws.com", "us-gov-west-1" },
-	{ "route53", "aws", "route53.amazonaws.com", "us-east-1" },
-	{ "route53", "aws-cn", "route53.amazonaws.com.cn", "cn-northwest-1" },
-	{ "route53", "aws-us-gov", "route53.us-gov.amazonaws.com", "us-gov-west-1" },
-	{ "cloudfront", "aws", "cloudfront.amazonaws.com", "us-east-1" },
-	{ "cloudfront", "aws-cn", "cloudfront.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1" },
+	{"iam", "aws", "iam.amazonaws.com", "us-east-1"},
+	{"iam", "aws-cn", "iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+	{"iam", "aws-us-gov", "iam.us-gov.amazonaws.com", "us-gov-west-1"},
+	{"route53", "aws", "route53.amazonaws.com", "us-east-1"},
+	{"route53", "aws-cn", "route53.amazonaws.com.cn", "cn-northwest-1"},
+	{"route53", "aws-us-gov", "route53.us-gov.amazonaws.com", "us-gov-west-1"},
+	{"cloudfront", "aws", "cloudfront.amazonaws.com", "us-east-1"},
+	{"cloudfront", "aws-cn", "cloudfront.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1"},
 	/* sts: regional by default (what every SDK does now); global only for "aws-global",
 	 * a missing region, or AWS_STS_REGIONAL_ENDPOINTS=legacy */
-	{ "sts", "aws", "sts.amazonaws.com", "us-east-1" },
+	{"sts", "aws", "sts.amazonaws.com", "us-east-1"},
 };
 
 static const char *env_get(const struct cohd_aws_env *env, const char *name)
@@ -152,7 +152,8 @@ int cohd_aws_endpoint_resolve(const struct cohd_aws_endpoint_params *p,
 
 	/* overrides: explicit, then AWS_ENDPOINT_URL_<SERVICE_ID>, then AWS_ENDPOINT_URL */
 	override = p->endpoint_url;
-	if (!override && !streq_ptr(env_get(p->env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true")) {
+	if (!override &&
+	    !streq_ptr(env_get(p->env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true")) {
 		if (p->service_id) {
 			_cleanup_free_ char *name = cohd_aws_endpoint_env_name(p->service_id);
 
@@ -181,9 +182,10 @@ int cohd_aws_endpoint_resolve(const struct cohd_aws_endpoint_params *p,
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)
-			return cohd_error_set(reterr, -EINVAL,
-					      "invalid endpoint URL '%s' (want http(s)://host[:port][/path])",
-					      override);
+			return cohd_error_set(
+				reterr, -EINVAL,
+				"invalid endpoint URL '%s' (want http(s)://host[:port][/path])",
+				override);
 		e.signing_region = strdup(g ? g->region : region ? region : "us-east-1");
 		e.partition = strdup(partition);
 		if (!e.signing_region || !e.partition)
@@ -200,9 +202,10 @@ int cohd_aws_endpoint_resolve(const struct cohd_aws_endpoint_params *p,
 		_cleanup_free_ char *host = NULL;
 
 		if (!region)
-			return cohd_error_set(reterr, -ENOENT,
-					      "no region configured for %s (set AWS_REGION or --region)",
-					      p->endpoint_prefix);
+			return cohd_error_set(
+				reterr, -ENOENT,
+				"no region configured for %s (set AWS_REGION or --region)",
+				p->endpoint_prefix);
 		if (asprintf(&host, "%s.%s.%s", p->endpoint_prefix, region,
 			     cohd_aws_partition_dns_suffix(partition)) < 0)
 			return -ENOMEM;

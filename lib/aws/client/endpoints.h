@@ -16,21 +16,21 @@
 #include "lib/util/error.h"
 
 struct cohd_aws_endpoint {
-	char *url;            /* "https://ec2.eu-west-1.amazonaws.com" + base path; no trailing '/' */
-	char *host;           /* "ec2.eu-west-1.amazonaws.com" or "127.0.0.1:4566": the Host header */
+	char *url;  /* "https://ec2.eu-west-1.amazonaws.com" + base path; no trailing '/' */
+	char *host; /* "ec2.eu-west-1.amazonaws.com" or "127.0.0.1:4566": the Host header */
 	char *signing_region; /* credential scope region ("us-east-1" for global endpoints) */
 	char *partition;      /* "aws", "aws-cn", "aws-us-gov" */
-	bool global;          /* a partition-global endpoint (IAM, Route 53, CloudFront, global STS) */
-	bool custom;          /* from an endpoint URL override */
-	bool s3_path_style;   /* S3: bucket in the path, never in the host (custom endpoints) */
+	bool global; /* a partition-global endpoint (IAM, Route 53, CloudFront, global STS) */
+	bool custom; /* from an endpoint URL override */
+	bool s3_path_style; /* S3: bucket in the path, never in the host (custom endpoints) */
 };
 
 struct cohd_aws_endpoint_params {
-	const char *endpoint_prefix; /* "elasticloadbalancing" (required) */
-	const char *service_id;      /* "Elastic Load Balancing v2" for AWS_ENDPOINT_URL_<ID>; may
-				      * be NULL (then only AWS_ENDPOINT_URL applies) */
-	const char *region;          /* NULL only for global services */
-	const char *endpoint_url;    /* explicit override (--endpoint-url): wins over the env */
+	const char *endpoint_prefix;	/* "elasticloadbalancing" (required) */
+	const char *service_id;		/* "Elastic Load Balancing v2" (AWS_ENDPOINT_URL_<ID>); may
+					 * be NULL (then only AWS_ENDPOINT_URL applies) */
+	const char *region;		/* NULL only for global services */
+	const char *endpoint_url;	/* explicit override (--endpoint-url): wins over the env */
 	const struct cohd_aws_env *env; /* AWS_ENDPOINT_URL*, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
 					 * AWS_STS_REGIONAL_ENDPOINTS; NULL = none of them */
 };

@@ -21,14 +21,14 @@ struct http_poll;
 struct cohd_http {
 	uv_loop_t *loop;
 	CURLM *multi;
-	uv_timer_t timer; /* CURLMOPT_TIMERFUNCTION's timer; timer.data = this */
+	uv_timer_t timer;	     /* CURLMOPT_TIMERFUNCTION's timer; timer.data = this */
 	struct cohd_http_config cfg; /* strings below are owned copies */
 	char *ca_bundle;
 	char *user_agent;
 
 	struct cohd_http_req *reqs; /* in flight, doubly linked */
 	unsigned n_in_flight;
-	struct http_poll *polls; /* one per socket curl watches */
+	struct http_poll *polls;    /* one per socket curl watches */
 	CURL *pool[HTTP_EASY_POOL]; /* idle easy handles, curl_easy_reset() */
 	unsigned n_pool;
 	unsigned pending_closes; /* uv_close()s not yet called back; free at 0 when closing */
@@ -54,7 +54,7 @@ struct cohd_http_req {
 	cohd_http_cb cb;
 	void *userdata;
 	unsigned flags;
-	int write_error;     /* -EMSGSIZE/-ENOMEM from the write or header callback */
+	int write_error;      /* -EMSGSIZE/-ENOMEM from the write or header callback */
 	struct cohd_buf head; /* raw response header lines of the last response (capped) */
 	struct cohd_http_response resp;
 	char errbuf[CURL_ERROR_SIZE];

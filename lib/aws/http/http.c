@@ -118,10 +118,9 @@ static bool host_in(const char *host, const char *const *list)
 
 static int check_curlu(CURLU *u, unsigned flags)
 {
-	static const char *const loopback[] = { "127.0.0.1", "[::1]", "::1", "localhost", NULL };
-	static const char *const metadata[] = { "169.254.169.254", "169.254.170.2",
-						"169.254.170.23", "[fd00:ec2::254]",
-						"fd00:ec2::254", NULL };
+	static const char *const loopback[] = {"127.0.0.1", "[::1]", "::1", "localhost", NULL};
+	static const char *const metadata[] = {"169.254.169.254", "169.254.170.2", "169.254.170.23",
+					       "[fd00:ec2::254]", "fd00:ec2::254", NULL};
 	_cleanup_(curl_freep) char *scheme = NULL, *host = NULL;
 
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
@@ -215,8 +214,8 @@ static size_t header_cb(char *ptr, size_t size, size_t nitems, void *userdata)
 
 static bool header_is_secret(const char *line, size_t len)
 {
-	static const char *const secret[] = { "authorization:", "x-amz-security-token:",
-					      "x-aws-ec2-metadata-token:", NULL };
+	static const char *const secret[] = {
+		"authorization:", "x-amz-security-token:", "x-aws-ec2-metadata-token:", NULL};
 
 	for (const char *const *s = secret; *s; s++) {
 		size_t l = strlen(*s);
@@ -393,7 +392,7 @@ static int setup_easy(struct cohd_http *h, struct cohd_http_req *req,
 
 static bool method_ok(const char *m)
 {
-	static const char *const ok[] = { "GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", NULL };
+	static const char *const ok[] = {"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", NULL};
 
 	for (const char *const *s = ok; *s; s++)
 		if (streq_ptr(m, *s))
@@ -484,15 +483,14 @@ static int parse_headers(struct cohd_http_req *req)
 			*--ve = 0;
 		if (n == alloc) {
 			size_t na = alloc ? alloc * 2 : 16;
-			struct cohd_http_field *nh =
-				realloc(req->resp.headers, na * sizeof *nh);
+			struct cohd_http_field *nh = realloc(req->resp.headers, na * sizeof *nh);
 
 			if (!nh)
 				return -ENOMEM;
 			req->resp.headers = nh;
 			alloc = na;
 		}
-		req->resp.headers[n++] = (struct cohd_http_field){ line, v };
+		req->resp.headers[n++] = (struct cohd_http_field){line, v};
 		req->resp.n_headers = n;
 	}
 	return 0;
@@ -542,8 +540,8 @@ static void req_finish(struct cohd_http_req *req, int r)
 	if (r < 0 && r != -ECANCELED && !req->errbuf[0])
 		snprintf(req->errbuf, sizeof req->errbuf, "%s", strerror(-r));
 	if (r < 0)
-		log_debug(HTTP, "%p failed: %s", (void *)req, r == -ECANCELED ? "cancelled"
-										 : req->errbuf);
+		log_debug(HTTP, "%p failed: %s", (void *)req,
+			  r == -ECANCELED ? "cancelled" : req->errbuf);
 	req->cb(r, &req->resp, req->userdata);
 	req_free(req);
 }

@@ -24,11 +24,11 @@ struct cohd_http_timer;
 
 struct cohd_http_config {
 	unsigned max_host_connections; /* CURLMOPT_MAX_HOST_CONNECTIONS; 0 = 16 */
-	usec_t connect_timeout;        /* default per request; 0 = 5 s */
-	usec_t timeout;                /* whole transfer; 0 = 60 s */
-	size_t max_body;               /* response body cap; 0 = 16 MiB */
-	const char *ca_bundle;         /* CURLOPT_CAINFO; NULL = $AWS_CA_BUNDLE, else the system */
-	const char *user_agent;        /* NULL = "cohd/<version>" */
+	usec_t connect_timeout;	       /* default per request; 0 = 5 s */
+	usec_t timeout;		       /* whole transfer; 0 = 60 s */
+	size_t max_body;	       /* response body cap; 0 = 16 MiB */
+	const char *ca_bundle;	       /* CAINFO; NULL = $AWS_CA_BUNDLE or the system */
+	const char *user_agent;	       /* NULL = "cohd/<version>" */
 };
 
 struct cohd_http_field {
@@ -37,8 +37,9 @@ struct cohd_http_field {
 };
 
 enum {
-	/* The URL may be http:// to one of the link-local credential endpoints (IMDS 169.254.169.254
-	 * and [fd00:ec2::254], ECS 169.254.170.2 and 169.254.170.23). Credential fetches only. */
+	/* The URL may be http:// to one of the link-local credential endpoints (IMDS
+	 * 169.254.169.254 and [fd00:ec2::254], ECS 169.254.170.2 and 169.254.170.23). Credential
+	 * fetches only. */
 	COHD_HTTP_METADATA = 1 << 0,
 	/* The response body holds secrets: wiped when freed, never traced. */
 	COHD_HTTP_SECRET = 1 << 1,
@@ -52,18 +53,18 @@ struct cohd_http_request {
 	const void *body; /* copied by submit; may be NULL */
 	size_t body_len;
 	usec_t connect_timeout; /* 0 = the client's default */
-	usec_t timeout;         /* 0 = the client's default */
-	size_t max_body;        /* 0 = the client's default */
-	unsigned flags;         /* COHD_HTTP_* */
+	usec_t timeout;		/* 0 = the client's default */
+	size_t max_body;	/* 0 = the client's default */
+	unsigned flags;		/* COHD_HTTP_* */
 };
 
 struct cohd_http_response {
-	long status; /* 0 when no response arrived */
-	struct cohd_buf body; /* capped; the callback may cohd_buf_steal() it */
+	long status;			 /* 0 when no response arrived */
+	struct cohd_buf body;		 /* capped; the callback may cohd_buf_steal() it */
 	struct cohd_http_field *headers; /* the final response's headers, in order */
 	size_t n_headers;
 	bool reused_connection; /* no new connection was opened for this transfer */
-	const char *error;      /* curl's error text when r < 0 (and not -ECANCELED), else "" */
+	const char *error;	/* curl's error text when r < 0 (and not -ECANCELED), else "" */
 };
 
 /* Called exactly once per submitted request: r == 0 with resp->status set (any HTTP status is

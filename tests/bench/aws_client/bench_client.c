@@ -30,7 +30,8 @@ static const char response_body[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	"<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
 	"<requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId><vpcSet><item>"
-	"<vpcId>vpc-0a60eb65b4EXAMPLE</vpcId><ownerId>111122223333</ownerId><state>available</state>"
+	"<vpcId>vpc-0a60eb65b4EXAMPLE</vpcId><ownerId>111122223333</ownerId><state>available</"
+	"state>"
 	"<cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockAssociationSet><item>"
 	"<associationId>vpc-cidr-assoc-0b4b3d0dEXAMPLE</associationId><cidrBlock>10.0.0.0/16"
 	"</cidrBlock><cidrBlockState><state>associated</state></cidrBlockState></item>"
@@ -62,9 +63,9 @@ _noreturn_ static void server_run(int lfd)
 	memcpy(resp, head, (size_t)hl);
 	memcpy(resp + hl, response_body, sizeof response_body - 1);
 	for (;;) {
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 		for (size_t i = 0; i < n; i++)
-			pfd[i + 1] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
 		if (poll(pfd, n + 1, -1) < 0)
 			continue;
 		for (size_t i = n; i > 0; i--) {
@@ -111,7 +112,7 @@ _noreturn_ static void server_run(int lfd)
 
 static pid_t server_start(char *url, size_t n)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof a;
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	pid_t pid;
@@ -161,7 +162,8 @@ static void on_done(int r, json_t *result, const struct cohd_aws_error *err, voi
 		if (!failed++) {
 			first_error = r;
 			snprintf(first_error_text, sizeof first_error_text, "%s: %s",
-				 strempty(err ? err->code : NULL), strempty(err ? err->message : NULL));
+				 strempty(err ? err->code : NULL),
+				 strempty(err ? err->message : NULL));
 		}
 	} else if (!json_object_get(result, "Vpcs"))
 		failed++;
@@ -184,9 +186,10 @@ static void stages(unsigned long n)
 	const struct cohd_aws_service *svc = cohd_aws_service_find("ec2");
 	const struct cohd_aws_service_model *m;
 	struct cohd_sigv4_key_cache *cache = cohd_sigv4_key_cache_new();
-	struct cohd_http_header h[3] = { { (char *)"Host", (char *)"ec2.eu-west-1.amazonaws.com" },
-					 { (char *)"Content-Type",
-					   (char *)"application/x-www-form-urlencoded; charset=utf-8" } };
+	struct cohd_http_header h[3] = {
+		{(char *)"Host", (char *)"ec2.eu-west-1.amazonaws.com"},
+		{(char *)"Content-Type",
+		 (char *)"application/x-www-form-urlencoded; charset=utf-8"}};
 	usec_t t0, t1, t2, t3;
 
 	if (cohd_aws_service_model(svc, &m) < 0)
@@ -207,11 +210,15 @@ static void stages(unsigned long n)
 		p.access_key_id = "AKIDEXAMPLE";
 		p.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 		p.cache = cache;
-		(void)cohd_sigv4_sign(&(struct cohd_sigv4_request){
-					      .method = "POST", .path = "/", .headers = h,
-					      .n_headers = 2, .body = "Action=DescribeVpcs&Version=2016-11-15",
-					      .body_len = 38 },
-				      &p, &res);
+		(void)cohd_sigv4_sign(
+			&(struct cohd_sigv4_request){
+				.method = "POST",
+				.path = "/",
+				.headers = h,
+				.n_headers = 2,
+				.body = "Action=DescribeVpcs&Version=2016-11-15",
+				.body_len = 38},
+			&p, &res);
 		cohd_sigv4_result_done(&res);
 	}
 	t2 = cpu_now();
@@ -241,11 +248,11 @@ int main(int argc, char **argv)
 	pid_t server = 0;
 	uv_loop_t loop;
 	struct cohd_error e = {};
-	struct cohd_aws_credentials creds = { .access_key_id = (char *)"test",
-					      .secret_access_key = (char *)"test" };
-	struct cohd_aws_credential_source src = { .kind = COHD_AWS_CREDENTIALS_STATIC,
-						  .origin = (char *)"bench", .creds = &creds };
-	struct cohd_aws_env env = { bench_env_get, NULL };
+	struct cohd_aws_credentials creds = {.access_key_id = (char *)"test",
+					     .secret_access_key = (char *)"test"};
+	struct cohd_aws_credential_source src = {
+		.kind = COHD_AWS_CREDENTIALS_STATIC, .origin = (char *)"bench", .creds = &creds};
+	struct cohd_aws_env env = {bench_env_get, NULL};
 	usec_t cpu0, cpu1, sys0, sys1, wall0, wall1;
 
 	total = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
@@ -265,16 +272,17 @@ int main(int argc, char **argv)
 
 	if (uv_loop_init(&loop) < 0)
 		return EXIT_FAILURE;
-	if (cohd_aws_client_new(&loop,
-				&(struct cohd_aws_client_config){
-					.region = "us-east-1",
-					.endpoint_url = url,
-					.env = &env,
-					.credentials = &src,
-					.budget_share = -1, /* measure the client, not our budgets */
-					.http = { .max_host_connections = (unsigned)in_flight },
-				},
-				&client, &e) < 0) {
+	if (cohd_aws_client_new(
+		    &loop,
+		    &(struct cohd_aws_client_config){
+			    .region = "us-east-1",
+			    .endpoint_url = url,
+			    .env = &env,
+			    .credentials = &src,
+			    .budget_share = -1, /* measure the client, not our budgets */
+			    .http = {.max_host_connections = (unsigned)in_flight},
+		    },
+		    &client, &e) < 0) {
 		fprintf(stderr, "bench: %s\n", cohd_error_str(&e));
 		return EXIT_FAILURE;
 	}

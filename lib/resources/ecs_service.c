@@ -45,7 +45,16 @@ static int service_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 		*ret = NULL; /* nothing to ask: DescribeServices needs names */
 		return 0;
 	}
-	cluster = app_cluster_name(ctx->app, ctx->name_prefix);
+	/* The cluster as resolved from what was observed before (the cluster type is observed
+	 * first), else as the compiler names it. */
+	for (size_t i = 0; ctx->props && i < ctx->n_wanted && !cluster; i++) {
+		const char *c = json_string_value(json_object_get(ctx->props[i], "cluster"));
+
+		if (c)
+			cluster = strdup(c);
+	}
+	if (!cluster)
+		cluster = app_cluster_name(ctx->app, ctx->name_prefix);
 	names = json_array();
 	if (!cluster || !names) {
 		json_decref(names);

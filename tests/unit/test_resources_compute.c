@@ -1016,6 +1016,8 @@ static void converge(struct cohd_rec_engine *e, const struct cohd_graph *g)
 	ck_abort_msg("did not converge in 3 passes");
 }
 
+static const char *name_prefix_override; /* tests of the naming fallback */
+
 static struct cohd_rec_engine *engine_with(int env_type, const struct cohd_rec_type *const *types)
 {
 	struct cohd_rec_config cfg = {
@@ -1025,7 +1027,7 @@ static struct cohd_rec_engine *engine_with(int env_type, const struct cohd_rec_t
 		.region = "eu-west-1",
 		.account = "123456789012",
 		.partition = "aws",
-		.name_prefix = "shop-a1b2c3-pr-1",
+		.name_prefix = name_prefix_override ? name_prefix_override : "shop-a1b2c3-pr-1",
 		.types = types,
 	};
 	struct cohd_rec_engine *e = NULL;
@@ -1549,6 +1551,24 @@ START_TEST(test_task_definition_normalise)
 }
 END_TEST
 
+/* The service's cluster comes from its resolved "cluster" (the cluster type is observed first),
+ * not only from the naming scheme. */
+START_TEST(test_service_cluster_from_props)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_backend(false, 1, true);
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+
+	world_init();
+	name_prefix_override = "not-the-naming-scheme";
+	e = engine(2);
+	converge(e, g);
+	ck_assert_uint_eq(op_count("CreateService"), 1);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	name_prefix_override = NULL;
+	world_done();
+}
+END_TEST
+
 /* Twelve workers: DescribeServices takes ten names, so observe is two calls. */
 START_TEST(test_services_in_tens)
 {
@@ -1648,6 +1668,7 @@ static Suite *resources_compute_suite(void)
 		{"delete", test_delete},
 		{"service_replace", test_service_replace},
 		{"services_in_tens", test_services_in_tens},
+		{"service_cluster_from_props", test_service_cluster_from_props},
 		{"secret_confirm", test_secret_delete_needs_confirmation},
 		{"log_group", test_log_group},
 		{"task_definition_normalise", test_task_definition_normalise},

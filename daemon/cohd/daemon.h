@@ -20,6 +20,7 @@ struct cohd_app;
 struct cohd_graph;
 struct cohd_rec_engine;
 struct cohd_aws_client;
+struct aws_account;
 
 /* One app file in the watch directory and what cohd made of it. */
 struct app_entry {
@@ -41,6 +42,7 @@ struct app_entry {
 	struct cohd_app *app_doc;
 	struct cohd_graph *graph;
 	struct cohd_rec_engine *engine;
+	struct aws_account *acct; /* where it is reconciled: the daemon's or its role_arn's */
 	struct cohd_app *engine_app;
 	struct cohd_graph *engine_graph;
 	char **owned;          /* logical id prefixes this environment owns, NULL-terminated */
@@ -67,14 +69,11 @@ struct cohd_daemon {
 	struct app_entry **apps; /* entries never move: engines point at them */
 	size_t n_apps;
 
-	/* AWS (reconciler.c): the client, the account found by STS GetCallerIdentity, and the
-	 * availability zones of each region in use */
+	/* AWS (reconciler.c): accounts[0] is the daemon's own credentials; apps with an
+	 * x-cohd.role_arn get one account each (a client that assumes the role) */
 	bool once;
-	struct cohd_aws_client *aws;
-	enum { AWS_OFF, AWS_STARTING, AWS_READY, AWS_FAILED } aws_state;
-	char *account, *partition;
-	struct region_azs *regions;
-	size_t n_regions;
+	struct aws_account **accounts;
+	size_t n_accounts;
 	int exit_code;
 };
 

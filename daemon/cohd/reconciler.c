@@ -4,9 +4,13 @@
  * environment, its ports wired to the real AWS client (lib/aws/client), the state database
  * (lib/store) and the loop (timers), and the scheduling of passes.
  *
- * Start-up is asynchronous: the AWS client is created, STS GetCallerIdentity names the account
- * (checked against the config's account_id), and each region's availability zones are read
- * before the first pass in that region. Passes wait for that, never the loop.
+ * Accounts: the daemon's own credentials make the first account; an app whose x-cohd.role_arn is
+ * set is reconciled in the account that role belongs to, through its own client that assumes the
+ * role with the daemon's credentials (refreshed before expiry by the client). API budgets are
+ * per client, so per account and region. Start-up is asynchronous: STS GetCallerIdentity names
+ * each account (the daemon's is checked against the config's account_id), and each region's
+ * availability zones are read (per account: zone names differ between accounts) before the
+ * first pass there. Passes wait for that, never the loop.
  *
  * A pass runs on the app's accepted graph. A new generation accepted while a pass runs waits
  * for it to end; the engine is then rebuilt on the new app (its rules may have changed), told
@@ -15,6 +19,7 @@
  * daemon exits 0 only if every app converged.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <openssl/rand.h>
 
@@ -39,6 +44,16 @@ struct region_azs {
 	char *region;
 	char **azs; /* sorted, NULL-terminated; NULL until known */
 	bool fetching, failed;
+};
+
+struct aws_account {
+	struct cohd_daemon *d;
+	char *role_arn; /* NULL: the daemon's own credentials */
+	struct cohd_aws_client *client;
+	enum { ACCT_STARTING, ACCT_READY, ACCT_FAILED } state;
+	char *account, *partition;
+	struct region_azs *regions;
+	size_t n_regions;
 };
 
 /* ---- ports: the loop ---- */
@@ -114,8 +129,8 @@ static int port_aws_call(void *userdata, const struct cohd_rec_call *call, cohd_
 		.max_pages = call->all_pages ? UINT_MAX : 1,
 	};
 
-	return cohd_aws_call_ex(a->d->aws, &opts, call->service, call->operation, call->params, cb,
-				cb_userdata);
+	return cohd_aws_call_ex(a->acct->client, &opts, call->service, call->operation,
+				call->params, cb, cb_userdata);
 }
 
 /* ---- ports: the journal and randomness ---- */
@@ -264,24 +279,24 @@ static const struct cohd_rec_ops rec_ops = {
 	.record_action = port_record_action,
 };
 
-/* ---- regions and the account ---- */
+/* ---- accounts and their regions ---- */
 
-static struct region_azs *region_get(struct cohd_daemon *d, const char *region)
+static struct region_azs *region_get(struct aws_account *acct, const char *region)
 {
 	struct region_azs *v;
 
-	for (size_t i = 0; i < d->n_regions; i++)
-		if (streq(d->regions[i].region, region))
-			return &d->regions[i];
-	v = reallocarray(d->regions, d->n_regions + 1, sizeof *v);
+	for (size_t i = 0; i < acct->n_regions; i++)
+		if (streq(acct->regions[i].region, region))
+			return &acct->regions[i];
+	v = reallocarray(acct->regions, acct->n_regions + 1, sizeof *v);
 	if (!v)
 		return NULL;
-	d->regions = v;
-	v = &d->regions[d->n_regions];
+	acct->regions = v;
+	v = &acct->regions[acct->n_regions];
 	*v = (struct region_azs){ .region = strdup(region) };
 	if (!v->region)
 		return NULL;
-	d->n_regions++;
+	acct->n_regions++;
 	return v;
 }
 
@@ -291,14 +306,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 struct az_call {
-	struct cohd_daemon *d;
+	struct aws_account *acct;
 	char *region;
 };
 
 static void on_azs(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct az_call *c = userdata;
-	struct region_azs *ra = region_get(c->d, c->region);
+	struct region_azs *ra = region_get(c->acct, c->region);
 	json_t *zones = json_object_get(result, "AvailabilityZones"), *z;
 	size_t i, n = 0;
 
@@ -314,10 +329,9 @@ static void on_azs(int r, json_t *result, const struct cohd_aws_error *err, void
 			ra->azs = calloc(json_array_size(zones) + 1, sizeof *ra->azs);
 			json_array_foreach(zones, i, z) {
 				const char *name = json_string_value(json_object_get(z, "ZoneName"));
+				const char *state = json_string_value(json_object_get(z, "State"));
 
-				if (ra->azs && name && streq(strempty(json_string_value(
-							       json_object_get(z, "State"))),
-							       "available"))
+				if (ra->azs && name && streq(strempty(state), "available"))
 					ra->azs[n++] = strdup(name);
 			}
 			if (ra->azs)
@@ -325,15 +339,16 @@ static void on_azs(int r, json_t *result, const struct cohd_aws_error *err, void
 			log_info(AWS, "%s: %zu availability zones", c->region, n);
 		}
 	}
-	rec_kick_all(c->d);
+	rec_kick_all(c->acct->d);
 	free(c->region);
 	free(c);
 }
 
 /* The zones of a region, or NULL while they are being read (a pass is kicked when they are). */
-static const char *const *region_azs(struct cohd_daemon *d, const char *region, bool *ret_failed)
+static const char *const *region_azs(struct aws_account *acct, const char *region,
+				     bool *ret_failed)
 {
-	struct region_azs *ra = region_get(d, region);
+	struct region_azs *ra = region_get(acct, region);
 	struct cohd_aws_call_options opts = { .region = region };
 	struct az_call *c;
 	json_auto_t *params = NULL;
@@ -349,9 +364,9 @@ static const char *const *region_azs(struct cohd_daemon *d, const char *region, 
 		*ret_failed = ra->failed = true;
 		return NULL;
 	}
-	c->d = d;
+	c->acct = acct;
 	ra->fetching = true;
-	if (cohd_aws_call_ex(d->aws, &opts, "ec2", "DescribeAvailabilityZones", params, on_azs,
+	if (cohd_aws_call_ex(acct->client, &opts, "ec2", "DescribeAvailabilityZones", params, on_azs,
 			     c) < 0) {
 		ra->fetching = false;
 		*ret_failed = ra->failed = true;
@@ -376,71 +391,133 @@ static void find_account(void *arg);
 static void on_caller_identity(int r, json_t *result, const struct cohd_aws_error *err,
 			       void *userdata)
 {
-	struct cohd_daemon *d = userdata;
+	struct aws_account *acct = userdata;
+	struct cohd_daemon *d = acct->d;
 	const char *account = json_string_value(json_object_get(result, "Account"));
+	const char *who = acct->role_arn ? acct->role_arn : "the daemon's credentials";
 
 	if (r < 0 || !account) {
 		_cleanup_free_ char *m = r < 0 ? cohd_aws_error_format(err) : NULL;
 
-		log_error(AWS, "STS GetCallerIdentity failed: %s; not reconciling",
-			  m ? m : (r < 0 ? strerror(-r) : "no Account in the answer"));
-		d->aws_state = AWS_FAILED;
-	} else if (d->config->account_id && !streq(d->config->account_id, account)) {
+		log_error(AWS, "STS GetCallerIdentity with %s failed: %s; not reconciling there",
+			  who, m ? m : (r < 0 ? strerror(-r) : "no Account in the answer"));
+		acct->state = ACCT_FAILED;
+	} else if (!acct->role_arn && d->config->account_id &&
+		   !streq(d->config->account_id, account)) {
 		log_error(AWS, "the credentials are for account %s, but the config says %s; "
 			       "not reconciling", account, d->config->account_id);
-		d->aws_state = AWS_FAILED;
+		acct->state = ACCT_FAILED;
 	} else {
-		d->account = strdup(account);
-		d->partition = strdup(partition_of(d->config->region));
-		d->aws_state = d->account && d->partition ? AWS_READY : AWS_FAILED;
+		acct->account = strdup(account);
+		acct->partition = strdup(partition_of(d->config->region));
+		acct->state = acct->account && acct->partition ? ACCT_READY : ACCT_FAILED;
 		log_notice(AWS, "reconciling in account %s as %s", account,
 			   strempty(json_string_value(json_object_get(result, "Arn"))));
 	}
-	if (d->aws_state == AWS_FAILED) {
-		if (d->once) {
-			d->exit_code = EXIT_FAILURE;
-			finish_once_if_done(d);
-		} else if (!d->stopping) {
-			/* the network or the instance role may come up later: try again */
-			log_notice(AWS, "trying STS again in %u s", STS_RETRY_SEC);
-			(void)loop_timer_start(&d->loop, STS_RETRY_SEC * USEC_PER_SEC, find_account, d);
-		}
+	if (acct->state == ACCT_FAILED && !d->once && !d->stopping) {
+		/* the network, the instance role or the trust policy may come up later */
+		log_notice(AWS, "trying STS again in %u s", STS_RETRY_SEC);
+		(void)loop_timer_start(&d->loop, STS_RETRY_SEC * USEC_PER_SEC, find_account, acct);
 		return;
 	}
+	if (acct->state == ACCT_FAILED)
+		d->exit_code = EXIT_FAILURE;
 	rec_kick_all(d);
 }
 
 static void find_account(void *arg)
 {
-	struct cohd_daemon *d = arg;
+	struct aws_account *acct = arg;
 	int r;
 
-	d->aws_state = AWS_STARTING;
-	r = cohd_aws_call(d->aws, "sts", "GetCallerIdentity", NULL, on_caller_identity, d);
+	acct->state = ACCT_STARTING;
+	r = cohd_aws_call(acct->client, "sts", "GetCallerIdentity", NULL, on_caller_identity, acct);
 	if (r < 0) {
 		log_error_errno(AWS, r, "cannot call STS: %m");
-		d->aws_state = AWS_FAILED;
+		acct->state = ACCT_FAILED;
 	}
+}
+
+static struct aws_account *account_free(struct aws_account *acct)
+{
+	if (!acct)
+		return NULL;
+	acct->client = cohd_aws_client_free(acct->client);
+	for (size_t i = 0; i < acct->n_regions; i++) {
+		for (char **z = acct->regions[i].azs; z && *z; z++)
+			free(*z);
+		free(acct->regions[i].azs);
+		free(acct->regions[i].region);
+	}
+	free(acct->regions);
+	free(acct->role_arn);
+	free(acct->account);
+	free(acct->partition);
+	free(acct);
+	return NULL;
+}
+
+/* The account reconciled with the daemon's credentials (role_arn NULL), or through the role.
+ * Created on first use; NULL when its client cannot be set up (logged). */
+static struct aws_account *account_get(struct cohd_daemon *d, const char *role_arn)
+{
+	struct cohd_aws_client_config cfg = {
+		.region = d->config->region,
+		.budget_share = d->config->api_budget_share,
+	};
+	_cleanup_(cohd_aws_credential_source_freep) struct cohd_aws_credential_source *src = NULL;
+	struct cohd_error e = { 0 };
+	struct aws_account *acct, **v;
+	int r;
+
+	for (size_t i = 0; i < d->n_accounts; i++)
+		if (streq_ptr(d->accounts[i]->role_arn, role_arn))
+			return d->accounts[i];
+	acct = calloc(1, sizeof *acct);
+	v = reallocarray(d->accounts, d->n_accounts + 1, sizeof *v);
+	if (!acct || !v || (role_arn && !(acct->role_arn = strdup(role_arn)))) {
+		free(acct);
+		return NULL;
+	}
+	d->accounts = v;
+	acct->d = d;
+	if (role_arn) {
+		/* AssumeRole signed with whatever the daemon's own chain yields */
+		src = calloc(1, sizeof *src);
+		if (!src)
+			return account_free(acct);
+		src->kind = COHD_AWS_CREDENTIALS_ASSUME_ROLE;
+		src->role_arn = strdup(role_arn);
+		src->session_name = strdup("cohd");
+		src->origin = strdup("x-cohd.role_arn");
+		r = cohd_aws_credentials_resolve(&cohd_aws_env_process, &src->source, &e);
+		if (r < 0 || !src->role_arn || !src->session_name || !src->origin) {
+			log_error(AWS, "%s: no credentials to assume it with: %s", role_arn,
+				  cohd_error_str(&e));
+			cohd_error_done(&e);
+			return account_free(acct);
+		}
+		cfg.credentials = TAKE_PTR(src);
+		cfg.credentials_steal = true;
+	} else
+		cfg.account = d->config->account_id;
+	r = cohd_aws_client_new(&d->loop, &cfg, &acct->client, &e);
+	if (r < 0) {
+		log_error_errno(AWS, r, "cannot set up the AWS client%s%s: %s",
+				role_arn ? " for " : "", strempty(role_arn), cohd_error_str(&e));
+		cohd_error_done(&e);
+		return account_free(acct);
+	}
+	d->accounts[d->n_accounts++] = acct;
+	find_account(acct);
+	return acct;
 }
 
 int rec_start(struct cohd_daemon *d)
 {
-	struct cohd_aws_client_config cfg = {
-		.region = d->config->region,
-		.account = d->config->account_id,
-		.budget_share = d->config->api_budget_share,
-	};
-	struct cohd_error e = { 0 };
-	int r;
+	struct aws_account *acct = account_get(d, NULL);
 
-	r = cohd_aws_client_new(&d->loop, &cfg, &d->aws, &e);
-	if (r < 0) {
-		log_error_errno(AWS, r, "cannot set up the AWS client: %s", cohd_error_str(&e));
-		cohd_error_done(&e);
-		return r;
-	}
-	find_account(d);
-	return d->aws_state == AWS_FAILED ? -EIO : 0;
+	return !acct || acct->state == ACCT_FAILED ? -EIO : 0;
 }
 
 void rec_stop(struct cohd_daemon *d)
@@ -448,19 +525,11 @@ void rec_stop(struct cohd_daemon *d)
 	/* engines first: their calls in flight complete into tombstones the client frees */
 	for (size_t i = 0; i < d->n_apps; i++)
 		rec_entry_done(d->apps[i]);
-	d->aws = cohd_aws_client_free(d->aws);
-	for (size_t i = 0; i < d->n_regions; i++) {
-		for (char **z = d->regions[i].azs; z && *z; z++)
-			free(*z);
-		free(d->regions[i].azs);
-		free(d->regions[i].region);
-	}
-	free(d->regions);
-	d->regions = NULL;
-	d->n_regions = 0;
-	free(d->account);
-	free(d->partition);
-	d->account = d->partition = NULL;
+	for (size_t i = 0; i < d->n_accounts; i++)
+		account_free(d->accounts[i]);
+	free(d->accounts);
+	d->accounts = NULL;
+	d->n_accounts = 0;
 }
 
 /* ---- per app ---- */
@@ -606,8 +675,8 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 		.environment = a->environment,
 		.env_type = (int)a->app_doc->env_type,
 		.region = json_string_value(json_object_get(meta, "region")),
-		.account = d->account,
-		.partition = d->partition,
+		.account = a->acct->account,
+		.partition = a->acct->partition,
 		.image_tag = "latest",
 		.name_prefix = json_string_value(json_object_get(meta, "name_prefix")),
 		.azs = azs,
@@ -698,53 +767,70 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 	}
 }
 
+static void pass_fail(struct app_entry *a, const char *fmt, ...) _printf_(2, 3);
+static void pass_fail(struct app_entry *a, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	daemon_event(a->d, a, NULL, LOG_ERR, "pass-failed", "%s", msg ? msg : "out of memory");
+	a->done = true;
+	if (a->d->once)
+		a->d->exit_code = EXIT_FAILURE;
+	finish_once_if_done(a->d);
+}
+
 static void pass_start(struct app_entry *a)
 {
-	struct cohd_daemon *d = a->d;
 	const char *region = json_string_value(json_object_get(cohd_graph_meta(a->graph), "region"));
+	const char *role = a->app_doc->role_arn;
 	const char *const *azs;
 	bool failed;
 	int r;
 
-	azs = region_azs(d, region, &failed);
+	if (!a->acct || !streq_ptr(a->acct->role_arn, role)) {
+		if (a->engine && a->running)
+			return;
+		a->acct = account_get(a->d, role);
+		if (!a->acct)
+			return pass_fail(a, "cannot reach the account of %s", role);
+		a->engine = cohd_rec_engine_free(a->engine); /* another account: start afresh */
+	}
+	if (a->acct->state == ACCT_STARTING) {
+		a->wanted = true; /* kicked when STS answers */
+		return;
+	}
+	if (a->acct->state == ACCT_FAILED) {
+		if (a->d->once)
+			pass_fail(a, "the account of %s is not usable", role ? role : "cohd");
+		return;
+	}
+	azs = region_azs(a->acct, region, &failed);
 	if (!azs) {
-		if (failed) {
-			daemon_event(d, a, NULL, LOG_ERR, "pass-failed",
-				     "the availability zones of %s are unknown", region);
-			a->done = true;
-			d->exit_code = EXIT_FAILURE;
-			finish_once_if_done(d);
-		}
+		if (failed)
+			pass_fail(a, "the availability zones of %s are unknown", region);
 		return; /* kicked again when they are known */
 	}
 	if (!a->engine || a->engine_app != a->app_doc) {
 		r = engine_build(a, azs);
-		if (r < 0) {
-			daemon_event(d, a, NULL, LOG_ERR, "pass-failed",
-				     "cannot set up the reconcile engine: %s", strerror(-r));
-			a->done = true;
-			finish_once_if_done(d);
-			return;
-		}
+		if (r < 0)
+			return pass_fail(a, "cannot set up the reconcile engine: %s", strerror(-r));
 	}
 	r = cohd_rec_engine_run(a->engine, a->engine_graph, on_pass_done, a);
-	if (r < 0) {
-		daemon_event(d, a, NULL, LOG_ERR, "pass-failed", "cannot start a pass: %s",
-			     strerror(-r));
-		a->done = true;
-		finish_once_if_done(d);
-		return;
-	}
+	if (r < 0)
+		return pass_fail(a, "cannot start a pass: %s", strerror(-r));
 	a->running = true;
 }
 
 void rec_kick(struct app_entry *a)
 {
-	struct cohd_daemon *d = a->d;
-
-	if (!a->graph || !a->present || a->done)
+	if (!a->graph || !a->present || a->done || a->d->stopping)
 		return;
-	if (d->aws_state != AWS_READY || a->running) {
+	if (a->running) {
 		a->wanted = true;
 		return;
 	}
@@ -773,7 +859,7 @@ static void finish_once_if_done(struct cohd_daemon *d)
 		if (!a->present)
 			continue;
 		n++;
-		if (d->aws_state != AWS_FAILED && !a->done && a->graph)
+		if (!a->done && a->graph)
 			return; /* still working on this one */
 	}
 	for (size_t i = 0; i < d->n_apps; i++) {

@@ -19,16 +19,6 @@ int cohd_ec2_lookup_by_name(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int cohd_ec2_lookup_by_name_filter(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	if (!ctx->resource || !ctx->resource->name)
-		return -EINVAL;
-	*ret = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s, s]}]}", "Filter", "Name", "tag:Name",
-			 "Values", ctx->resource->name, "Name", "state", "Values", "pending",
-			 "available");
-	return *ret ? 0 : -ENOMEM;
-}
-
 json_t *cohd_ec2_cidr_normalise(const json_t *v)
 {
 	const char *s = json_string_value(v), *slash;

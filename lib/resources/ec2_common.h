@@ -14,8 +14,6 @@
 
 /* Filters tag:Name = the resource's deterministic name (params for the type's describe_op). */
 int cohd_ec2_lookup_by_name(const struct cohd_rec_type_ctx *ctx, json_t **ret);
-/* The same with DescribeNatGateways' spelling of the member ("Filter", not "Filters"). */
-int cohd_ec2_lookup_by_name_filter(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 
 /* An IPv4/IPv6 CIDR in canonical form: host bits cleared, IPv6 compressed, a bare address gets
  * its full prefix length. Anything unparsable is returned as is. New reference. */

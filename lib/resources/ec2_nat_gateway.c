@@ -23,6 +23,18 @@ static int nat_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* Look-up-before-create by the Name tag, among gateways that exist (DescribeNatGateways spells
+ * the member "Filter"). */
+static int nat_lookup(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	if (!ctx->resource || !ctx->resource->name)
+		return -EINVAL;
+	*ret = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s, s]}]}", "Filter", "Name", "tag:Name",
+			 "Values", ctx->resource->name, "Name", "state", "Values", "pending",
+			 "available");
+	return *ret ? 0 : -ENOMEM;
+}
+
 static const struct cohd_rec_field nat_fields[] = {
 	{ .path = "SubnetId", .flags = COHD_REC_F_REPLACE },
 	{ .path = "AllocationId", .live_path = "NatGatewayAddresses.0.AllocationId",
@@ -73,7 +85,7 @@ const struct cohd_rec_type cohd_resource_ec2_nat_gateway = {
 	.name_path = "tag:Name",
 	.tags_path = "Tags",
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
-	.lookup_params = cohd_ec2_lookup_by_name_filter,
+	.lookup_params = nat_lookup,
 	.id_list_member = "NatGatewayIds",
 	.health = nat_health,
 

@@ -17,15 +17,26 @@
 #include "lib/resources/resources.h"
 #include "lib/util/macro.h"
 
-/* AttachInternetGateway: {"InternetGatewayId": id, "VpcId": vpc}. */
+/* AttachInternetGateway: {"InternetGatewayId": id, "VpcId": vpc}; a gateway attached to another
+ * VPC is detached from it first (one action, two calls). */
 static int attach_params(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
 			 size_t n_fields, json_t **ret)
 {
 	const char *vpc = json_string_value(cohd_ec2_prop(ctx, "VpcId"));
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+	const char *other = json_string_value(cohd_rec_json_path(ctx->live ? ctx->live->attrs : NULL,
+								 "Attachments.0.VpcId"));
 
-	if (!ctx->live || !ctx->live->physical_id || !vpc)
+	if (!id || !vpc)
 		return -EINVAL;
-	*ret = json_pack("{s:s, s:s}", "InternetGatewayId", ctx->live->physical_id, "VpcId", vpc);
+	if (other && !streq(other, vpc))
+		*ret = json_pack("[{s:s, s:{s:s, s:s}, s:[s]}, {s:s, s:{s:s, s:s}}]", "Operation",
+				 "DetachInternetGateway", "Params", "InternetGatewayId", id,
+				 "VpcId", other, "IgnoreCodes", "Gateway.NotAttached", "Operation",
+				 "AttachInternetGateway", "Params", "InternetGatewayId", id, "VpcId",
+				 vpc);
+	else
+		*ret = json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -1363,6 +1363,31 @@ START_TEST(test_rules_corrected)
 }
 END_TEST
 
+/* The internet gateway found attached to another VPC: detached from it, attached to ours. */
+START_TEST(test_igw_moved_back)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *igw, *att;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	igw = by_lid("InternetGateways", "app/igw");
+	att = json_array_get(json_object_get(igw, "Attachments"), 0);
+	json_object_set_new(att, "VpcId", json_string("vpc-elsewhere"));
+	json_array_clear(W.mut_log);
+	ck_assert_uint_eq(run_pass(e, g), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(W.mut_log, 0)), "DetachInternetGateway");
+	ck_assert_str_eq(json_string_value(json_array_get(W.mut_log, 1)), "AttachInternetGateway");
+	ck_assert_str_eq(str(json_array_get(json_object_get(igw, "Attachments"), 0), "VpcId"),
+			 str(by_lid("Vpcs", "app/vpc"), "VpcId"));
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	world_done();
+}
+END_TEST
+
 /* Replacing the NAT gateway (its subnet changed): the new one is created first, the private
  * route moves to it, then the old one is deleted. */
 START_TEST(test_nat_replaced)
@@ -1568,6 +1593,7 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_rules_normalised);
 	tcase_add_test(tc, test_rules_corrected);
 	tcase_add_test(tc, test_nat_replaced);
+	tcase_add_test(tc, test_igw_moved_back);
 	tcase_add_test(tc, test_delete_order);
 	tcase_add_test(tc, test_builders_and_normalisers);
 	tcase_add_test(tc, test_self_reference);

@@ -28,6 +28,8 @@ extern const struct cohd_rec_type cohd_resource_autoscaling_scalable_target;
 extern const struct cohd_rec_type cohd_resource_autoscaling_scaling_policy;
 extern const struct cohd_rec_type cohd_resource_cloudwatch_alarm;
 extern const struct cohd_rec_type cohd_resource_ecs_task_definition;
+extern const struct cohd_rec_type cohd_resource_elbv2_listener;
+extern const struct cohd_rec_type cohd_resource_elbv2_listener_rule;
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

@@ -31,6 +31,8 @@ static const struct cohd_rec_type *const my_types[] = {
 	&cohd_resource_autoscaling_scaling_policy,
 	&cohd_resource_cloudwatch_alarm,
 	&cohd_resource_ecs_task_definition,
+	&cohd_resource_elbv2_listener,
+	&cohd_resource_elbv2_listener_rule,
 	NULL,
 };
 
@@ -130,6 +132,7 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 					  .self = res->id};
 	json_auto_t *props = NULL, *params = NULL, *live_attrs = NULL;
 	const struct cohd_resource *wanted[] = {res};
+	const json_t *wanted_props[1] = {NULL};
 	struct cohd_rec_observe_ctx octx = {.app = "ledger",
 					    .environment = "production",
 					    .region = "eu-west-1",
@@ -155,6 +158,8 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	ck_assert_int_eq(cohd_json_foreach_ref(res->properties, collect_ref, NULL), 0);
 	ck_assert_int_eq(cohd_rec_resolve(&rc, res->properties, &props, NULL), 0);
 	ctx.props = props;
+	wanted_props[0] = props;
+	octx.props = wanted_props;
 	ctx.token = t->token_member ? token : NULL;
 
 	/* create */
@@ -1569,6 +1574,49 @@ START_TEST(test_service_cluster_from_props)
 }
 END_TEST
 
+static const struct cohd_rec_field *field_of_type(const struct cohd_rec_type *t, const char *path)
+{
+	for (size_t i = 0; i < t->n_fields; i++)
+		if (streq(t->fields[i].path, path))
+			return &t->fields[i];
+	ck_abort_msg("%s has no field %s", t->name, path);
+	return NULL;
+}
+
+/* ELBv2: what ELB fills into rules and listeners is not drift. */
+START_TEST(test_elbv2_normalise)
+{
+	const struct cohd_rec_field *cond =
+		field_of_type(&cohd_resource_elbv2_listener_rule, "Conditions");
+	const struct cohd_rec_field *act =
+		field_of_type(&cohd_resource_elbv2_listener, "DefaultActions");
+	json_auto_t *want = NULL, *have = NULL, *a = NULL, *b = NULL;
+
+	want = json_pack("[{s:s, s:{s:[s, s]}}, {s:s, s:{s:[s]}}]", "Field", "host-header",
+			 "HostHeaderConfig", "Values", "pr-1.shop.example", "*.pr-1.shop.example",
+			 "Field", "path-pattern", "PathPatternConfig", "Values", "/*");
+	have = json_pack("[{s:s, s:[s], s:{s:[s]}}, {s:s, s:[s, s], s:{s:[s, s]}}]", "Field",
+			 "path-pattern", "Values", "/*", "PathPatternConfig", "Values", "/*",
+			 "Field", "host-header", "Values", "*.pr-1.shop.example",
+			 "pr-1.shop.example", "HostHeaderConfig", "Values", "*.pr-1.shop.example",
+			 "pr-1.shop.example");
+	a = cohd_rec_normalise(cond, want, false);
+	b = cohd_rec_normalise(cond, have, true);
+	ck_assert(json_equal(a, b));
+	json_decref(want), json_decref(have), json_decref(a), json_decref(b);
+
+	want = json_pack("[{s:s, s:{s:s, s:s, s:s}}]", "Type", "redirect", "RedirectConfig",
+			 "Protocol", "HTTPS", "Port", "443", "StatusCode", "HTTP_301");
+	have = json_pack("[{s:s, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:s}}]", "Type", "redirect",
+			 "Order", 1, "RedirectConfig", "Protocol", "HTTPS", "Port", "443", "Host",
+			 "#{host}", "Path", "/#{path}", "Query", "#{query}", "StatusCode",
+			 "HTTP_301");
+	a = cohd_rec_normalise(act, want, false);
+	b = cohd_rec_normalise(act, have, true);
+	ck_assert(json_equal(a, b));
+}
+END_TEST
+
 /* Twelve workers: DescribeServices takes ten names, so observe is two calls. */
 START_TEST(test_services_in_tens)
 {
@@ -1672,6 +1720,7 @@ static Suite *resources_compute_suite(void)
 		{"secret_confirm", test_secret_delete_needs_confirmation},
 		{"log_group", test_log_group},
 		{"task_definition_normalise", test_task_definition_normalise},
+		{"elbv2_normalise", test_elbv2_normalise},
 		{"existing_secret", test_existing_secret_never_created},
 	};
 

@@ -30,6 +30,7 @@ extern const struct cohd_rec_type cohd_resource_cloudwatch_alarm;
 extern const struct cohd_rec_type cohd_resource_ecs_task_definition;
 extern const struct cohd_rec_type cohd_resource_elbv2_listener;
 extern const struct cohd_rec_type cohd_resource_elbv2_listener_rule;
+extern const struct cohd_rec_type cohd_resource_iam_instance_profile;
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

@@ -33,6 +33,7 @@ static const struct cohd_rec_type *const my_types[] = {
 	&cohd_resource_ecs_task_definition,
 	&cohd_resource_elbv2_listener,
 	&cohd_resource_elbv2_listener_rule,
+	&cohd_resource_iam_instance_profile,
 	NULL,
 };
 

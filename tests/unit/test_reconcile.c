@@ -67,6 +67,8 @@ struct world {
 	const char *delete_says_gone;  /* this delete finds the resource already gone */
 	const char *fail_op;	       /* this operation fails (after the client's retries) */
 	unsigned sub_observe_resolved; /* subnet observes that saw their network's id */
+	unsigned n_rec_observed, n_rec_diff, n_rec_plan, n_rec_action, n_rec_status;
+	json_t *last_plan; /* the last plan recorded */
 
 	bool pass_done;
 	int pass_r;
@@ -477,7 +479,39 @@ static int f_generate(void *ud, const char *id, const json_t *ph, json_t **ret)
 	return 0;
 }
 
+static void f_rec_observed(void *ud, const char *id, const char *type, const json_t *item)
+{
+	W.n_rec_observed++;
+}
+
+static void f_rec_diff(void *ud, const char *id, const json_t *diff)
+{
+	W.n_rec_diff++;
+}
+
+static void f_rec_plan(void *ud, const json_t *plan)
+{
+	W.n_rec_plan++;
+	json_decref(W.last_plan);
+	W.last_plan = json_deep_copy(plan);
+}
+
+static void f_rec_action(void *ud, const json_t *action)
+{
+	W.n_rec_action++;
+}
+
+static void f_rec_status(void *ud, const json_t *status)
+{
+	W.n_rec_status++;
+}
+
 static const struct cohd_rec_ops fake_ops = {
+	.record_observed = f_rec_observed,
+	.record_diff = f_rec_diff,
+	.record_plan = f_rec_plan,
+	.record_action = f_rec_action,
+	.record_status = f_rec_status,
 	.aws_call = f_aws_call,
 	.now = f_now,
 	.timer_start = f_timer_start,
@@ -544,6 +578,7 @@ static void world_done(void)
 	json_decref(W.mut_log);
 	json_decref(W.tokens);
 	json_decref(W.fight_value);
+	json_decref(W.last_plan);
 	for (size_t i = 0; i < W.n_journal; i++) {
 		free(W.journal[i].logical_id);
 		free(W.journal[i].service);
@@ -1403,6 +1438,34 @@ START_TEST(test_dry_run)
 	ck_assert_str_eq(json_string_value(json_object_get(a, "resource")), "app/sub");
 	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(a, "after"), 0)), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "drifted");
+	/* Recorded: the diffs, the plan (as data), the status; no action ran. */
+	ck_assert_uint_eq(W.n_rec_diff, 3);
+	ck_assert_uint_eq(W.n_rec_plan, 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(W.last_plan, "actions")), 4);
+	ck_assert_uint_eq(W.n_rec_status, 1);
+	ck_assert_uint_eq(W.n_rec_action, 0);
+
+	/* With the resources there, a dry run still observes and records them and changes
+	 * nothing: drift is shown, not corrected. */
+	{
+		struct cohd_rec_config live = base_config();
+		_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e2 = engine(&live);
+		json_auto_t *st2 = NULL;
+		unsigned before;
+
+		run_pass(e2, g, NULL);
+		json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode",
+				    json_string("slow"));
+		before = W.mutations;
+		W.n_rec_observed = 0;
+		ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+		ck_assert_uint_eq(W.mutations, before);
+		ck_assert_uint_eq(W.n_rec_observed, 3);
+		ck_assert_str_eq(res_sync(st2, "app/net"), "drifted");
+		ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "app/net", "Mode"),
+								   "state")),
+				 "drift");
+	}
 	world_done();
 }
 END_TEST
@@ -1681,6 +1744,82 @@ START_TEST(test_replace_needs_confirmation_and_unknown_type)
 }
 END_TEST
 
+/* The rule engine on its own: built-in, config and app rules, conditions, environments,
+ * bands. */
+START_TEST(test_accept_rules)
+{
+	struct cohd_drift_rule cfg_rule = {
+		.resource = (char *)"ecs.*",
+		.field = (char *)"DesiredCount",
+		.op = COHD_DRIFT_OP_GE,
+		.operand = (char *)"2",
+		.env_mask = 1u << 0,
+		.source = (char *)"cohd.yaml:3:5",
+	};
+	struct cohd_drift_rule app_rule = {
+		.resource = (char *)"fake.net",
+		.field = (char *)"Tags.*",
+		.id = (char *)"app/*",
+		.env_mask = COHD_DRIFT_ENV_ALL,
+		.source = (char *)"shop.yml:2:3",
+	};
+	struct cohd_rec_band band = {
+		.logical_id = "svc/x",
+		.field = "DesiredCount",
+		.min = 1,
+		.max = 4,
+		.by = "svc/x-as",
+		.text = "autoscaling target svc/x-as: 1..4",
+	};
+	struct cohd_rec_accept a = {
+		.config_rules = &cfg_rule,
+		.n_config_rules = 1,
+		.app_rules = &app_rule,
+		.n_app_rules = 1,
+		.env_bit = 1u << 2,
+		.bands = &band,
+		.n_bands = 1,
+	};
+	json_auto_t *three = json_integer(3), *one = json_integer(1), *nine = json_integer(9);
+	json_auto_t *yes = json_true(), *tag = json_string("x");
+	const struct cohd_rec_band *b;
+	const char *rule, *reason;
+
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "rds.db_instance", "env/db", "MultiAZ", yes,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_ACCEPTED);
+	ck_assert_str_eq(rule, "built-in: rds.db_instance:MultiAZ");
+	/* Preview: the production-only config rule does not apply. */
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "ecs.service", "svc/y", "DesiredCount", three,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_DRIFT);
+	a.env_bit = 1u << 0;
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "ecs.service", "svc/y", "DesiredCount", three,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_ACCEPTED);
+	ck_assert_str_eq(rule, "cohd.yaml:3:5");
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "ecs.service", "svc/y", "DesiredCount", one,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_DRIFT); /* condition ">= 2" fails */
+	/* A governed field: the band decides, whatever the rules say. */
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "ecs.service", "svc/x", "DesiredCount", three,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_ACCEPTED);
+	ck_assert_str_eq(rule, "autoscaling target svc/x-as: 1..4");
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "ecs.service", "svc/x", "DesiredCount", nine,
+					       &rule, &reason, &b),
+			 COHD_REC_VERDICT_OUTSIDE_BAND);
+	ck_assert_ptr_eq(b, &band);
+	/* Globs over tags and ids. */
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "fake.net", "app/net", "Tags.Owner", tag, &rule,
+					       &reason, &b),
+			 COHD_REC_VERDICT_ACCEPTED);
+	ck_assert_int_eq(cohd_rec_accept_check(&a, "fake.net", "env/net", "Tags.Owner", tag, &rule,
+					       &reason, &b),
+			 COHD_REC_VERDICT_DRIFT);
+}
+END_TEST
+
 START_TEST(test_normalise)
 {
 	struct cohd_rec_field doc = {.path = "P", .flags = COHD_REC_F_JSON_DOC};
@@ -1788,6 +1927,7 @@ static Suite *reconcile_suite(void)
 		{"ec2_vpc", test_ec2_vpc_type},
 		{"observe_failure", test_observe_failure},
 		{"replace_confirm", test_replace_needs_confirmation_and_unknown_type},
+		{"accept_rules", test_accept_rules},
 		{"normalise", test_normalise},
 		{"resolve", test_resolve_placeholders},
 	};

@@ -26,6 +26,7 @@
 #include "daemon/cohd/daemon.h"
 #include "lib/aws/client/client.h"
 #include "lib/config/app.h"
+#include "lib/model/compile.h"
 #include "lib/model/graph.h"
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/resources.h"
@@ -589,7 +590,8 @@ static int compute_owned(struct app_entry *a)
 	v = calloc(3, sizeof *v);
 	if (!v)
 		return -ENOMEM;
-	if (asprintf(&v[0], "env/%s/", a->environment) < 0 || (alone && !(v[1] = strdup("app/")))) {
+	if (cohd_model_env_id_prefix(a->environment, &v[0]) < 0 ||
+	    (alone && !(v[1] = strdup("app/")))) {
 		strv_free(v);
 		return -ENOMEM;
 	}

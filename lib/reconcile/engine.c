@@ -10,26 +10,24 @@
  *             deletion kind and dependencies (deletion protection lives here, not in the file).
  *   observe   one bulk describe per resource type in play (wanted, remembered, or named by an
  *             open journal intent), at most max_observe in flight; a type whose resources
- *             depend on another type's waits for it (its describe may need the parent's id). Items are matched by their
- *             cohd:id tag; an item without it but with a wanted resource's deterministic name
- *             is adopted when ManagedBy/Application say it is ours, and flagged "exists and is not
- *             ours" otherwise (never touched).
- *   detail    attributes the bulk describe omits (DescribeVpcAttribute, GetBucketPolicy...):
- *             one read per managed item and detail, bounded like observe.
- *   lookup    look-up-before-create: for each wanted resource still missing whose type can look
- *             up by name, one more describe (the bulk filter may not see untagged resources).
- *   plan      resolve placeholders against what is known, diff every resource field by field
- *             through the one accept-drift engine (bands from autoscaling targets included), settle
- *             recovered journal intents (adopt what a crashed create made), decide holds (foreign,
- *             grace period, confirmation), build the DAG and apply quarantine to corrections that
- *             were already made quarantine_after times without converging. Record diff and plan.
- *             A dry run stops here: every action is "skipped (dry run)".
- *   act       start every action whose predecessors are done, at most max_inflight calls in
- *             flight. Each mutating call: journal intent (with its idempotency token) -> call ->
- *             journal outcome. "Already gone" completes a delete. Creates and deletes with a wait
- *             poll on timers (never blocking); a wait that reaches its bound leaves the action
- *             "timeout" (progressing; the next pass looks again) and blocks its dependents.
- *   finish    per-resource and app status (sync x health), record it, call the pass callback.
+ *             depend on another type's waits for it (its describe may need the parent's id). Items
+ * are matched by their cohd:id tag; an item without it but with a wanted resource's deterministic
+ * name is adopted when ManagedBy/Application say it is ours, and flagged "exists and is not ours"
+ * otherwise (never touched). detail    attributes the bulk describe omits (DescribeVpcAttribute,
+ * GetBucketPolicy...): one read per managed item and detail, bounded like observe. lookup
+ * look-up-before-create: for each wanted resource still missing whose type can look up by name, one
+ * more describe (the bulk filter may not see untagged resources). plan      resolve placeholders
+ * against what is known, diff every resource field by field through the one accept-drift engine
+ * (bands from autoscaling targets included), settle recovered journal intents (adopt what a crashed
+ * create made), decide holds (foreign, grace period, confirmation), build the DAG and apply
+ * quarantine to corrections that were already made quarantine_after times without converging.
+ * Record diff and plan. A dry run stops here: every action is "skipped (dry run)". act       start
+ * every action whose predecessors are done, at most max_inflight calls in flight. Each mutating
+ * call: journal intent (with its idempotency token) -> call -> journal outcome. "Already gone"
+ * completes a delete. Creates and deletes with a wait poll on timers (never blocking); a wait that
+ * reaches its bound leaves the action "timeout" (progressing; the next pass looks again) and blocks
+ * its dependents. finish    per-resource and app status (sync x health), record it, call the pass
+ * callback.
  *
  * Nothing is carried from one pass to the next except what must be: quarantine counters,
  * first-seen times of unmanaged resources, remembered deletion kinds, open intents, and the
@@ -2114,9 +2112,17 @@ static json_t *build_status(struct cohd_rec_engine *e)
 			       cohd_rec_health_to_string(r->health), "message", r->message);
 		if (ro && r->has_diff)
 			json_object_set_new(ro, "diff", cohd_rec_res_diff_to_json(&r->diff));
-		if (ro && r->quarantined)
-			json_object_set_new(ro, "quarantine",
-					    json_pack("{s:i}", "corrections", (int)r->corr_count));
+		if (ro && r->corr_count > 0) {
+			char digest[17];
+
+			/* The daemon keeps this to restore it after a restart. */
+			snprintf(digest, sizeof digest, "%016llx",
+				 (unsigned long long)r->corr_digest);
+			json_object_set_new(ro, "corrections",
+					    json_pack("{s:s, s:i, s:b}", "digest", digest, "count",
+						      (int)r->corr_count, "quarantined",
+						      r->quarantined));
+		}
 		json_array_append_new(resources, ro);
 	}
 	for (int s = 0; s < _COHD_REC_SYNC_MAX; s++)
@@ -2283,6 +2289,22 @@ void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e)
 {
 	if (e)
 		e->confirmed = true;
+}
+
+int cohd_rec_engine_restore_corrections(struct cohd_rec_engine *e, const char *logical_id,
+					const char *type, uint64_t digest, unsigned count,
+					bool quarantined)
+{
+	struct rec_res *r;
+
+	cohd_assert_return(e && logical_id && type, -EINVAL);
+	r = get_res(e, logical_id, find_type(e, type));
+	if (!r)
+		return -ENOMEM;
+	r->corr_digest = digest;
+	r->corr_count = count;
+	r->quarantined = quarantined;
+	return 0;
 }
 
 int cohd_rec_engine_release(struct cohd_rec_engine *e, const char *logical_id)

@@ -173,6 +173,13 @@ void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e);
  * not quarantined. */
 int cohd_rec_engine_release(struct cohd_rec_engine *e, const char *logical_id);
 
+/* Restore the correction counter of a resource (what the status reported as "corrections":
+ * digest as 16 hex digits, count, quarantined) after a restart, before the first pass, so that a
+ * quarantine survives it. */
+int cohd_rec_engine_restore_corrections(struct cohd_rec_engine *e, const char *logical_id,
+					const char *type, uint64_t digest, unsigned count,
+					bool quarantined);
+
 typedef void (*cohd_rec_pass_cb)(struct cohd_rec_engine *e, int r, void *userdata);
 
 /* Start one pass over graph g (borrowed until cb ran; finalized by cohd_graph_finalize()).
@@ -186,9 +193,10 @@ int cohd_rec_engine_run(struct cohd_rec_engine *e, const struct cohd_graph *g, c
  * "sync", "health", "dry_run", "counts": {"synced": n, "drifted": n, ...}, "health_counts":
  * {"healthy": n, ...}, "resources": [{"id", "type", "physical_id", "sync", "health", "message"
  * (why: the error, what a wait waits for, the hold), "diff" (per field: state, desired, live,
- * rule, reason, target), "quarantine"}], "plan": cohd_rec_plan_to_json()}. The app's sync and
- * health are the worst of its resources' (error > quarantined > drifted > progressing >
- * deleting > synced; degraded > progressing > unknown > healthy). */
+ * rule, reason, target), "corrections": {"digest", "count", "quarantined"}}], "plan":
+ * cohd_rec_plan_to_json()}. The app's sync and health are the worst of its resources' (error >
+ * quarantined > drifted > progressing > deleting > synced; degraded > progressing > unknown >
+ * healthy). */
 json_t *cohd_rec_engine_status(const struct cohd_rec_engine *e);
 
 /* How many mutating calls the engine has sent over its life (tests, metrics). */

@@ -1206,6 +1206,23 @@ START_TEST(test_quarantine)
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "quarantined");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 
+	/* A restart keeps the quarantine when the daemon restores the counter. */
+	{
+		const json_t *c = json_object_get(status_res(st, "app/net"), "corrections");
+		struct cohd_rec_engine *e2 = engine(&cfg);
+		uint64_t digest =
+			strtoull(json_string_value(json_object_get(c, "digest")), NULL, 16);
+
+		ck_assert(json_is_true(json_object_get(c, "quarantined")));
+		ck_assert_int_eq(cohd_rec_engine_restore_corrections(
+					 e2, "app/net", "fake.net", digest,
+					 (unsigned)json_integer_value(json_object_get(c, "count")),
+					 true),
+				 0);
+		ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+		cohd_rec_engine_free(e2);
+	}
+
 	/* Released by request: corrections resume (and count again from one). */
 	ck_assert_int_eq(cohd_rec_engine_release(e, "app/net"), 0);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 1);

@@ -87,7 +87,16 @@ static int cb_timeout(CURLM *multi, long timeout_ms, void *userp)
 	return uv_timer_start(&h->timer, on_uv_timeout, (uint64_t)timeout_ms, 0) < 0 ? -1 : 0;
 }
 
-/* CURLMOPT_SOCKETFUNCTION. Runs inside curl: creates, updates or closes the socket's poll
+/* The open poll handle of fd s, if we still have one (see POLL_REMOVE below). */
+static struct http_poll *poll_find(struct cohd_http *h, curl_socket_t s)
+{
+	for (struct http_poll *p = h->polls; p; p = p->next)
+		if (p->fd == s && !p->closed)
+			return p;
+	return NULL;
+}
+
+/* CURLMOPT_SOCKETFUNCTION. Runs inside curl: creates, updates or stops the socket's poll
  * handle, nothing else (fix 3); curl_multi_assign() is documented as safe here. */
 static int cb_socket(CURL *easy, curl_socket_t s, int action, void *userp, void *socketp)
 {
@@ -99,7 +108,11 @@ static int cb_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
 	case CURL_POLL_IN:
 	case CURL_POLL_OUT:
 	case CURL_POLL_INOUT:
-		if (!p) { /* fix 2: one poll handle per fd, created once, reused via socketp */
+		/* fix 2: one poll handle per fd, reused via socketp, or found again when curl
+		 * picks up a kept-alive connection it had stopped watching */
+		if (!p)
+			p = poll_find(h, s);
+		if (!p) {
 			p = calloc(1, sizeof *p);
 			if (!p)
 				return -1;
@@ -114,10 +127,10 @@ static int cb_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
 			if (h->polls)
 				h->polls->prev = p;
 			h->polls = p;
-			if (curl_multi_assign(h->multi, s, p) != CURLM_OK) {
-				poll_close(h, p);
-				return -1;
-			}
+		}
+		if (p != socketp && curl_multi_assign(h->multi, s, p) != CURLM_OK) {
+			poll_close(h, p);
+			return -1;
 		}
 		if (action != CURL_POLL_IN)
 			events |= UV_WRITABLE;
@@ -127,10 +140,11 @@ static int cb_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
 			return -1;
 		break;
 	case CURL_POLL_REMOVE:
-		if (p) {
-			poll_close(h, p);
-			(void)curl_multi_assign(h->multi, s, NULL);
-		}
+		/* Stop watching, but keep the handle bound to the fd: an idle keep-alive
+		 * connection comes back with POLL_IN/OUT and reuses it, and cb_close_socket
+		 * closes it before curl closes the fd. */
+		if (p)
+			uv_poll_stop(&p->poll);
 		break;
 	default:
 		break;

@@ -50,6 +50,9 @@ struct app_entry {
 	bool done;             /* --once: this app needs no more passes */
 	unsigned passes;
 	json_t *rec_status;    /* the last pass's status (cohd_rec_engine_status) */
+	json_t *generated;     /* logical id -> value made by the generate port, kept until the
+				* resource exists so that retries send the same secret (never
+				* written anywhere) */
 	usec_t last_pass;
 };
 

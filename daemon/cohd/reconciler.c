@@ -211,13 +211,20 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 			 json_t **ret_value)
 {
 	const char *kind = json_string_value(json_object_get(placeholder, "Generate"));
+	struct app_entry *a = userdata;
 
-	(void)userdata;
 	if (kind && streq(kind, "password")) {
 		json_int_t len = json_integer_value(json_object_get(placeholder, "Length"));
+		json_t *known = json_object_get(a->generated, logical_id);
 		char buf[129];
 		int r;
 
+		/* the same value until the resource exists: a create that is retried (or re-sent
+		 * after a crash in this run) must not carry a different secret */
+		if (known) {
+			*ret_value = json_incref(known);
+			return 0;
+		}
 		if (len < 16 || len > 128)
 			len = 32;
 		r = random_alnum(buf, (size_t)len + 1);
@@ -225,7 +232,13 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 			return r;
 		*ret_value = json_string(buf);
 		OPENSSL_cleanse(buf, sizeof buf);
-		return *ret_value ? 0 : -ENOMEM;
+		if (!*ret_value)
+			return -ENOMEM;
+		if (!a->generated)
+			a->generated = json_object();
+		if (a->generated)
+			(void)json_object_set(a->generated, logical_id, *ret_value);
+		return 0;
 	}
 	if (json_object_get(placeholder, "Allocate"))
 		return allocate_priority(placeholder, ret_value);
@@ -557,6 +570,8 @@ void rec_entry_done(struct app_entry *a)
 	a->owned = NULL;
 	json_decref(a->rec_status);
 	a->rec_status = NULL;
+	json_decref(a->generated); /* jansson frees the strings; they were never copied elsewhere */
+	a->generated = NULL;
 	a->running = false;
 }
 
@@ -752,6 +767,11 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 		log_info(RECONCILE, "%s.%s: pass %u ended %s, %s", a->app, a->environment, a->passes,
 			 strempty(sync), strempty(health));
 
+	/* siblings that waited for this pass */
+	for (size_t i = 0; i < d->n_apps; i++)
+		if (d->apps[i] != a && d->apps[i]->wanted && streq_ptr(d->apps[i]->app, a->app))
+			(void)port_timer_start(d->apps[i], 0, kick_later, d->apps[i]);
+
 	if (d->once) {
 		/* another pass only for what is still on its way */
 		if (r < 0 || converged(a) || !sync || !streq(sync, "progressing") ||
@@ -828,11 +848,24 @@ static void pass_start(struct app_entry *a)
 	a->running = true;
 }
 
+/* Another environment of the same app in a pass: they share the application-wide resources
+ * (VPC, ALB, cluster), so their passes never overlap. */
+static bool sibling_running(const struct app_entry *a)
+{
+	for (size_t i = 0; i < a->d->n_apps; i++) {
+		const struct app_entry *o = a->d->apps[i];
+
+		if (o != a && o->running && streq_ptr(o->app, a->app))
+			return true;
+	}
+	return false;
+}
+
 void rec_kick(struct app_entry *a)
 {
 	if (!a->graph || !a->present || a->done || a->d->stopping)
 		return;
-	if (a->running) {
+	if (a->running || sibling_running(a)) {
 		a->wanted = true;
 		return;
 	}

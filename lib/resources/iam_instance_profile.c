@@ -104,6 +104,31 @@ static const struct cohd_rec_field profile_fields[] = {
 	 .update_params = add_role},
 };
 
+/* DeleteInstanceProfile refuses while a role is in it: remove it first, in the same action. */
+static int profile_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *name = ctx->live ? ctx->live->physical_id : NULL;
+	const json_t *role;
+	json_t *steps;
+	size_t i;
+
+	if (!name)
+		return -EINVAL;
+	steps = json_array();
+	if (!steps)
+		return -ENOMEM;
+	json_array_foreach (json_object_get(ctx->live->attrs, "Roles"), i, role)
+		json_array_append_new(steps, json_pack("{s:s, s:{s:s, s:O}, s:[s]}", "Operation",
+						       "RemoveRoleFromInstanceProfile", "Params",
+						       "InstanceProfileName", name, "RoleName",
+						       role, "IgnoreCodes", "NoSuchEntity"));
+	json_array_append_new(steps,
+			      json_pack("{s:s, s:{s:s}}", "Operation", "DeleteInstanceProfile",
+					"Params", "InstanceProfileName", name));
+	*ret = steps;
+	return 0;
+}
+
 static const char *const profile_gone[] = {"NoSuchEntity", NULL};
 
 const struct cohd_rec_type cohd_resource_iam_instance_profile = {
@@ -135,5 +160,6 @@ const struct cohd_rec_type cohd_resource_iam_instance_profile = {
 	.tag_op = "TagInstanceProfile",
 	.tag_params = profile_tag,
 	.delete_op = "DeleteInstanceProfile",
+	.delete_params = profile_delete,
 	.gone_codes = profile_gone,
 };

@@ -10,7 +10,9 @@
  * decodes and canonicalises them. CreateRole takes no idempotency token: the bulk describe
  * sees every role of the account, so an untagged role with our name is found before any create.
  * The inline policy and the managed policy are set right after the create (PutRolePolicy,
- * AttachRolePolicy) and corrected the same way. Pure; no I/O.
+ * AttachRolePolicy) and corrected the same way. Deleting takes the inline policies, managed
+ * policies and instance profiles off first, in the same action (DeleteRole refuses otherwise).
+ * Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -230,6 +232,47 @@ static const struct cohd_rec_field role_fields[] = {
 	 .update_params = attach_policy},
 };
 
+static json_t *step(const char *op, json_t *params)
+{
+	return json_pack("{s:s, s:o, s:[s]}", "Operation", op, "Params", params, "IgnoreCodes",
+			 "NoSuchEntity");
+}
+
+/* IAM refuses to delete a role that still has policies or sits in an instance profile
+ * (DeleteConflict): one action, the calls in order, from what was observed. */
+static int role_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const json_t *attrs = ctx->live ? ctx->live->attrs : NULL, *v;
+	const char *name = ctx->live ? ctx->live->physical_id : NULL;
+	json_t *steps;
+	size_t i;
+
+	if (!name)
+		return -EINVAL;
+	steps = json_array();
+	if (!steps)
+		return -ENOMEM;
+	json_array_foreach (json_object_get(attrs, "Policies"), i, v)
+		json_array_append_new(steps,
+				      step("DeleteRolePolicy",
+					   json_pack("{s:s, s:O}", "RoleName", name, "PolicyName",
+						     json_object_get(v, "PolicyName"))));
+	json_array_foreach (json_object_get(attrs, "ManagedPolicyArns"), i, v)
+		json_array_append_new(
+			steps, step("DetachRolePolicy",
+				    json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v)));
+	json_array_foreach (json_object_get(attrs, "InstanceProfileList"), i, v)
+		json_array_append_new(steps,
+				      step("RemoveRoleFromInstanceProfile",
+					   json_pack("{s:O, s:s}", "InstanceProfileName",
+						     json_object_get(v, "InstanceProfileName"),
+						     "RoleName", name)));
+	json_array_append_new(steps, json_pack("{s:s, s:{s:s}}", "Operation", "DeleteRole",
+					       "Params", "RoleName", name));
+	*ret = steps;
+	return 0;
+}
+
 static const char *const role_gone[] = {"NoSuchEntity", NULL};
 
 const struct cohd_rec_type cohd_resource_iam_role = {
@@ -259,5 +302,6 @@ const struct cohd_rec_type cohd_resource_iam_role = {
 	.tag_op = "TagRole",
 	.tag_params = role_tag,
 	.delete_op = "DeleteRole",
+	.delete_params = role_delete,
 	.gone_codes = role_gone,
 };

@@ -93,8 +93,10 @@ CREATE TABLE action (
 	pass_id       INTEGER NOT NULL REFERENCES pass(id) ON DELETE CASCADE,
 	logical_id    TEXT NOT NULL,
 	kind          TEXT NOT NULL CHECK (kind IN ('create', 'update', 'replace', 'delete', 'tag')),
-	status        TEXT NOT NULL DEFAULT 'planned'
-	              CHECK (status IN ('planned', 'running', 'waiting', 'succeeded', 'failed', 'skipped')),
+	-- the engine's action states (lib/reconcile/plan.h)
+	status        TEXT NOT NULL DEFAULT 'pending'
+	              CHECK (status IN ('pending', 'running', 'waiting', 'done', 'failed', 'blocked',
+	                                'skipped', 'timeout')),
 	detail        TEXT,                     -- JSON: fields changed, wait target
 	error         TEXT,                     -- AWS code, message and request id
 	started_at    TEXT,

@@ -143,6 +143,8 @@ int apps_load(struct cohd_daemon *d)
 		memcpy(a->sha256, list[i].source_sha256,
 		       MIN(strlen(list[i].source_sha256), sizeof a->sha256 - 1));
 		a->removed = !streq(list[i].state, "active");
+		/* what the last pass found, for cohd-status until the next one ends */
+		a->rec_status = list[i].status ? json_loads(list[i].status, 0, NULL) : NULL;
 		a->present = !a->removed; /* until a scan says otherwise */
 		if (a->present)
 			restore_desired(d, a, list[i].document);

@@ -50,6 +50,10 @@ struct app_entry {
 	bool done;             /* --once: this app needs no more passes */
 	unsigned passes;
 	json_t *rec_status;    /* the last pass's status (cohd_rec_engine_status) */
+	int64_t pass_id;       /* the store's row of the running pass */
+	unsigned long pass_mutations; /* engine mutations before it */
+	json_t *pass_observed; /* logical id -> observed item, written when the pass ends */
+	json_t *pass_diffs;    /* logical id -> diff, written when the pass ends */
 	json_t *generated;     /* logical id -> value made by the generate port, kept until the
 				* resource exists so that retries send the same secret (never
 				* written anywhere) */

@@ -248,18 +248,130 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 
 /* ---- ports: recording ---- */
 
-static void port_record_status(void *userdata, const json_t *status)
+/* Observed items and diffs arrive one by one during a pass; they are written together with the
+ * pass's status, in one transaction (one fsync per pass, not one per resource). */
+static void remember(json_t **obj, const char *key, const json_t *value)
+{
+	if (!*obj)
+		*obj = json_object();
+	if (*obj)
+		(void)json_object_set_new(*obj, key, json_deep_copy(value));
+}
+
+static void port_record_observed(void *userdata, const char *logical_id, const char *type,
+				 const json_t *item)
 {
 	struct app_entry *a = userdata;
 
+	(void)type;
+	remember(&a->pass_observed, logical_id, item);
+}
+
+static void port_record_diff(void *userdata, const char *logical_id, const json_t *diff)
+{
+	struct app_entry *a = userdata;
+
+	remember(&a->pass_diffs, logical_id, diff);
+}
+
+/* The fields of one resource's diff that differ, as store rows (values as JSON text). */
+static int write_drift(struct app_entry *a, const char *logical_id, const json_t *diff)
+{
+	const json_t *fields = json_object_get(diff, "fields"), *f;
+	size_t i, n = 0, count = json_array_size(fields);
+	_cleanup_free_ struct cohd_store_drift *rows = calloc(count ? count : 1, sizeof *rows);
+	_cleanup_free_ char **texts = calloc(2 * (count ? count : 1), sizeof *texts);
+	int r;
+
+	if (!rows || !texts)
+		return -ENOMEM;
+	json_array_foreach(fields, i, f) {
+		const char *state = json_string_value(json_object_get(f, "state"));
+		const json_t *desired = json_object_get(f, "desired"), *live = json_object_get(f, "live");
+
+		if (!state || (!streq(state, "drift") && !streq(state, "accepted")))
+			continue;
+		texts[2 * n] = desired ? json_dumps(desired, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		texts[2 * n + 1] = live ? json_dumps(live, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		rows[n] = (struct cohd_store_drift){
+			.field = json_string_value(json_object_get(f, "field")),
+			.status = state,
+			.desired = texts[2 * n],
+			.observed = texts[2 * n + 1],
+			.rule = json_string_value(json_object_get(f, "rule")),
+		};
+		if (rows[n].field)
+			n++;
+	}
+	r = cohd_store_drift_replace(a->d->store, a->store_id, logical_id, rows, n);
+	for (size_t k = 0; k < 2 * count; k++)
+		free(texts[k]);
+	return r;
+}
+
+/* One resource of the pass's status: what was observed, its status and correction counters. */
+static int write_resource(struct app_entry *a, const json_t *res)
+{
+	const char *id = json_string_value(json_object_get(res, "id"));
+	const json_t *corr = json_object_get(res, "corrections");
+	const json_t *item = json_object_get(a->pass_observed, id);
+	_cleanup_free_ char *props = item ? json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	struct cohd_store_observed o = {
+		.logical_id = id,
+		.type = json_string_value(json_object_get(res, "type")),
+		.aws_id = json_string_value(json_object_get(res, "physical_id")),
+		.properties = props,
+		.sync = json_string_value(json_object_get(res, "sync")),
+		.health = json_string_value(json_object_get(res, "health")),
+		.corrections = (unsigned)json_integer_value(json_object_get(corr, "count")),
+		.correction_digest = json_string_value(json_object_get(corr, "digest")),
+		.quarantined = json_is_true(json_object_get(corr, "quarantined")),
+	};
+	const json_t *diff = json_object_get(a->pass_diffs, id);
+	int r;
+
+	if (!id || !o.type || !o.sync || !o.health)
+		return 0;
+	r = cohd_store_observed_put(a->d->store, a->store_id, &o);
+	if (r >= 0)
+		r = write_drift(a, id, diff);
+	return r;
+}
+
+static void port_record_status(void *userdata, const json_t *status)
+{
+	struct app_entry *a = userdata;
+	struct cohd_store *st = a->d->store;
+	_cleanup_free_ char *doc = json_dumps(status, JSON_COMPACT | JSON_SORT_KEYS);
+	const json_t *res;
+	size_t i;
+	int r;
+
 	json_decref(a->rec_status);
 	a->rec_status = json_deep_copy(status);
-	if (a->store_id &&
-	    cohd_store_app_env_set_status(a->d->store, a->store_id, NULL,
-					  json_string_value(json_object_get(status, "sync")),
-					  json_string_value(json_object_get(status, "health")),
-					  NULL) < 0)
-		log_warning(STORE, "%s.%s: cannot record status, ignoring", a->app, a->environment);
+	if (!a->store_id)
+		return;
+	r = cohd_store_begin(st);
+	json_array_foreach(json_object_get(status, "resources"), i, res) {
+		if (r < 0)
+			break;
+		r = write_resource(a, res);
+	}
+	if (r >= 0)
+		r = cohd_store_app_env_set_status(
+			st, a->store_id, NULL, json_string_value(json_object_get(status, "sync")),
+			json_string_value(json_object_get(status, "health")), NULL);
+	if (r >= 0)
+		r = cohd_store_app_env_set_pass_status(st, a->store_id, doc);
+	if (r >= 0)
+		r = cohd_store_commit(st);
+	if (r < 0) {
+		cohd_store_rollback(st);
+		log_warning_errno(STORE, r, "%s.%s: cannot record the pass's results: %m, ignoring",
+				  a->app, a->environment);
+	}
+	a->pass_observed = (json_decref(a->pass_observed), NULL);
+	a->pass_diffs = (json_decref(a->pass_diffs), NULL);
 }
 
 static void port_record_event(void *userdata, const char *logical_id, const char *level,
@@ -274,9 +386,24 @@ static void port_record_event(void *userdata, const char *logical_id, const char
 static void port_record_action(void *userdata, const json_t *action)
 {
 	struct app_entry *a = userdata;
-	_cleanup_free_ char *s = json_dumps(action, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *state = json_string_value(json_object_get(action, "state"));
+	const char *message = json_string_value(json_object_get(action, "message"));
+	_cleanup_free_ char *detail = NULL;
+	int r;
 
-	log_debug(RECONCILE, "%s.%s: action %s", a->app, a->environment, strempty(s));
+	if (!a->pass_id)
+		return;
+	if (json_object_get(action, "operation"))
+		detail = json_dumps(json_pack("{s:O}", "operation", json_object_get(action, "operation")),
+				    JSON_COMPACT);
+	r = cohd_store_action_put(a->d->store, a->pass_id,
+				  json_integer_value(json_object_get(action, "id")),
+				  strempty(json_string_value(json_object_get(action, "resource"))),
+				  strempty(json_string_value(json_object_get(action, "kind"))),
+				  strempty(state),
+				  detail, streq_ptr(state, "failed") ? message : NULL);
+	if (r < 0)
+		log_debug_errno(STORE, r, "%s.%s: action not recorded: %m", a->app, a->environment);
 }
 
 static const struct cohd_rec_ops rec_ops = {
@@ -288,6 +415,8 @@ static const struct cohd_rec_ops rec_ops = {
 	.journal_complete = port_journal_complete,
 	.random_token = port_random_token,
 	.generate = port_generate,
+	.record_observed = port_record_observed,
+	.record_diff = port_record_diff,
 	.record_status = port_record_status,
 	.record_event = port_record_event,
 	.record_action = port_record_action,
@@ -572,6 +701,8 @@ void rec_entry_done(struct app_entry *a)
 	a->rec_status = NULL;
 	json_decref(a->generated); /* jansson frees the strings; they were never copied elsewhere */
 	a->generated = NULL;
+	a->pass_observed = (json_decref(a->pass_observed), NULL);
+	a->pass_diffs = (json_decref(a->pass_diffs), NULL);
 	a->running = false;
 }
 
@@ -661,7 +792,19 @@ static int collect_intent(const struct cohd_store_journal_entry *e, void *userda
 	return 0;
 }
 
-/* Intents a crash left open for this app environment: the new engine settles them. */
+static int restore_one(const struct cohd_store_observed *o, void *userdata)
+{
+	struct app_entry *a = userdata;
+
+	if (o->corrections == 0 || !o->correction_digest)
+		return 0;
+	return cohd_rec_engine_restore_corrections(a->engine, o->logical_id, o->type,
+						   strtoull(o->correction_digest, NULL, 16),
+						   o->corrections, o->quarantined);
+}
+
+/* Intents a crash left open for this app environment: the new engine settles them; and the
+ * correction counters, so that a quarantine survives the restart. */
 static int recover(struct app_entry *a)
 {
 	struct intents_ctx c = { .app_env_id = a->store_id };
@@ -677,6 +820,8 @@ static int recover(struct app_entry *a)
 		free(c.strings[i]);
 	free(c.strings);
 	free(c.v);
+	if (r >= 0)
+		r = cohd_store_observed_foreach(a->d->store, a->store_id, restore_one, a);
 	return r;
 }
 
@@ -756,10 +901,15 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 	const char *sync = json_string_value(json_object_get(a->rec_status, "sync"));
 	const char *health = json_string_value(json_object_get(a->rec_status, "health"));
 
-	(void)e;
 	a->running = false;
 	a->passes++;
 	a->last_pass = cohd_now_monotonic();
+	if (a->pass_id &&
+	    cohd_store_pass_end(d->store, a->pass_id,
+				r < 0 ? "failed" : converged(a) ? "converged" : "progressing", 0,
+				(unsigned)(cohd_rec_engine_mutations(e) - a->pass_mutations)) < 0)
+		log_warning(STORE, "%s.%s: cannot record the pass's end, ignoring", a->app,
+			    a->environment);
 	if (r < 0)
 		daemon_event(d, a, NULL, LOG_ERR, "pass-failed", "reconcile pass could not run: %s",
 			     strerror(-r));
@@ -842,6 +992,11 @@ static void pass_start(struct app_entry *a)
 		if (r < 0)
 			return pass_fail(a, "cannot set up the reconcile engine: %s", strerror(-r));
 	}
+	a->pass_id = 0;
+	a->pass_mutations = cohd_rec_engine_mutations(a->engine);
+	if (cohd_store_pass_begin(a->d->store, a->store_id, a->generation,
+				  a->passes ? "sweep" : "file", a->d->config->dry_run, &a->pass_id) < 0)
+		log_warning(STORE, "%s.%s: cannot record the pass, ignoring", a->app, a->environment);
 	r = cohd_rec_engine_run(a->engine, a->engine_graph, on_pass_done, a);
 	if (r < 0)
 		return pass_fail(a, "cannot start a pass: %s", strerror(-r));

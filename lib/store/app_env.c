@@ -4,7 +4,7 @@
 
 #define APP_ENV_COLUMNS                                                                            \
 	"id, app, environment, env_type, source_path, source_sha256, document, generation, "      \
-	"state, sync, health, last_error"
+	"state, sync, health, last_error, status"
 
 void cohd_store_app_env_done(struct cohd_store_app_env *e)
 {
@@ -20,6 +20,7 @@ void cohd_store_app_env_done(struct cohd_store_app_env *e)
 	free(e->sync);
 	free(e->health);
 	free(e->last_error);
+	free(e->status);
 	*e = (struct cohd_store_app_env){ 0 };
 }
 
@@ -38,6 +39,7 @@ static int read_row(sqlite3_stmt *st, struct cohd_store_app_env *ret)
 		.sync = store_column_strdup(st, 9),
 		.health = store_column_strdup(st, 10),
 		.last_error = store_column_strdup(st, 11),
+		.status = store_column_strdup(st, 12),
 	};
 
 	if (!e.app || !e.environment || !e.env_type || !e.source_path || !e.source_sha256 ||
@@ -213,6 +215,23 @@ int cohd_store_app_env_set_status(struct cohd_store *s, int64_t id, const char *
 	(void)store_bind_text(st, 4, last_error);
 	(void)store_bind_text(st, 5, store_now(now));
 	sqlite3_bind_int64(st, 6, id);
+	r = store_step_done(s, st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+int cohd_store_app_env_set_pass_status(struct cohd_store *s, int64_t id, const char *status)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r;
+
+	cohd_assert_return(s, -EINVAL);
+	r = store_prepare(s, "UPDATE app_env SET status = ? WHERE id = ?", &st);
+	if (r < 0)
+		return r;
+	(void)store_bind_text(st, 1, status);
+	sqlite3_bind_int64(st, 2, id);
 	r = store_step_done(s, st);
 	if (r < 0)
 		return r;

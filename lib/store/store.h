@@ -49,6 +49,8 @@ struct cohd_store_app_env {
 	char *state;                         /* active | deleting | deleted */
 	char *sync, *health;                 /* DESIGN.md §7 status axes */
 	char *last_error;                    /* may be NULL */
+	char *status;                        /* the engine's status of the last pass (JSON), or
+					      * NULL before the first */
 };
 
 void cohd_store_app_env_done(struct cohd_store_app_env *e);
@@ -72,6 +74,9 @@ void cohd_store_app_env_list_free(struct cohd_store_app_env *list, size_t n);
 int cohd_store_app_env_set_status(struct cohd_store *s, int64_t id, const char *state,
 				  const char *sync, const char *health, const char *last_error);
 
+/* Keep the engine's status document of the last pass (JSON text, NULL clears it). */
+int cohd_store_app_env_set_pass_status(struct cohd_store *s, int64_t id, const char *status);
+
 /* ---- desired and observed resources, drift ---- */
 
 struct cohd_store_resource {
@@ -92,6 +97,54 @@ int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t
 
 /* Drop desired graphs older than keep_generation (the engine keeps the last applied one). */
 int cohd_store_desired_prune(struct cohd_store *s, int64_t app_env_id, int64_t keep_generation);
+
+/* What the last pass saw of one resource, and the engine's memory of its corrections. */
+struct cohd_store_observed {
+	const char *logical_id, *type;
+	const char *aws_id;            /* id or ARN; NULL while unknown */
+	const char *properties;        /* JSON object text without secrets; NULL: missing in AWS */
+	const char *sync, *health;     /* DESIGN.md §7 vocabularies */
+	unsigned corrections;          /* identical corrections that did not converge */
+	const char *correction_digest; /* of the last correction; NULL when none */
+	bool quarantined;
+};
+
+/* Insert or replace the row of o->logical_id. */
+int cohd_store_observed_put(struct cohd_store *s, int64_t app_env_id,
+			    const struct cohd_store_observed *o);
+/* Every row of the app environment, ordered by logical id. */
+int cohd_store_observed_foreach(struct cohd_store *s, int64_t app_env_id,
+				int (*cb)(const struct cohd_store_observed *o, void *userdata),
+				void *userdata);
+
+/* One field that differs: status "drift" or "accepted" (by rule). Values are JSON text; a
+ * write-only (secret) field is recorded without values. */
+struct cohd_store_drift {
+	const char *field, *status, *desired, *observed, *rule;
+};
+
+/* The fields of logical_id that differ now (n may be 0): rows of its other fields go, fields
+ * that still differ keep their first_seen. */
+int cohd_store_drift_replace(struct cohd_store *s, int64_t app_env_id, const char *logical_id,
+			     const struct cohd_store_drift *fields, size_t n);
+int cohd_store_drift_foreach(struct cohd_store *s, int64_t app_env_id,
+			     int (*cb)(const char *logical_id, const struct cohd_store_drift *d,
+				       void *userdata),
+			     void *userdata);
+
+/* A reconcile pass: begin returns its id; end records the outcome (converged, progressing,
+ * failed, cancelled) and its call counts. */
+int cohd_store_pass_begin(struct cohd_store *s, int64_t app_env_id, int64_t generation,
+			  const char *trigger, bool dry_run, int64_t *ret_id);
+int cohd_store_pass_end(struct cohd_store *s, int64_t pass_id, const char *outcome,
+			unsigned api_calls, unsigned mutating_calls);
+
+/* An action of the pass's plan, inserted or updated by its number seq: kind create, update,
+ * replace, delete or tag; status as the engine names it (pending, running, waiting, done,
+ * failed, blocked, skipped, timeout). */
+int cohd_store_action_put(struct cohd_store *s, int64_t pass_id, int64_t seq,
+			  const char *logical_id, const char *kind, const char *status,
+			  const char *detail, const char *error);
 
 /* ---- the journal of mutating calls ---- */
 

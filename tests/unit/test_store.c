@@ -252,6 +252,84 @@ START_TEST(test_events)
 }
 END_TEST
 
+static int collect_observed(const struct cohd_store_observed *o, void *userdata)
+{
+	char *out = userdata;
+
+	strcat(out, o->logical_id);
+	strcat(out, o->quarantined ? "=q" : "=-");
+	strcat(out, o->properties ? "p;" : "0;");
+	return 0;
+}
+
+static int collect_drift(const char *id, const struct cohd_store_drift *d, void *userdata)
+{
+	char *out = userdata;
+
+	strcat(out, id);
+	strcat(out, ":");
+	strcat(out, d->field);
+	strcat(out, "=");
+	strcat(out, d->status);
+	strcat(out, ";");
+	return 0;
+}
+
+START_TEST(test_results)
+{
+	_cleanup_(cohd_store_closep) struct cohd_store *s = NULL;
+	struct cohd_store_observed vpc = { "app/vpc", "ec2.vpc", "vpc-1", "{\"CidrBlock\":\"10.0.0.0/16\"}",
+					   "synced", "healthy", 0, NULL, false };
+	struct cohd_store_observed sg = { "app/sg", "ec2.security_group", NULL, NULL,
+					  "quarantined", "degraded", 3, "00ff", true };
+	const struct cohd_store_drift d1[] = {
+		{ "EnableDnsHostnames", "drift", "true", "false", NULL },
+		{ "Tags.Owner", "accepted", "\"a\"", "\"b\"", "ec2.*:Tags.*" },
+	};
+	struct cohd_store_app_env got = { 0 };
+	char out[256] = "";
+	int64_t env, pass;
+
+	ck_assert_int_eq(cohd_store_open(":memory:", &s, NULL), 0);
+	ck_assert_int_eq(cohd_store_schema_version(s), 2);
+	ck_assert_int_eq(cohd_store_app_env_accept(s, &shop, &env, NULL, NULL), 0);
+
+	ck_assert_int_eq(cohd_store_observed_put(s, env, &vpc), 0);
+	ck_assert_int_eq(cohd_store_observed_put(s, env, &sg), 0);
+	vpc.sync = "drifted";
+	ck_assert_int_eq(cohd_store_observed_put(s, env, &vpc), 0); /* upsert, not a second row */
+	ck_assert_int_eq(cohd_store_observed_foreach(s, env, collect_observed, out), 0);
+	ck_assert_str_eq(out, "app/sg=q0;app/vpc=-p;");
+
+	/* drift: fields that stop differing go, the others stay */
+	ck_assert_int_eq(cohd_store_drift_replace(s, env, "app/vpc", d1, 2), 0);
+	ck_assert_int_eq(cohd_store_drift_replace(s, env, "app/sg", d1, 1), 0);
+	ck_assert_int_eq(cohd_store_drift_replace(s, env, "app/vpc", d1 + 1, 1), 0);
+	out[0] = 0;
+	ck_assert_int_eq(cohd_store_drift_foreach(s, env, collect_drift, out), 0);
+	ck_assert_str_eq(out, "app/sg:EnableDnsHostnames=drift;app/vpc:Tags.Owner=accepted;");
+	ck_assert_int_eq(cohd_store_drift_replace(s, env, "app/vpc", NULL, 0), 0);
+	out[0] = 0;
+	ck_assert_int_eq(cohd_store_drift_foreach(s, env, collect_drift, out), 0);
+	ck_assert_str_eq(out, "app/sg:EnableDnsHostnames=drift;");
+
+	/* passes and their actions, updated by sequence number */
+	ck_assert_int_eq(cohd_store_pass_begin(s, env, 1, "file", false, &pass), 0);
+	ck_assert_int_eq(cohd_store_action_put(s, pass, 1, "app/vpc", "create", "pending", "{}", NULL), 0);
+	ck_assert_int_eq(cohd_store_action_put(s, pass, 1, "app/vpc", "create", "done", NULL, NULL), 0);
+	ck_assert_int_eq(cohd_store_action_put(s, pass, 2, "app/sg", "update", "failed", NULL, "X"), 0);
+	ck_assert_int_eq(cohd_store_action_put(s, pass, 2, "app/sg", "bogus", "failed", NULL, "X"), -EEXIST);
+	ck_assert_int_eq(cohd_store_pass_end(s, pass, "progressing", 12, 3), 0);
+	ck_assert_int_eq(cohd_store_pass_end(s, pass, "exploded", 1, 1), -EEXIST);
+	ck_assert_int_eq(cohd_store_pass_end(s, 999, "failed", 0, 0), -ENOENT);
+
+	ck_assert_int_eq(cohd_store_app_env_set_pass_status(s, env, "{\"sync\":\"drifted\"}"), 0);
+	ck_assert_int_eq(cohd_store_app_env_get(s, shop.app, shop.environment, &got), 0);
+	ck_assert_str_eq(got.status, "{\"sync\":\"drifted\"}");
+	cohd_store_app_env_done(&got);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -267,6 +345,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_app_env);
 	tcase_add_test(tc, test_desired);
 	tcase_add_test(tc, test_events);
+	tcase_add_test(tc, test_results);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -56,6 +56,10 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 /* Does v contain a placeholder made by the engine (Generate, Allocate, Zip)? Such values are
  * never compared: a generated secret is kept, not regenerated. */
 bool cohd_rec_has_generated(const json_t *v);
+/* Does v refer (Ref, or ${id.Attr} in Sub) to an attribute of the resource `id`? A resource whose
+ * properties refer to itself (a security group's rule naming its own GroupId) is created without
+ * those fields, which are set right after the create (graph.h: not a dependency). */
+bool cohd_rec_refers_to(const json_t *v, const char *id);
 
 /* ---- the accept-drift rule engine ---- */
 

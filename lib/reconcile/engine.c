@@ -1711,6 +1711,68 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 	dispatch(e);
 }
 
+#define STRIPPED "cohd:stripped"
+
+/* Remove the values marked STRIPPED from objects and lists. */
+static void drop_stripped(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe (v, tmp, key, item) {
+			if (json_object_get(item, STRIPPED))
+				json_object_del(v, key);
+			else
+				drop_stripped(item);
+		}
+	} else if (json_is_array(v)) {
+		for (i = json_array_size(v); i-- > 0;) {
+			item = json_array_get(v, i);
+			if (json_object_get(item, STRIPPED))
+				json_array_remove(v, i);
+			else
+				drop_stripped(item);
+		}
+	}
+}
+
+/* The desired properties a create sends: without the fields whose value refers to the resource
+ * itself (a security group's rule naming its own GroupId). They are set right after the create
+ * through the field's update path (plan_after_create), resolved against what the create
+ * returned. Only fields that have an update path can wait; anything else that refers to the
+ * resource itself stays, and the create waits for it (shown in status). New reference. */
+static json_t *without_self_refs(const struct cohd_rec_type *t, const char *self,
+				 const json_t *props)
+{
+	json_t *c = json_deep_copy(props);
+	bool any = false;
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < t->n_fields; i++) {
+		const struct cohd_rec_field *f = &t->fields[i];
+		const char *op = f->update_op ? f->update_op : t->update_op;
+		const json_t *v = cohd_rec_json_path(c, f->path);
+
+		if (!v || !op || !cohd_rec_refers_to(v, self))
+			continue;
+		if (!(f->flags & COHD_REC_F_AFTER_CREATE) &&
+		    (f->flags & (COHD_REC_F_REPLACE | COHD_REC_F_OBSERVE_ONLY)))
+			continue;
+		if (cohd_rec_json_set_path(c, f->path, json_pack("{s:b}", STRIPPED, true)) < 0) {
+			json_decref(c);
+			return NULL;
+		}
+		any = true;
+	}
+	if (any)
+		drop_stripped(c);
+	return c;
+}
+
 /* Build the call of one action and send it: journal intent first. */
 static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 {
@@ -1744,7 +1806,14 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	}
 
 	if (a->kind == COHD_REC_ACTION_CREATE || a->kind == COHD_REC_ACTION_UPDATE) {
-		r = cohd_rec_resolve(&rc, res->want->properties, &props, &missing);
+		json_auto_t *want = a->kind == COHD_REC_ACTION_CREATE
+					    ? without_self_refs(a->type, a->logical_id,
+								res->want->properties)
+					    : json_incref(res->want->properties);
+
+		if (!want)
+			return -ENOMEM;
+		r = cohd_rec_resolve(&rc, want, &props, &missing);
 		if (r == -EAGAIN) {
 			set_str(&a->message, "waiting for %s", strempty(missing));
 			a->state = COHD_REC_ACTION_BLOCKED;

@@ -179,7 +179,23 @@ static int plan_updates(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 	return r;
 }
 
-/* Fields the create call cannot set: one update per operation, right after the create. */
+/* Does an update already hold a field that its operation changes alone? */
+static bool one_per_call(const struct cohd_rec_type *t, const json_t *values)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach ((json_t *)values, key, v)
+		for (size_t i = 0; i < t->n_fields; i++)
+			if (streq(t->fields[i].path, key) &&
+			    (t->fields[i].flags & COHD_REC_F_ONE_PER_CALL))
+				return true;
+	return false;
+}
+
+/* Fields the create call cannot set: one update per operation, right after the create. Those
+ * are the type's AFTER_CREATE fields, and the fields whose desired value refers to the resource
+ * itself (its own id is only known after the create: the engine creates it without them). */
 static int plan_after_create(struct cohd_rec_plan *p, const struct cohd_rec_plan_entry *e,
 			     size_t create)
 {
@@ -188,27 +204,34 @@ static int plan_after_create(struct cohd_rec_plan *p, const struct cohd_rec_plan
 	for (size_t i = 0; i < t->n_fields; i++) {
 		const struct cohd_rec_field *f = &t->fields[i];
 		const char *op = f->update_op ? f->update_op : t->update_op;
+		const json_t *v = e->props ? cohd_rec_json_path(e->props, f->path) : NULL;
 		struct cohd_rec_action *a = NULL;
 		bool grouped = false;
 
-		if (!(f->flags & COHD_REC_F_AFTER_CREATE) || !op || !e->props ||
-		    !cohd_rec_json_path(e->props, f->path))
+		if (!op || !v)
+			continue;
+		if (!(f->flags & COHD_REC_F_AFTER_CREATE) &&
+		    ((f->flags & (COHD_REC_F_REPLACE | COHD_REC_F_OBSERVE_ONLY)) ||
+		     !cohd_rec_refers_to(v, e->logical_id)))
 			continue;
 		for (size_t k = create + 1; k < p->n && !(f->flags & COHD_REC_F_ONE_PER_CALL); k++)
 			if (p->actions[k].kind == COHD_REC_ACTION_UPDATE &&
 			    streq(p->actions[k].operation, op) &&
-			    streq(p->actions[k].logical_id, e->logical_id))
+			    streq(p->actions[k].logical_id, e->logical_id) &&
+			    !one_per_call(t, p->actions[k].values))
 				a = &p->actions[k], grouped = true;
 		if (!grouped) {
 			a = add(p, COHD_REC_ACTION_UPDATE, e, op,
-				"set after create (the create call does not take it)");
+				(f->flags & COHD_REC_F_AFTER_CREATE)
+					? "set after create (the create call does not take it)"
+					: "set after create (it refers to the resource itself)");
 			if (!a)
 				return -ENOMEM;
 			a->values = json_object();
 			if (!a->values || after(a, create) < 0)
 				return -ENOMEM;
 		}
-		json_object_set(a->values, f->path, cohd_rec_json_path(e->props, f->path));
+		json_object_set(a->values, f->path, (json_t *)v);
 	}
 	return 0;
 }

@@ -201,3 +201,13 @@ bool cohd_rec_has_generated(const json_t *v)
 	}
 	return false;
 }
+
+static int ref_is(const char *id, const char *attr, void *userdata)
+{
+	return streq(id, userdata) ? -EEXIST : 0;
+}
+
+bool cohd_rec_refers_to(const json_t *v, const char *id)
+{
+	return v && id && cohd_json_foreach_ref(v, ref_is, (void *)id) == -EEXIST;
+}

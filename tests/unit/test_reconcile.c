@@ -1761,6 +1761,58 @@ START_TEST(test_replace_needs_confirmation_and_unknown_type)
 }
 END_TEST
 
+/* A resource whose desired properties refer to its own attributes (graph.h: not a dependency) is
+ * created without those fields, which are then set in the same pass through their update path,
+ * resolved against what the create returned. Generic: here a network whose policy names its own
+ * id (not an after-create field of the type). */
+START_TEST(test_self_reference)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+	const json_t *p, *pol = NULL;
+	const json_t *x;
+	size_t i;
+
+	world_init();
+	add(g, "fake.net", "app/net", "shop-net",
+	    json_pack("{s:s, s:b, s:{s:s, s:{s:s, s:o}}}", "CidrBlock", "10.0.0.0/16", "EnableDns",
+		      1, "Policy", "Version", "2012-10-17", "Statement", "Effect", "Allow",
+		      "Resource", cohd_sub("arn:aws:fake:::net/${app/net.NetId}")));
+	add_sub(g);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	ck_assert_uint_eq(cohd_graph_find(g, "app/net")->n_depends_on, 0);
+	e = engine(&cfg);
+	/* CreateNet (without the policy), its DNS (one per call), its policy, the subnet. */
+	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+	p = mut_params("CreateNet", 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(json_object_get(p, "Policy"));
+	ck_assert_str_eq(json_string_value(json_object_get(p, "CidrBlock")), "10.0.0.0/16");
+	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2);
+	json_array_foreach (W.mut_log, i, x)
+		if (json_object_get(json_object_get(x, "params"), "Policy")) {
+			pol = json_object_get(json_object_get(x, "params"), "Policy");
+			/* Not folded into the DNS call: that operation changes one field. */
+			ck_assert_ptr_null(json_object_get(json_object_get(x, "params"),
+							   "EnableDns"));
+		}
+	ck_assert_ptr_nonnull(pol);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pol, "Statement"),
+							   "Resource")),
+			 "arn:aws:fake:::net/net-0001");
+	ck_assert_int_gt(op_index("ModifyNetAttribute", 1), op_index("CreateNet", 0));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	/* Converged: the policy found with its own id is what is wanted. */
+	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 field_of(st2, "app/net", "Policy"), "state")),
+			 "match");
+	world_done();
+}
+END_TEST
+
 /* The rule engine on its own: built-in, config and app rules, conditions, environments,
  * bands. */
 START_TEST(test_accept_rules)
@@ -1947,6 +1999,7 @@ static Suite *reconcile_suite(void)
 		{"accept_rules", test_accept_rules},
 		{"normalise", test_normalise},
 		{"resolve", test_resolve_placeholders},
+		{"self_reference", test_self_reference},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -1001,32 +1001,7 @@ static bool is_net_type(const char *t)
 	return false;
 }
 
-/* Drop the rules of a group that name the group itself. The engine resolves every property
- * before a create, and a group's own GroupId is only known after it: a self-referencing group is
- * never created ("waiting for app/sg/default.GroupId"). That is an engine gap (see
- * test_self_reference); the other tests leave those rules out to exercise everything else. */
-static void drop_self_refs(const char *id, json_t *props)
-{
-	static const char *const lists[] = { "IpPermissions", "IpPermissionsEgress" };
-
-	for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
-		json_t *rules = json_object_get(props, lists[l]);
-
-		for (size_t i = json_array_size(rules); i-- > 0;) {
-			const json_t *ref = json_object_get(
-				json_object_get(json_array_get(json_object_get(json_array_get(rules, i),
-									       "UserIdGroupPairs"),
-							       0),
-						"GroupId"),
-				"Ref");
-
-			if (streq_ptr(json_string_value(ref), id))
-				json_array_remove(rules, i);
-		}
-	}
-}
-
-static struct cohd_graph *network_graph_ex(bool self_refs)
+static struct cohd_graph *network_graph(void)
 {
 	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
 	_cleanup_(cohd_graph_freep) struct cohd_graph *full = NULL;
@@ -1050,8 +1025,6 @@ static struct cohd_graph *network_graph_ex(bool self_refs)
 		ck_assert_int_eq(cohd_graph_add(g, r->type, r->id, r->name, r->scope,
 						json_deep_copy(r->properties), &n),
 				 0);
-		if (!self_refs)
-			drop_self_refs(r->id, n->properties);
 		/* The instance profile is another type's (iam.instance_profile): a fixed ARN. */
 		if (streq(r->type, "ec2.instance"))
 			json_object_set_new(json_object_get(n->properties, "IamInstanceProfile"),
@@ -1071,11 +1044,6 @@ static struct cohd_graph *network_graph_ex(bool self_refs)
 	ck_assert_int_eq(cohd_graph_finalize(g, &err), 0);
 	cohd_error_done(&err);
 	return g;
-}
-
-static struct cohd_graph *network_graph(void)
-{
-	return network_graph_ex(false);
 }
 
 static const char *const azs[] = { "eu-west-1a", "eu-west-1b", "eu-west-1c", NULL };
@@ -1145,7 +1113,8 @@ START_TEST(test_converge_from_nothing)
 	/* Converged in one pass. A group whose egress is AWS's default re-authorizes it once (a
 	 * duplicate that counts as done: the engine makes at least one call per action). */
 	assert_synced(e);
-	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupEgress"), 4); /* ecs, inbound, db, cache */
+	/* ecs, inbound, db, cache, default */
+	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupEgress"), 5);
 	ck_assert_uint_eq(count_ops("RevokeSecurityGroupEgress"), 3); /* default, db-/cache-access */
 
 	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 1);
@@ -1188,12 +1157,16 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 7);
 	sg = by_lid("SecurityGroups", "app/sg/db");
 	ck_assert_str_eq(str(sg, "GroupName"), "ledger-b6ce48-db");
-	/* 5432 and 3306 from db-access (the self rule is left out: drop_self_refs) */
-	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 2);
-	json_array_foreach(json_object_get(sg, "IpPermissions"), i, x)
-		ck_assert_str_eq(str(json_array_get(json_object_get(x, "UserIdGroupPairs"), 0),
-				     "GroupId"),
-				 str(by_lid("SecurityGroups", "app/sg/db-access"), "GroupId"));
+	/* 5432 and 3306 from db-access, and the rule naming the group itself (test_self_reference) */
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 3);
+	json_array_foreach(json_object_get(sg, "IpPermissions"), i, x) {
+		const char *peer = str(json_array_get(json_object_get(x, "UserIdGroupPairs"), 0),
+				       "GroupId");
+
+		ck_assert(streq_ptr(peer, str(by_lid("SecurityGroups", "app/sg/db-access"),
+					      "GroupId")) ||
+			  streq_ptr(peer, str(sg, "GroupId")));
+	}
 	/* Egress equal to AWS's default: never re-authorized (it would be a duplicate). */
 	sg = by_lid("SecurityGroups", "app/sg/ecs");
 	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissionsEgress")), 1);
@@ -1265,7 +1238,7 @@ START_TEST(test_drift_corrected)
 	ck_assert_uint_eq(count_ops("AttachInternetGateway"), 1 + 1);
 	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
 	ck_assert_uint_eq(count_ops("AssociateRouteTable"), 4 + 1);
-	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 3 + 1);
+	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 4 + 1);
 	ck_assert_uint_eq(count_ops("ModifyInstanceAttribute"), 1);
 	ck_assert_uint_eq(count_ops("ModifyInstanceMetadataOptions"), 1);
 	ck_assert_uint_eq(json_array_size(W.mut_log) - before, 7);
@@ -1279,7 +1252,7 @@ START_TEST(test_drift_corrected)
 			 str(by_lid("NatGateways", "app/nat"), "NatGatewayId"));
 	ck_assert_ptr_null(json_object_get(route, "GatewayId"));
 	ck_assert_uint_eq(json_array_size(assocs), 2);
-	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 3);
 
 	ck_assert_uint_eq(run_pass(e, g), 0);
 	assert_synced(e);
@@ -1293,8 +1266,9 @@ START_TEST(test_rules_normalised)
 {
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
-	json_t *sg, *rules, *merged;
+	json_t *sg, *rules, *merged, *x;
 	const char *access;
+	size_t i;
 
 	world_init();
 	g = network_graph();
@@ -1310,6 +1284,13 @@ START_TEST(test_rules_normalised)
 			   "UserIdGroupPairs", "GroupId", access, "UserId", "123456789012",
 			   "IpRanges");
 	ck_assert_ptr_nonnull(merged);
+	/* The group's rule naming itself stays as AWS stored it. */
+	json_array_foreach(json_object_get(sg, "IpPermissions"), i, x)
+		if (streq_ptr(str(json_array_get(json_object_get(x, "UserIdGroupPairs"), 0),
+				  "GroupId"),
+			      str(sg, "GroupId")))
+			json_array_append(merged, x);
+	ck_assert_uint_eq(json_array_size(merged), 3);
 	json_object_set_new(sg, "IpPermissions", merged);
 	rules = json_object_get(by_lid("SecurityGroups", "app/sg/inbound"), "IpPermissions");
 	json_object_set_new(json_array_get(json_object_get(json_array_get(rules, 0), "IpRanges"), 0),
@@ -1497,39 +1478,40 @@ START_TEST(test_delete_order)
 }
 END_TEST
 
-/* The engine gap drop_self_refs works around, pinned down so that it is noticed when it is
- * fixed: a group whose rules name the group itself waits for its own GroupId and is never
- * created; everything else converges. When this fails because the groups were created, remove
- * drop_self_refs and this test. */
+/* Groups whose rules name the group itself (the compiler's default, db and cache groups): each is
+ * created without its ingress rules, which are authorized right after the create with the new
+ * group's own GroupId, in the same pass; a second pass finds them as wanted. */
 START_TEST(test_self_reference)
 {
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
-	json_auto_t *st = NULL;
-	const json_t *r;
-	size_t i;
-	unsigned waiting = 0;
+	static const char *const selfish[] = { "app/sg/default", "app/sg/db", "app/sg/cache" };
 
 	world_init();
-	g = network_graph_ex(true);
+	g = network_graph();
 	e = engine();
-	run_pass(e, g);
-	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/default"));
-	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/db"));
-	ck_assert_ptr_null(by_lid("SecurityGroups", "app/sg/cache"));
-	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 4);
-	ck_assert_ptr_nonnull(by_lid("NatGateways", "app/nat"));
-	st = cohd_rec_engine_status(e);
-	json_array_foreach(json_object_get(st, "resources"), i, r)
-		if (strncmp(str(r, "id"), "app/sg/", 7) == 0 &&
-		    strstr(strempty(str(r, "message")), "waiting for app/sg/")) {
-			_cleanup_free_ char *want = NULL;
+	converge(e, g);
+	assert_synced(e);
+	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 7);
+	for (size_t k = 0; k < ELEMENTSOF(selfish); k++) {
+		json_t *sg = by_lid("SecurityGroups", selfish[k]);
+		const char *own = str(sg, "GroupId");
+		bool self_rule = false;
+		const json_t *rule;
+		size_t j;
 
-			ck_assert_int_ge(asprintf(&want, "waiting for %s.GroupId", str(r, "id")), 0);
-			ck_assert_str_eq(str(r, "message"), want);
-			waiting++;
+		ck_assert_ptr_nonnull(sg);
+		json_array_foreach(json_object_get(sg, "IpPermissions"), j, rule) {
+			const json_t *pair;
+			size_t p;
+
+			json_array_foreach(json_object_get(rule, "UserIdGroupPairs"), p, pair)
+				self_rule |= streq_ptr(str(pair, "GroupId"), own);
 		}
-	ck_assert_uint_eq(waiting, 3);
+		ck_assert_msg(self_rule, "%s has no rule naming itself", selfish[k]);
+	}
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	assert_synced(e);
 	world_done();
 }
 END_TEST

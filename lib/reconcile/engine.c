@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "lib/model/naming.h"
 #include "lib/reconcile/reconcile.h"
 #include "lib/util/log.h"
 #include "lib/util/macro.h"
@@ -90,6 +91,7 @@ struct rec_call {
 	size_t action; /* action index, or detail index */
 	char *res_id;
 	struct cohd_rec_item *item; /* detail reads: the item read (owned by its resource) */
+	json_t *raw;		    /* tag reads before matching: the described items read */
 };
 
 /* Observe jobs: one per type, or per batch of observe_batch wanted resources. */
@@ -97,6 +99,7 @@ struct obs_job {
 	const struct cohd_rec_type *type;
 	size_t first; /* first wanted resource of the type in this batch */
 	bool started, done;
+	unsigned tag_reads; /* tag reads still out before the items can be matched */
 };
 
 /* Detail reads: one per managed item (current or superseded) and detail of its type. */
@@ -326,6 +329,7 @@ static struct rec_call *call_new(struct cohd_rec_engine *e, enum rec_call_kind k
 
 static void call_free(struct rec_call *c)
 {
+	json_decref(c->raw);
 	free(c->res_id);
 	free(c);
 }
@@ -591,7 +595,10 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		}
 		if (r && r->item)
 			r = NULL;
-		if (r && !tagged_ours(e, it)) {
+		if (r && r->type->owned_by_name) {
+			/* No tags in the API: the deterministic name (app's hashed prefix) is
+			 * the ownership. Nothing to adopt: there is no cohd:id to add. */
+		} else if (r && !tagged_ours(e, it)) {
 			r->foreign = true;
 			set_str(&r->foreign_msg,
 				"%s '%s' exists and is not ours (ManagedBy/Application tags "
@@ -629,11 +636,94 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		e->ops.record_observed(e->ops.userdata, r->id, t->name, it->attrs);
 }
 
-static void observe_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+/* ---- observe: responses, "nothing there", tag reads before matching ---- */
+
+/* The items of a describe response: the list at list_path, or the whole response as one item
+ * when the type has no list_path (DescribeTaskDefinition). New reference, never NULL on success. */
+static json_t *described_items(const struct cohd_rec_type *t, const json_t *result)
+{
+	const json_t *list;
+
+	if (!t->list_path)
+		return json_is_object(result) && json_object_size(result) > 0
+			       ? json_pack("[O]", result)
+			       : json_array();
+	list = cohd_rec_json_path(result, t->list_path);
+	return json_is_array(list) ? json_incref((json_t *)list) : json_array();
+}
+
+/* Does err mean "nothing there" for t's describe ("Code" or "Code:message prefix")? */
+static bool observe_absent(const struct cohd_rec_type *t, const struct cohd_aws_error *err)
+{
+	for (size_t i = 0; err && err->code && t->observe_absent_codes &&
+			   t->observe_absent_codes[i];
+	     i++) {
+		const char *s = t->observe_absent_codes[i], *colon = strchr(s, ':');
+		size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+		if (strlen(err->code) != n || strncmp(err->code, s, n) != 0)
+			continue;
+		if (!colon || strncmp(strempty(err->message), colon + 1, strlen(colon + 1)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A detail whose merge_as is the type's tags_path reads the tags the describe lacks: it runs
+ * for every described item before matching (ownership and cohd:id come from it). */
+static const struct cohd_rec_detail *tag_detail(const struct cohd_rec_type *t)
+{
+	for (size_t i = 0; t->tags_path && i < t->n_details; i++)
+		if (t->details[i].merge_as && streq(t->details[i].merge_as, t->tags_path))
+			return &t->details[i];
+	return NULL;
+}
+
+/* Types whose describe lists the whole region: is the item's name under the app's prefix
+ * ("<app slug>-<6 hex>", the start of the environment's name prefix)? */
+static bool under_app_prefix(const struct cohd_rec_engine *e, const char *name)
+{
+	_cleanup_free_ char *slug = cohd_naming_slug(strempty(e->cfg.app), 20);
+	const char *np = strempty(e->cfg.name_prefix);
+	size_t n = slug ? strlen(slug) + 7 : 0;
+
+	if (!name)
+		return false;
+	if (slug && strlen(np) >= n && strncmp(np, slug, n - 7) == 0 && np[n - 7] == '-')
+		return strncmp(name, np, n) == 0;
+	return strncmp(name, np, strlen(np)) == 0;
+}
+
+static void tag_reads_hold(struct cohd_rec_engine *e, const struct cohd_rec_type *t,
+			   const char *op, const char *msg)
+{
+	for (size_t k = 0; k < e->n_res; k++)
+		if (e->res[k]->type == t)
+			set_hold(e->res[k], "not observed: %s failed: %s", op, strempty(msg));
+}
+
+/* The entry of a batched tag read's response that belongs to item it. */
+static const json_t *batch_entry(const struct cohd_rec_detail *d, const json_t *result,
+				 const struct cohd_rec_item *it)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach (cohd_rec_json_path(result, d->batch_list_path), i, x)
+		if (it->physical_id &&
+		    streq_ptr(json_string_value(cohd_rec_json_path(x, d->batch_id_path)),
+			      it->physical_id))
+			return x;
+	return NULL;
+}
+
+static void tag_read_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct rec_call *c = userdata;
 	struct cohd_rec_engine *e = c->e;
-	const json_t *list, *item;
+	const struct cohd_rec_detail *d = tag_detail(c->type);
+	bool batched = d->batch_max > 0 && d->batch_params;
+	json_t *raw;
 	size_t i;
 
 	if (call_settle(c)) {
@@ -641,7 +731,123 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 		return;
 	}
 	e->inflight--;
+	if (r >= 0) {
+		json_array_foreach (c->raw, i, raw) {
+			struct cohd_rec_item *it = batched ? item_parse(c->type, raw) : NULL;
+			const json_t *src = batched ? batch_entry(d, result, it) : result;
+			const json_t *v = src && d->result_path
+						  ? cohd_rec_json_path(src, d->result_path)
+						  : src;
+
+			item_free(it);
+			if (v)
+				cohd_rec_json_set_path(raw, c->type->tags_path, json_deep_copy(v));
+			ingest(e, c->type, raw);
+		}
+	} else if (batched || !err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
+		/* One item gone since the describe is not an error; anything else is. */
+		_cleanup_free_ char *msg = aws_error_text(r, err);
+
+		tag_reads_hold(e, c->type, d->operation, msg);
+	}
+	if (--e->obs[c->action].tag_reads == 0)
+		e->obs[c->action].done = true;
+	call_free(c);
+	observe_next(e);
+}
+
+/* One tag read for the described items in chunk (stolen): one item, or up to batch_max. */
+static int tag_read_start(struct cohd_rec_engine *e, const struct cohd_rec_type *t, size_t job,
+			  json_t *chunk)
+{
+	const struct cohd_rec_detail *d = tag_detail(t);
+	size_t n = json_array_size(chunk);
+	_cleanup_free_ struct cohd_rec_item **items = calloc(n + 1, sizeof(*items));
+	json_auto_t *params = NULL;
+	struct rec_call *c;
+	json_t *raw;
+	size_t i;
+	int r = items ? 0 : -ENOMEM;
+
+	json_array_foreach (chunk, i, raw)
+		if (r >= 0 && !(items[i] = item_parse(t, raw)))
+			r = -ENOMEM;
+	if (r >= 0)
+		r = d->batch_max > 0 && d->batch_params
+			    ? d->batch_params((const struct cohd_rec_item *const *)items, n, &params)
+			    : d->params(items[0], &params);
+	for (i = 0; items && i < n; i++)
+		item_free(items[i]);
+	if (r >= 0 && !params)
+		r = -EINVAL;
+	c = r >= 0 ? call_new(e, CALL_DETAIL, t, job, NULL) : NULL;
+	if (!c) {
+		json_decref(chunk);
+		return r < 0 ? r : -ENOMEM;
+	}
+	c->raw = chunk;
+	r = aws(e, t, NULL, d->operation, params, false, false, tag_read_done, c);
+	if (r < 0) {
+		call_free(c);
+		return r;
+	}
+	e->inflight++;
+	e->obs[job].tag_reads++;
+	e->obs[job].done = false;
+	return 0;
+}
+
+/* Match the described items of observe job `job`; types whose describe lacks tags read them
+ * first (one call per item, or per batch_max items), only for items under the app's prefix
+ * when the describe lists the whole region. */
+static void observe_items(struct cohd_rec_engine *e, const struct cohd_rec_type *t, size_t job,
+			  const json_t *list)
+{
+	const struct cohd_rec_detail *d = tag_detail(t);
+	size_t per = d && d->batch_max > 0 && d->batch_params ? d->batch_max : 1;
+	json_auto_t *todo = json_array();
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach (list, i, item) {
+		if (t->tag_read_prefix) {
+			struct cohd_rec_item *it = item_parse(t, item);
+			bool ours = it && under_app_prefix(e, it->name);
+
+			item_free(it);
+			if (!ours)
+				continue; /* another app's, or nobody's: not ours to judge */
+		}
+		if (!d)
+			ingest(e, t, item);
+		else
+			json_array_append_new(todo, json_deep_copy(item));
+	}
+	for (i = 0; i < json_array_size(todo); i += per) {
+		json_t *chunk = json_array();
+		int r;
+
+		for (size_t k = i; chunk && k < i + per && k < json_array_size(todo); k++)
+			json_array_append(chunk, json_array_get(todo, k));
+		r = chunk ? tag_read_start(e, t, job, chunk) : -ENOMEM;
+		if (r < 0)
+			tag_reads_hold(e, t, d->operation, strerror(-r));
+	}
+}
+
+static void observe_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
+{
+	struct rec_call *c = userdata;
+	struct cohd_rec_engine *e = c->e;
+
+	if (call_settle(c)) {
+		call_free(c);
+		return;
+	}
+	e->inflight--;
 	e->obs[c->action].done = true;
+	if (r < 0 && observe_absent(c->type, err))
+		r = 0, result = NULL; /* "nothing there": observed, and empty */
 	if (r < 0) {
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
@@ -655,9 +861,9 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 					 c->type->service, c->type->describe_op, strempty(msg));
 			}
 	} else {
-		list = cohd_rec_json_path(result, c->type->list_path);
-		json_array_foreach (list, i, item)
-			ingest(e, c->type, item);
+		json_auto_t *list = described_items(c->type, result);
+
+		observe_items(e, c->type, c->action, list);
 	}
 	call_free(c);
 	observe_next(e);
@@ -854,6 +1060,8 @@ static void detail_next(struct cohd_rec_engine *e)
 			e->next_detail = 0;
 		}
 		d = &r->type->details[k];
+		if (d == tag_detail(r->type))
+			continue; /* read before matching */
 		if (d->params(job->item, &params) < 0 || !params)
 			continue;
 		c = call_new(e, CALL_DETAIL, r->type, k, r->id);
@@ -1596,6 +1804,16 @@ static bool code_in(const struct cohd_aws_error *err, const json_t *codes)
 
 /* The answer to one step of an action: settle its journal intent, then the next step, the
  * wait, or the end of the action. */
+/* What a create answered, as the type's `project` turns a described item into the attributes
+ * the graph refers to (Secrets Manager answers "ARN", the compiler refers to "Arn"), so a
+ * resource created this pass can be referenced in the same pass. New reference. */
+static json_t *created_attrs(const struct cohd_rec_type *t, const json_t *item)
+{
+	json_t *v = t->project ? t->project(item) : NULL;
+
+	return v ? v : json_deep_copy(item);
+}
+
 static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct rec_call *c = userdata;
@@ -1674,7 +1892,7 @@ static void action_done_cb(int r, json_t *result, const struct cohd_aws_error *e
 
 		if (item) {
 			json_decref(res->attrs);
-			res->attrs = json_deep_copy(item);
+			res->attrs = created_attrs(a->type, item);
 		}
 		res->created = true;
 		event(e, a->logical_id, "notice", "created", "%s %s", a->type->name,

@@ -90,6 +90,15 @@ struct cohd_rec_detail {
 	const char *result_path;	 /* what to take from the response; NULL = all */
 	const char *merge_as;		 /* where it goes in the item: "EnableDnsHostnames" */
 	const char *const *absent_codes; /* error codes meaning "not set" (NoSuchBucketPolicy) */
+	/* A detail whose merge_as is the type's tags_path reads the tags the describe lacks: it
+	 * runs for every described item *before* matching (ownership and cohd:id come from it).
+	 * An API that reads many resources per call (ELBv2 DescribeTags: 20 ARNs) sets batch_max
+	 * and batch_params (one call for up to batch_max items); the response's batch_list_path
+	 * holds one entry per resource, batch_id_path its physical id, and result_path applies to
+	 * the entry. 0 = one call per item with params. */
+	size_t batch_max;
+	int (*batch_params)(const struct cohd_rec_item *const *items, size_t n, json_t **ret_params);
+	const char *batch_list_path, *batch_id_path;
 };
 
 /* One managed field: a dotted path in AWS's names ("EnableDnsHostnames", "Endpoint.Port"). A
@@ -142,11 +151,21 @@ struct cohd_rec_type {
 	size_t observe_batch;  /* > 0: one describe per this many wanted resources
 				* (ECS DescribeServices: 10); observe_params then
 				* sees one batch, and may return NULL params for none */
-	const char *list_path; /* "Vpcs" */
+	const char *list_path; /* "Vpcs"; NULL = the whole response is one item (or none) */
 	const char *id_path;   /* "VpcId" */
 	const char *name_path; /* "DBInstanceIdentifier", "tag:Name", or NULL */
 	const char *tags_path; /* "Tags", NULL when describe carries no tags */
 	enum cohd_rec_tag_style tag_style;
+	/* Describes that list the whole region (ELBv2): only items whose name starts with the app's
+	 * name prefix ("<app slug>-<6 hex>") are tag-read and matched; the rest are not ours. */
+	bool tag_read_prefix;
+	/* The API has no tags (Application Auto Scaling): an item whose name is a wanted resource's
+	 * deterministic name (which embeds the app's hashed prefix) is ours, never "foreign". */
+	bool owned_by_name;
+	/* Observe error codes that mean "nothing there", not a failed describe: "Code" or
+	 * "Code:message prefix" (ECS ClusterNotFoundException; ClientException "Unable to describe
+	 * task definition" for an unknown family). NULL-terminated; NULL = none. */
+	const char *const *observe_absent_codes;
 	/* Turn a raw describe item into the item the diff reads (merge extra attributes, rename);
 	 * NULL = the raw item. Returns a new reference. */
 	json_t *(*project)(const json_t *raw);

@@ -7,10 +7,8 @@
  * the engine accepts any count inside [MinCapacity, MaxCapacity] and corrects only to the
  * nearest bound outside it).
  *
- * NOT REGISTERED in cohd_resource_types yet: this API version has no tags, and the engine treats
- * an item found by name without ManagedBy/Application tags as "not ours". It needs ownership by
- * deterministic name for untaggable types (the ResourceId carries the app prefix and its hash).
- * Pure; no I/O.
+ * This API version has no tags: ownership is the deterministic name (owned_by_name; the
+ * ResourceId carries the app prefix and its hash). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -94,6 +92,7 @@ const struct cohd_rec_type cohd_resource_autoscaling_scalable_target = {
 	.id_path = "ResourceId",
 	.name_path = "ResourceId",
 	.tag_style = COHD_REC_TAGS_NONE,
+	.owned_by_name = true,
 
 	.fields = target_fields,
 	.n_fields = ELEMENTSOF(target_fields),

@@ -5,8 +5,8 @@
  * Observe is DescribeScalingPolicies naming the wanted policies (up to 50 per call).
  * PutScalingPolicy is an upsert: it creates and corrects (the whole configuration per call).
  *
- * NOT REGISTERED in cohd_resource_types yet: no tags in this API version; see
- * autoscaling_scalable_target.c. Pure; no I/O.
+ * No tags in this API version: ownership is the deterministic name (owned_by_name; see
+ * autoscaling_scalable_target.c). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -83,6 +83,7 @@ const struct cohd_rec_type cohd_resource_autoscaling_scaling_policy = {
 	.id_path = "PolicyARN",
 	.name_path = "PolicyName",
 	.tag_style = COHD_REC_TAGS_NONE,
+	.owned_by_name = true,
 
 	.fields = policy_fields,
 	.n_fields = ELEMENTSOF(policy_fields),

@@ -5,8 +5,8 @@
  * (MetricAlarms); tags come from a ListTagsForResource detail. PutMetricAlarm is an upsert that
  * takes Tags on create: it creates and corrects (the whole alarm per call).
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine matches items by the tags of the bulk
- * describe before detail reads run (see logs_log_group.c). Pure; no I/O.
+ * The tag read runs before matching (the engine reads a detail whose merge_as is tags_path for
+ * each described item first). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"

@@ -294,6 +294,10 @@ static enum cohd_rec_health service_health(const struct cohd_rec_item *item)
 static const char *const service_gone[] = {"ServiceNotFoundException", "ServiceNotActiveException",
 					   "ClusterNotFoundException", NULL};
 
+/* DescribeServices on a cluster that does not exist yet: no services there (a new app's
+ * services are created on the pass that creates the cluster). */
+static const char *const service_absent[] = {"ClusterNotFoundException", NULL};
+
 const struct cohd_rec_type cohd_resource_ecs_service = {
 	.name = "ecs.service",
 	.service = "ecs",
@@ -304,6 +308,7 @@ const struct cohd_rec_type cohd_resource_ecs_service = {
 	.observe_params = service_observe,
 	.observe_batch = DESCRIBE_SERVICES_MAX,
 	.list_path = "services",
+	.observe_absent_codes = service_absent,
 	.id_path = "serviceArn",
 	.name_path = "serviceName",
 	.tags_path = "tags",

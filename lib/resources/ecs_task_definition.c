@@ -9,11 +9,10 @@
  * empty mountPoints/volumesFrom, hostPort = containerPort under awsvpc, sorted environment and
  * secrets).
  *
- * NOT REGISTERED in cohd_resource_types yet: DescribeTaskDefinition answers one object
- * ({"taskDefinition", "tags"}), not a list, and an unknown family is a ClientException, which
- * the engine's observe takes for a failed describe (nothing planned). It needs list_path NULL =
- * "the whole response is one item" and observe absent codes. With those, observe_batch = 1 asks
- * one family per call and `project` flattens the response. Pure; no I/O.
+ * DescribeTaskDefinition answers one object ({"taskDefinition", "tags"}), not a list
+ * (list_path NULL: the whole response is one item), and an unknown family is a ClientException
+ * "Unable to describe task definition" (observe_absent_codes: nothing there). observe_batch = 1
+ * asks one family per call and `project` flattens the response. Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -169,6 +168,10 @@ static const struct cohd_rec_field td_fields[] = {
 	{.path = "runtimePlatform", .flags = COHD_REC_F_REPLACE},
 };
 
+/* An unknown family: nothing there (not a failed describe). */
+static const char *const td_absent[] = {"ClientException:Unable to describe task definition",
+					NULL};
+
 const struct cohd_rec_type cohd_resource_ecs_task_definition = {
 	.name = "ecs.task_definition",
 	.service = "ecs",
@@ -177,7 +180,8 @@ const struct cohd_rec_type cohd_resource_ecs_task_definition = {
 	.describe_op = "DescribeTaskDefinition",
 	.observe_params = td_observe,
 	.observe_batch = 1,
-	.list_path = NULL, /* needs the engine's "the whole response is one item" */
+	.list_path = NULL, /* the whole response is one item */
+	.observe_absent_codes = td_absent,
 	.id_path = "taskDefinitionArn",
 	.name_path = "family",
 	.tags_path = "tags",

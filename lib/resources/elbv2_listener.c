@@ -9,8 +9,8 @@
  * one ModifyListener; actions are normalised for what ELB fills in (Order, redirect defaults,
  * ForwardConfig).
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine matches items by the tags of the bulk
- * describe before detail reads run (see logs_log_group.c). Pure; no I/O.
+ * The tag read runs before matching (the engine reads a detail whose merge_as is tags_path for
+ * each described item first). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -56,8 +56,12 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 static const struct cohd_rec_detail listener_details[] = {
 	{.operation = "DescribeTags",
 	 .params = tags_params,
-	 .result_path = "TagDescriptions.0.Tags",
-	 .merge_as = "Tags"},
+	 .result_path = "Tags",
+	 .merge_as = "Tags",
+	 .batch_max = COHD_ELBV2_TAGS_MAX,
+	 .batch_params = cohd_elbv2_tags_params,
+	 .batch_list_path = "TagDescriptions",
+	 .batch_id_path = "ResourceArn"},
 };
 
 static int listener_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)

@@ -8,8 +8,8 @@
  * replacement. Creating waits for State.Code "active" (botocore's LoadBalancerAvailable,
  * 15 s x 40), deleting until it is gone.
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine matches items by the tags of the bulk
- * describe before detail reads run (see logs_log_group.c). Pure; no I/O.
+ * The tag read runs before matching (the engine reads a detail whose merge_as is tags_path for
+ * each described item first). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -29,11 +29,32 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+int cohd_elbv2_tags_params(const struct cohd_rec_item *const *items, size_t n, json_t **ret)
+{
+	json_t *arns = json_array();
+
+	if (!arns)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && i < COHD_ELBV2_TAGS_MAX; i++)
+		if (items[i]->physical_id)
+			json_array_append_new(arns, json_string(items[i]->physical_id));
+	if (json_array_size(arns) == 0) {
+		json_decref(arns);
+		return -EINVAL;
+	}
+	*ret = json_pack("{s:o}", "ResourceArns", arns);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static const struct cohd_rec_detail lb_details[] = {
 	{.operation = "DescribeTags",
 	 .params = tags_params,
-	 .result_path = "TagDescriptions.0.Tags",
-	 .merge_as = "Tags"},
+	 .result_path = "Tags",
+	 .merge_as = "Tags",
+	 .batch_max = COHD_ELBV2_TAGS_MAX,
+	 .batch_params = cohd_elbv2_tags_params,
+	 .batch_list_path = "TagDescriptions",
+	 .batch_id_path = "ResourceArn"},
 };
 
 /* "Subnets" as CreateLoadBalancer spells them, from AvailabilityZones. */
@@ -121,6 +142,7 @@ const struct cohd_rec_type cohd_resource_elbv2_load_balancer = {
 	.name_path = "LoadBalancerName",
 	.tags_path = "Tags",
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.tag_read_prefix = true, /* the describe lists the whole region */
 	.project = lb_project,
 	.id_list_member = "LoadBalancerArns",
 	.details = lb_details,

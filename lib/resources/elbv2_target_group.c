@@ -9,8 +9,8 @@
  * replacement (the name is unique: delete first, which AWS refuses while a listener rule or
  * service uses it).
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine matches items by the tags of the bulk
- * describe before detail reads run (see logs_log_group.c). CreateTargetGroup takes no token; the
+ * The tag read runs before matching (the engine reads a detail whose merge_as is tags_path for
+ * each described item first). CreateTargetGroup takes no token; the
  * bulk describe is the look-up before create (and CreateTargetGroup is idempotent for identical
  * settings). Pure; no I/O.
  */
@@ -35,8 +35,12 @@ static int tags_params(const struct cohd_rec_item *item, json_t **ret)
 static const struct cohd_rec_detail tg_details[] = {
 	{.operation = "DescribeTags",
 	 .params = tags_params,
-	 .result_path = "TagDescriptions.0.Tags",
-	 .merge_as = "Tags"},
+	 .result_path = "Tags",
+	 .merge_as = "Tags",
+	 .batch_max = COHD_ELBV2_TAGS_MAX,
+	 .batch_params = cohd_elbv2_tags_params,
+	 .batch_list_path = "TagDescriptions",
+	 .batch_id_path = "ResourceArn"},
 };
 
 static int tg_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
@@ -79,6 +83,7 @@ const struct cohd_rec_type cohd_resource_elbv2_target_group = {
 	.name_path = "TargetGroupName",
 	.tags_path = "Tags",
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.tag_read_prefix = true, /* the describe lists the whole region */
 	.id_list_member = "TargetGroupArns",
 	.details = tg_details,
 	.n_details = ELEMENTSOF(tg_details),

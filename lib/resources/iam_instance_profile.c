@@ -6,10 +6,8 @@
  * ListInstanceProfileTags detail. CreateInstanceProfile takes no role: the role is added right
  * after the create (AddRoleToInstanceProfile, "Roles.0"; a profile holds one role).
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine matches items by the tags of the bulk
- * describe before detail reads run (see logs_log_group.c); and DeleteInstanceProfile needs
- * RemoveRoleFromInstanceProfile first (DeleteConflict), a second delete call the interface has
- * no place for. Pure; no I/O.
+ * The tag read runs before matching, only for profiles under the app's name prefix (the path
+ * "/cohd/" is shared by every app of the account). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -143,6 +141,7 @@ const struct cohd_rec_type cohd_resource_iam_instance_profile = {
 	.id_path = "InstanceProfileName", /* IAM addresses profiles by name */
 	.name_path = "InstanceProfileName",
 	.tags_path = "Tags",
+	.tag_read_prefix = true, /* "/cohd/" holds every app's profiles */
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
 	.project = profile_project,
 	.details = profile_details,

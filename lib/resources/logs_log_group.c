@@ -6,11 +6,8 @@
  * prefix. DescribeLogGroups carries no tags, so they come from one ListTagsLogGroup per group, a
  * detail whose merge_as is the type's tags_path ("tags").
  *
- * NOT REGISTERED in cohd_resource_types yet: the engine (lib/reconcile/engine.c) matches items to
- * resources by the tags of the bulk describe *before* detail reads run, so a group found by name
- * without tags in the describe is reported as "exists and is not ours". It works as soon as the
- * engine reads details whose merge_as equals tags_path before matching (see the report of the
- * compute/IAM/logs/secrets work). CreateLogGroup takes no token: the bulk describe by prefix is
+ * The engine reads that detail for each described group before matching (ownership and cohd:id
+ * come from it). CreateLogGroup takes no token: the bulk describe by prefix is
  * the look-up before create. Retention is not a CreateLogGroup parameter: PutRetentionPolicy right
  * after the create, and on drift. Pure; no I/O.
  */

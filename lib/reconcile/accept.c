@@ -16,7 +16,8 @@
 	}
 
 /* DESIGN.md §5 and coherence-resources.md §2.8: size, storage, availability, backups and
- * windows belong to the database's owner. ECS DesiredCount is not here: it is accepted only
+ * windows belong to the database's owner; the Environment tag of application-wide resources
+ * belongs to whichever environment wrote it last. ECS DesiredCount is not here: it is accepted only
  * inside the band of the autoscaling target that governs it (below), and corrected outside. */
 static const struct cohd_drift_rule builtin_rules[] = {
 	BUILTIN("rds.db_instance", "DBInstanceClass", "instance size is the owner's choice"),
@@ -30,6 +31,21 @@ static const struct cohd_drift_rule builtin_rules[] = {
 	BUILTIN("rds.db_instance", "PreferredBackupWindow", "backups are the owner's choice"),
 	BUILTIN("rds.db_instance", "PreferredMaintenanceWindow",
 		"the maintenance window is AWS's or the owner's"),
+	/* Application-wide resources ("app/...": VPC, ALB, cluster) are in every environment's
+	 * graph, and each environment's file compiles their Environment tag as production or
+	 * review: two environments in one account would flip it forever. Any value is accepted
+	 * once one is there ("?*": a missing tag is still added). */
+	{
+		.resource = (char *)"*",
+		.field = (char *)"Tags.Environment",
+		.id = (char *)"app/*",
+		.op = COHD_DRIFT_OP_MATCH,
+		.operand = (char *)"?*",
+		.env_mask = COHD_DRIFT_ENV_ALL,
+		.reason = (char *)"application-wide resources are shared by every environment of "
+				  "the app; each environment's file names its own",
+		.source = (char *)"built-in: app/*:Tags.Environment",
+	},
 };
 
 const struct cohd_drift_rule *cohd_rec_builtin_rules(size_t *ret_n)

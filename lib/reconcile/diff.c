@@ -352,6 +352,7 @@ void cohd_rec_res_diff_done(struct cohd_rec_res_diff *d)
 	}
 	free(d->fields);
 	json_decref(d->tags_wrong);
+	json_decref(d->tags_accepted);
 	*d = (struct cohd_rec_res_diff){};
 }
 
@@ -434,6 +435,12 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 		}
 		if (cohd_rec_accept_check(a, t->name, logical_id, field, have, &rule, &reason,
 					  &band) == COHD_REC_VERDICT_ACCEPTED) {
+			/* Shown with its value and rule, like accepted fields. */
+			if (!d.tags_accepted)
+				d.tags_accepted = json_object();
+			json_object_set_new(d.tags_accepted, key,
+					    json_pack("{s:O, s:O?, s:s, s:s?}", "desired", v, "live",
+						      have, "rule", rule, "reason", reason));
 			d.n_accepted++;
 			continue;
 		}
@@ -503,6 +510,8 @@ json_t *cohd_rec_res_diff_to_json(const struct cohd_rec_res_diff *d)
 	json_object_set_new(o, "fields", fields);
 	if (d->tags_wrong)
 		json_object_set(o, "tags_drift", d->tags_wrong);
+	if (d->tags_accepted)
+		json_object_set(o, "tags_accepted", d->tags_accepted);
 	json_object_set_new(o, "drift", json_integer((json_int_t)d->n_drift));
 	json_object_set_new(o, "accepted", json_integer((json_int_t)d->n_accepted));
 	json_object_set_new(o, "unchecked", json_integer((json_int_t)d->n_unchecked));

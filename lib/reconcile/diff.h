@@ -136,6 +136,9 @@ struct cohd_rec_res_diff {
 	struct cohd_rec_field_diff *fields;
 	size_t n_fields;
 	json_t *tags_wrong; /* desired tags missing or different on the live resource (object) */
+	/* Tags that differ but a rule accepts: key -> {"desired", "live", "rule", "reason"}; NULL
+	 * when none. */
+	json_t *tags_accepted;
 	bool replace;	    /* a drifted field forces replacement */
 	size_t n_drift, n_accepted, n_unchecked;
 };

@@ -565,10 +565,21 @@ static struct cohd_rec_item *item_parse(const struct cohd_rec_type *t, const jso
 	return it;
 }
 
+/* The environment an item's cohd:environment tag names, when it is not this engine's: each
+ * environment is its own engine, and another's resources are never adopted, corrected or
+ * deleted here. NULL for ours and for application-wide items (they carry no such tag). */
+static const char *other_env(const struct cohd_rec_engine *e, const struct cohd_rec_item *it)
+{
+	const char *env = json_string_value(json_object_get(it->tags, "cohd:environment"));
+
+	return env && !streq(env, e->cfg.environment) ? env : NULL;
+}
+
 static bool tagged_ours(const struct cohd_rec_engine *e, const struct cohd_rec_item *it)
 {
 	return streq_ptr(json_string_value(json_object_get(it->tags, "ManagedBy")), "coherence") &&
-	       streq_ptr(json_string_value(json_object_get(it->tags, "Application")), e->cfg.app);
+	       streq_ptr(json_string_value(json_object_get(it->tags, "Application")), e->cfg.app) &&
+	       !other_env(e, it);
 }
 
 /* Attach one observed item to the resource it belongs to (or note it is foreign). */
@@ -579,6 +590,15 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 
 	if (!it)
 		return;
+	if (other_env(e, it)) {
+		/* Another environment's (its engine runs alone): not seen here at all, so it is
+		 * never adopted, corrected or deleted by this one. */
+		log_debug(RECONCILE, "%s.%s: %s %s belongs to environment %s: left alone",
+			  e->cfg.app, e->cfg.environment, t->name, strempty(it->physical_id),
+			  other_env(e, it));
+		item_free(it);
+		return;
+	}
 	if (it->logical_id && tagged_ours(e, it)) {
 		r = find_res(e, it->logical_id);
 		if (!r && owned(e, it->logical_id))

@@ -1813,6 +1813,116 @@ START_TEST(test_self_reference)
 }
 END_TEST
 
+static void set_tag(json_t *item, const char *key, const char *value)
+{
+	json_t *tags = json_object_get(item, "Tags"), *t;
+	size_t i;
+
+	json_array_foreach (tags, i, t)
+		if (streq(json_string_value(json_object_get(t, "Key")), key)) {
+			json_array_remove(tags, i);
+			break;
+		}
+	if (value)
+		json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", key, "Value", value));
+}
+
+/* Each environment is its own engine: an item whose cohd:environment names another one is never
+ * adopted, corrected or deleted here, even where the ids would let this engine own it. */
+START_TEST(test_environment_guard)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	json_t *other, *twin;
+
+	world_init();
+	/* pr-2's network (its engine's to manage), and a subnet of pr-2 that carries our wanted
+	 * subnet's name but no cohd:id (adoption by name must not take it). */
+	other = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			  "NetId", "net-9001", "CidrBlock", "10.9.0.0/16", "State", "available",
+			  "Tags", "Key", "ManagedBy", "Value", "coherence", "Key", "Application",
+			  "Value", "shop", "Key", "cohd:id", "Value", "env/pr-2/net", "Key",
+			  "cohd:environment", "Value", "pr-2");
+	json_array_append_new(list_of("Nets"), other);
+	twin = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			 "SubId", "sub-9002", "Cidr", "10.9.1.0/24", "NetId", "net-9999", "Tags",
+			 "Key", "ManagedBy", "Value", "coherence", "Key", "Application", "Value",
+			 "shop", "Key", "Name", "Value", "shop-sub", "Key", "cohd:environment",
+			 "Value", "pr-2");
+	json_array_append_new(list_of("Subs"), twin);
+	add_net(g, "fast");
+	add_sub(g);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	cfg.owned_prefixes = NULL; /* every id would be ours: only the guard protects pr-2 */
+	cfg.deletion_grace = 0;
+	e = engine(&cfg);
+	/* Ours are created; pr-2's are neither deleted nor tagged (adopted). */
+	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* CreateNet, its DNS, CreateSub */
+	ck_assert_uint_eq(op_count("DeleteNet") + op_count("DetachNet") + op_count("CreateTags"),
+			  0);
+	ck_assert_ptr_nonnull(find_item("Nets", "NetId", "net-9001"));
+	ck_assert_ptr_null(tag_of(find_item("Subs", "SubId", "sub-9002"), "cohd:id"));
+	ck_assert_ptr_null(status_res(st, "env/pr-2/net"));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+
+	/* The same item, were it this environment's, would be deleted (no longer desired). */
+	set_tag(find_item("Nets", "NetId", "net-9001"), "cohd:environment", "pr-1");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* DetachNet (not attached: fine), DeleteNet */
+	ck_assert_ptr_null(find_item("Nets", "NetId", "net-9001"));
+	world_done();
+}
+END_TEST
+
+/* The Environment tag of application-wide resources is whatever environment wrote it last (each
+ * environment's file compiles its own): accepted, shown with its rule; an environment's own
+ * resources are still corrected, and a missing tag is still added. */
+START_TEST(test_app_environment_tag)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *acc;
+
+	world_init();
+	add_net(g, "fast");
+	ck_assert_int_eq(cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "Environment",
+					   "review"),
+			 0);
+	ck_assert_int_eq(cohd_resource_tag(add_db(g, "db.t3.micro"), "Environment", "review"), 0);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	/* The production environment's engine wrote its own value on both. */
+	set_tag(find_item("Nets", "NetId", "net-0001"), "Environment", "production");
+	set_tag(find_item("Dbs", "DbName", "shop-db"), "Environment", "production");
+	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(mut_params("CreateTags", 0), "Resources"), 0)),
+			 "shop-db");
+	ck_assert_str_eq(tag_of(find_item("Nets", "NetId", "net-0001"), "Environment"),
+			 "production");
+	ck_assert_str_eq(res_sync(st, "app/net"), "synced");
+	acc = json_object_get(
+		json_object_get(json_object_get(status_res(st, "app/net"), "diff"), "tags_accepted"),
+		"Environment");
+	ck_assert_str_eq(json_string_value(json_object_get(acc, "live")), "production");
+	ck_assert_str_eq(json_string_value(json_object_get(acc, "desired")), "review");
+	ck_assert_str_eq(json_string_value(json_object_get(acc, "rule")),
+			 "built-in: app/*:Tags.Environment");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	/* Removed: added back. */
+	set_tag(find_item("Nets", "NetId", "net-0001"), "Environment", NULL);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_str_eq(tag_of(find_item("Nets", "NetId", "net-0001"), "Environment"), "review");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
 /* The rule engine on its own: built-in, config and app rules, conditions, environments,
  * bands. */
 START_TEST(test_accept_rules)
@@ -2000,6 +2110,8 @@ static Suite *reconcile_suite(void)
 		{"normalise", test_normalise},
 		{"resolve", test_resolve_placeholders},
 		{"self_reference", test_self_reference},
+		{"environment_guard", test_environment_guard},
+		{"app_environment_tag", test_app_environment_tag},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

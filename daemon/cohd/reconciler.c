@@ -65,6 +65,9 @@ struct rec_timer {
 	void *arg;
 };
 
+/* t.data of every rec_timer, so that shutdown can find the ones still pending */
+static const char rec_timer_tag;
+
 static void timer_closed(uv_handle_t *h)
 {
 	free(container_of((uv_timer_t *)h, struct rec_timer, t));
@@ -90,6 +93,7 @@ static void *loop_timer_start(uv_loop_t *loop, usec_t delay, void (*cb)(void *ar
 	t->cb = cb;
 	t->arg = arg;
 	uv_timer_init(loop, &t->t);
+	t->t.data = (void *)&rec_timer_tag;
 	/* round up: a 0 < delay < 1 ms must not become "now" repeatedly */
 	(void)uv_timer_start(&t->t, timer_fired, (delay + USEC_PER_MSEC - 1) / USEC_PER_MSEC, 0);
 	return t;
@@ -388,14 +392,13 @@ static void port_record_action(void *userdata, const json_t *action)
 	struct app_entry *a = userdata;
 	const char *state = json_string_value(json_object_get(action, "state"));
 	const char *message = json_string_value(json_object_get(action, "message"));
-	_cleanup_free_ char *detail = NULL;
+	json_t *op = json_object_get(action, "operation");
+	json_auto_t *d = op ? json_pack("{s:O}", "operation", op) : NULL;
+	_cleanup_free_ char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	int r;
 
 	if (!a->pass_id)
 		return;
-	if (json_object_get(action, "operation"))
-		detail = json_dumps(json_pack("{s:O}", "operation", json_object_get(action, "operation")),
-				    JSON_COMPACT);
 	r = cohd_store_action_put(a->d->store, a->pass_id,
 				  json_integer_value(json_object_get(action, "id")),
 				  strempty(json_string_value(json_object_get(action, "resource"))),
@@ -616,13 +619,15 @@ static struct aws_account *account_get(struct cohd_daemon *d, const char *role_a
 	for (size_t i = 0; i < d->n_accounts; i++)
 		if (streq_ptr(d->accounts[i]->role_arn, role_arn))
 			return d->accounts[i];
-	acct = calloc(1, sizeof *acct);
 	v = reallocarray(d->accounts, d->n_accounts + 1, sizeof *v);
-	if (!acct || !v || (role_arn && !(acct->role_arn = strdup(role_arn)))) {
+	if (!v)
+		return NULL;
+	d->accounts = v;
+	acct = calloc(1, sizeof *acct);
+	if (!acct || (role_arn && !(acct->role_arn = strdup(role_arn)))) {
 		free(acct);
 		return NULL;
 	}
-	d->accounts = v;
 	acct->d = d;
 	if (role_arn) {
 		/* AssumeRole signed with whatever the daemon's own chain yields */
@@ -663,11 +668,20 @@ int rec_start(struct cohd_daemon *d)
 	return !acct || acct->state == ACCT_FAILED ? -EIO : 0;
 }
 
+static void close_pending_timer(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (h->type == UV_TIMER && h->data == &rec_timer_tag && !uv_is_closing(h))
+		uv_close(h, timer_closed);
+}
+
 void rec_stop(struct cohd_daemon *d)
 {
 	/* engines first: their calls in flight complete into tombstones the client frees */
 	for (size_t i = 0; i < d->n_apps; i++)
 		rec_entry_done(d->apps[i]);
+	/* timers that would have started passes or asked STS again: never fire them now */
+	uv_walk(&d->loop, close_pending_timer, NULL);
 	for (size_t i = 0; i < d->n_accounts; i++)
 		account_free(d->accounts[i]);
 	free(d->accounts);

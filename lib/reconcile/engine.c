@@ -70,6 +70,8 @@ struct rec_res {
 	bool quarantined;
 	int64_t open_intent; /* a create left open by a crash */
 	char *open_token;
+	char *last_name;	    /* the physical name it was last wanted with */
+	struct cohd_resource ghost; /* what observe sees of it once no longer wanted */
 
 	/* Status of the last pass. */
 	enum cohd_rec_sync sync;
@@ -279,6 +281,7 @@ static void res_free(struct rec_res *r)
 		free(r->deps[i]);
 	free(r->deps);
 	free(r->open_token);
+	free(r->last_name);
 	free(r->message);
 	free(r->id);
 	free(r);
@@ -427,6 +430,49 @@ static int remember_deps(struct rec_res *r, char *const *deps, size_t n)
 	return 0;
 }
 
+/* Remembered across passes: types found through a list of names (observe_batch) ask for
+ * the resources no longer wanted by the name they had, so that they are found and deleted. */
+static int remember_name(struct rec_res *r, const char *name)
+{
+	char *n;
+
+	if (!name || streq_ptr(r->last_name, name))
+		return 0;
+	n = strdup(name);
+	if (!n)
+		return -ENOMEM;
+	free(r->last_name);
+	r->last_name = n;
+	return 0;
+}
+
+/* Is r asked for in the observe of type t (wanted, or remembered by name for name lists)? */
+static bool observed_by_name(const struct rec_res *r, const struct cohd_rec_type *t)
+{
+	return r->type == t && (r->want || (t->observe_batch && r->last_name));
+}
+
+/* A resource no longer wanted as observe_params sees it: its id, type and last name. */
+static const struct cohd_resource *remembered_as(struct rec_res *r)
+{
+	r->ghost = (struct cohd_resource){
+		.id = r->id,
+		.type = (char *)r->type->name,
+		.name = r->last_name,
+		.deletion = r->deletion,
+	};
+	return &r->ghost;
+}
+
+/* The name an untagged item must have to be r's: the wanted name; for types without tags
+ * (owned_by_name) also the name a resource no longer wanted had, so that it is deleted. */
+static const char *name_to_match(const struct rec_res *r)
+{
+	if (r->want)
+		return r->want->name;
+	return r->type && r->type->owned_by_name ? r->last_name : NULL;
+}
+
 static void pass_start(void *arg)
 {
 	struct cohd_rec_engine *e = arg;
@@ -452,6 +498,8 @@ static void pass_start(void *arg)
 		if (!r)
 			return finish(e, -ENOMEM);
 		r->want = w;
+		if (remember_name(r, w->name) < 0)
+			return finish(e, -ENOMEM);
 		r->deletion = w->deletion;
 		if (remember_deps(r, w->depends_on, w->n_depends_on) < 0)
 			return finish(e, -ENOMEM);
@@ -477,7 +525,7 @@ static void pass_start(void *arg)
 		if (seen)
 			continue;
 		for (size_t k = 0; k < e->n_res; k++)
-			n_wanted += e->res[k]->want && e->res[k]->type == t;
+			n_wanted += observed_by_name(e->res[k], t);
 		/* Batches of observe_batch wanted resources (DescribeServices takes ten). */
 		for (size_t first = 0; first == 0 || (t->observe_batch && first < n_wanted);
 		     first += t->observe_batch ? t->observe_batch : 1)
@@ -610,7 +658,7 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		for (size_t i = 0; i < e->n_res && !r; i++) {
 			struct rec_res *w = e->res[i];
 
-			if (w->want && w->type == t && streq_ptr(w->want->name, it->name))
+			if (w->type == t && streq_ptr(name_to_match(w), it->name))
 				r = w;
 		}
 		if (r && r->item)
@@ -943,12 +991,17 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 		struct cohd_rec_resolve_ctx rc;
 		json_t *p = NULL;
 
-		if (!e->res[i]->want || e->res[i]->type != t)
+		if (!observed_by_name(e->res[i], t))
 			continue;
 		if (n++ < job->first)
 			continue;
 		if (t->observe_batch && ctx.n_wanted == t->observe_batch)
 			break;
+		if (!e->res[i]->want) {
+			props[ctx.n_wanted] = NULL;
+			wanted[ctx.n_wanted++] = remembered_as(e->res[i]);
+			continue;
+		}
 		/* Resolved against what is observed so far (the parents, observed first). */
 		rc = resolve_ctx(e, e->res[i]->id, true);
 		if (cohd_rec_resolve(&rc, e->res[i]->want->properties, &p, NULL) < 0)

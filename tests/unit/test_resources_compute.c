@@ -1451,10 +1451,10 @@ START_TEST(test_delete)
 	converge(e, g);
 	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
 
-	/* Everything leaves the file. DescribeServices needs names and observe is only told the
-	 * wanted ones, so the orphaned service is not seen (an interface gap, see the report).
-	 * Everything else goes (deletion grace 0, preview: no confirmation); the service is
-	 * still there, so the cluster refuses (ClusterContainsServicesException). */
+	/* Everything leaves the file and goes in one pass (deletion grace 0, preview: no
+	 * confirmation). DescribeServices needs names: observe is told the remembered services
+	 * too (by their last name), so the orphaned service is found and deleted before the
+	 * cluster. */
 	json_array_clear(W.mut_log);
 	run_pass(e, empty, &st);
 	if (getenv("DEBUG_STATUS")) {
@@ -1465,7 +1465,10 @@ START_TEST(test_delete)
 	p = mut_params("DeleteSecret", 0);
 	ck_assert(json_is_true(json_object_get(p, "ForceDeleteWithoutRecovery")));
 	ck_assert_uint_eq(json_array_size(W.secrets), 0);
-	ck_assert_str_eq(res_sync(st, "app/ecs-cluster"), "error");
+	ck_assert_uint_eq(op_count("DeleteService"), 1);
+	ck_assert_uint_eq(op_count("DeleteCluster"), 1);
+	ck_assert_int_lt(mut_index("DeleteService"), mut_index("DeleteCluster"));
+	ck_assert_ptr_null(status_res(st, "app/ecs-cluster"));
 	/* roles: their inline and managed policies off first, then DeleteRole, in one action */
 	ck_assert_uint_eq(op_count("DeleteRolePolicy"), 1);
 	ck_assert_uint_eq(op_count("DetachRolePolicy"), 1);
@@ -1474,12 +1477,7 @@ START_TEST(test_delete)
 	ck_assert_uint_eq(json_array_size(W.roles), 0);
 	ck_assert_ptr_null(status_res(st, "app/iam/bastion-role"));
 
-	/* Once the service is gone (by hand), the cluster goes; INACTIVE leftovers are not
-	 * resources, so the pass after deletes nothing again. */
-	json_array_clear(W.services);
-	json_array_clear(W.mut_log);
-	run_pass(e, empty, NULL);
-	ck_assert_uint_eq(op_count("DeleteCluster"), 1);
+	/* INACTIVE leftovers are not resources: the pass after deletes nothing. */
 	ck_assert_str_eq(str(json_array_get(W.clusters, 0), "status"), "INACTIVE");
 	json_array_clear(W.mut_log);
 	ck_assert_uint_eq(run_pass(e, empty, NULL), 0);

@@ -1461,6 +1461,70 @@ static void apply_quarantine(struct cohd_rec_engine *e)
 	}
 }
 
+/* Is r replaced by this pass's plan (a new one created, the old one deleted)? */
+static bool replacing(const struct rec_res *r)
+{
+	return r && r->type && r->has_diff && !r->hold && r->diff.state == COHD_REC_RES_PRESENT &&
+	       r->diff.replace;
+}
+
+/* Dependents of a replaced resource were diffed against the old one's attributes (its id): a
+ * route to the old NAT gateway matches. Every managed field whose desired value refers to a
+ * resource replaced in this pass is set again after the successor's create, with the value
+ * resolved then (the plan puts the update after that create, and the old half's delete after
+ * every action on its dependents); a field that cannot change in place replaces the dependent
+ * too, and its own dependents follow. Topological order, so replacements cascade in one walk. */
+static int follow_replacements(struct cohd_rec_engine *e, const size_t *order)
+{
+	static const char why[] =
+		"refers to a resource replaced in this pass: set again once its successor exists";
+
+	for (size_t i = 0; i < cohd_graph_size(e->g); i++) {
+		const struct cohd_resource *w = cohd_graph_get(e->g, order[i]);
+		struct rec_res *res = find_res(e, w->id);
+		struct cohd_rec_res_diff *d;
+
+		if (!res || !res->type || !res->has_diff || res->hold ||
+		    res->diff.state != COHD_REC_RES_PRESENT)
+			continue;
+		d = &res->diff;
+		for (size_t k = 0; k < d->n_fields; k++) {
+			struct cohd_rec_field_diff *fd = &d->fields[k];
+			const struct cohd_rec_field *f = fd->spec;
+			const json_t *want = cohd_rec_json_path(w->properties, f->path);
+			bool moves = false;
+
+			if (!want || fd->state == COHD_REC_FIELD_UNCHECKED ||
+			    fd->state == COHD_REC_FIELD_ACCEPTED)
+				continue;
+			for (size_t j = 0; j < w->n_depends_on && !moves; j++)
+				moves = !streq(w->depends_on[j], w->id) &&
+					replacing(find_res(e, w->depends_on[j])) &&
+					cohd_rec_refers_to(want, w->depends_on[j]);
+			if (!moves)
+				continue;
+			if (f->flags & COHD_REC_F_REPLACE)
+				d->replace = true;
+			else if ((f->flags & COHD_REC_F_OBSERVE_ONLY) ||
+				 !(f->update_op ?: res->type->update_op))
+				continue;
+			if (fd->state == COHD_REC_FIELD_MATCH)
+				d->n_drift++;
+			fd->state = COHD_REC_FIELD_DRIFT;
+			json_decref(fd->target);
+			fd->target = json_deep_copy(want); /* resolved when the update starts */
+			if (!fd->target)
+				return -ENOMEM;
+			fd->reason = why;
+		}
+		if (d->replace && deletion_of(e, res) == COHD_DELETION_CONFIRM && !e->confirmed)
+			res->hold = "it refers to a resource replaced in this pass and cannot follow "
+				    "in place; replacing it would destroy data: needs `cohd-status "
+				    "delete --confirm`";
+	}
+	return 0;
+}
+
 static void plan_pass(struct cohd_rec_engine *e)
 {
 	struct cohd_rec_accept accept = {
@@ -1500,6 +1564,9 @@ static void plan_pass(struct cohd_rec_engine *e)
 
 	/* Entries: wanted resources in topological order, then the unmanaged ones. */
 	r = cohd_graph_toposort(e->g, &order, NULL);
+	if (r < 0)
+		return finish(e, r);
+	r = follow_replacements(e, order);
 	if (r < 0)
 		return finish(e, r);
 	entries = calloc(e->n_res + 1, sizeof(*entries));

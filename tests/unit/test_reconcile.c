@@ -777,6 +777,7 @@ static const struct cohd_rec_type fake_db = {
 
 static const struct cohd_rec_field svc_fields[] = {
 	{.path = "DesiredCount", .update_op = "UpdateService"},
+	{.path = "Net", .update_op = "UpdateService"}, /* test_replace_dependents_follow */
 };
 
 /* DescribeServices takes at most ten names: observe in batches (five here). */
@@ -1596,33 +1597,79 @@ START_TEST(test_replace)
 	struct cohd_rec_config cfg = base_config();
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
-	json_auto_t *st = NULL, *st2 = NULL, *st3 = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
 	const json_t *p;
 
 	world_init();
 	e = engine(&cfg);
 	run_pass(e, g, NULL);
-	/* A field AWS cannot change in place drifted: replace, the new one first. */
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
-	/* Create, its DNS, then the old one: detach (not attached: fine), delete (refused). */
-	ck_assert_uint_eq(run_pass(e, g, &st), 4);
-	ck_assert_int_lt(op_index("CreateNet", 1), op_index("DeleteNet", 0));
-	ck_assert_str_eq(res_sync(st, "app/net"), "error"); /* DependencyViolation: subnet */
-	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
-
-	/* Next pass: the new network is current; the subnet moves (it must be replaced to
-	 * change its network), then the old network goes. */
-	ck_assert_uint_eq(run_pass(e, g, &st2), 4);
+	/* A field AWS cannot change in place drifted: replace, the new one first. The subnet
+	 * refers to it by a field that cannot change in place either: it follows in the same
+	 * pass (created against the new network's id), and each old half goes only after
+	 * everything that depended on it moved: create, its DNS, the new subnet, the old subnet,
+	 * then the old network (detach: not attached, fine; delete). */
+	ck_assert_uint_eq(run_pass(e, g, &st), 6);
+	ck_assert_int_lt(op_index("CreateNet", 1), op_index("CreateSub", 1));
 	ck_assert_int_lt(op_index("CreateSub", 1), op_index("DeleteSub", 0));
-	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 1));
-	p = mut_params("DeleteNet", 1);
+	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
+	p = mut_params("CreateSub", 1);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")),
+			 json_string_value(json_object_get(json_array_get(list_of("Nets"), 0),
+							   "NetId")));
+	ck_assert_str_ne(json_string_value(json_object_get(p, "NetId")), "net-0001");
+	p = mut_params("DeleteNet", 0);
 	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")), "net-0001");
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("DeleteSub", 0), "SubId")),
+			 "sub-0002");
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_uint_eq(json_array_size(list_of("Subs")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g, &st3), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(st3, "sync")), "synced");
+	world_done();
+}
+END_TEST
+
+/* A dependent whose reference can change in place follows a replacement with an update in the
+ * same pass, resolved against the successor, before the old half is deleted (no dangling
+ * reference in between); a dependent it does not concern is left alone. */
+START_TEST(test_replace_dependents_follow)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *f;
+
+	world_init();
+	add_net(g, "fast");
+	/* The service names the network in a field its update changes. */
+	add(g, "ecs.service", "env/pr-1/svc", "shop-api",
+	    json_pack("{s:s, s:i, s:o}", "ServiceName", "shop-api", "DesiredCount", 1, "Net",
+		      cohd_ref("app/net", "NetId")));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 find_item("Services", "ServiceName", "shop-api"), "Net")),
+			 "net-0001");
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
+			    json_string("10.9.0.0/16"));
+	/* CreateNet, its DNS, UpdateService (to net-0002), DetachNet, DeleteNet. */
+	ck_assert_uint_eq(run_pass(e, g, &st), 5);
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("UpdateService", 0), "Net")),
+			 "net-0002");
+	ck_assert_int_lt(op_index("CreateNet", 1), op_index("UpdateService", 0));
+	ck_assert_int_lt(op_index("UpdateService", 0), op_index("DeleteNet", 0));
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("DeleteNet", 0), "NetId")),
+			 "net-0001");
+	f = field_of(st, "env/pr-1/svc", "Net");
+	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "drift");
+	ck_assert_ptr_nonnull(json_object_get(f, "reason"));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -2102,6 +2149,7 @@ static Suite *reconcile_suite(void)
 		{"delete", test_delete_reverse_order_and_confirm},
 		{"delete_gone", test_delete_already_gone},
 		{"replace", test_replace},
+		{"replace_follow", test_replace_dependents_follow},
 		{"concurrency", test_bounded_concurrency},
 		{"ec2_vpc", test_ec2_vpc_type},
 		{"observe_failure", test_observe_failure},

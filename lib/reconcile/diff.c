@@ -353,6 +353,7 @@ void cohd_rec_res_diff_done(struct cohd_rec_res_diff *d)
 	free(d->fields);
 	json_decref(d->tags_wrong);
 	json_decref(d->tags_accepted);
+	json_decref(d->tags_extra);
 	*d = (struct cohd_rec_res_diff){};
 }
 
@@ -364,6 +365,12 @@ static json_t *band_target(const json_t *live, const struct cohd_rec_band *b)
 
 	v = v < b->min ? b->min : v > b->max ? b->max : v;
 	return json_integer((json_int_t)v);
+}
+
+static bool removable_tag(const char *key)
+{
+	return streq(key, "Environment") ||
+	       (strncmp(key, "cohd:", 5) == 0 && !streq(key, "cohd:id"));
 }
 
 int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_accept *a,
@@ -449,6 +456,29 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 		json_object_set(d.tags_wrong, key, v);
 		d.n_drift++;
 	}
+	/* Tags cohd owns that the desired set no longer has (a resource that left an environment's
+	 * scope keeps its cohd:environment): removed where the type can. Only Environment and
+	 * cohd:* (not cohd:id, not ManagedBy/Application: they are how cohd finds its own). */
+	json_object_foreach (live->tags, key, v) {
+		_cleanup_free_ char *field = NULL;
+		const char *rule, *reason;
+		const struct cohd_rec_band *band;
+
+		if (json_object_get(tags, key) || !removable_tag(key))
+			continue;
+		if (asprintf(&field, "Tags.%s", key) < 0) {
+			cohd_rec_res_diff_done(&d);
+			return -ENOMEM;
+		}
+		if (cohd_rec_accept_check(a, t->name, logical_id, field, v, &rule, &reason,
+					  &band) == COHD_REC_VERDICT_ACCEPTED)
+			continue;
+		if (!d.tags_extra)
+			d.tags_extra = json_object();
+		json_object_set(d.tags_extra, key, v);
+		if (t->untag_op)
+			d.n_drift++;
+	}
 	*ret = d;
 	return 0;
 }
@@ -512,6 +542,8 @@ json_t *cohd_rec_res_diff_to_json(const struct cohd_rec_res_diff *d)
 		json_object_set(o, "tags_drift", d->tags_wrong);
 	if (d->tags_accepted)
 		json_object_set(o, "tags_accepted", d->tags_accepted);
+	if (d->tags_extra)
+		json_object_set(o, "tags_extra", d->tags_extra);
 	json_object_set_new(o, "drift", json_integer((json_int_t)d->n_drift));
 	json_object_set_new(o, "accepted", json_integer((json_int_t)d->n_accepted));
 	json_object_set_new(o, "unchecked", json_integer((json_int_t)d->n_unchecked));

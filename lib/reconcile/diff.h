@@ -139,6 +139,10 @@ struct cohd_rec_res_diff {
 	/* Tags that differ but a rule accepts: key -> {"desired", "live", "rule", "reason"}; NULL
 	 * when none. */
 	json_t *tags_accepted;
+	/* Tags cohd owns (Environment, cohd:*) on the live resource but no longer desired: key ->
+	 * live value; NULL when none. Identity tags (ManagedBy, Application, cohd:id) are never
+	 * removed, and nobody else's tags are looked at. */
+	json_t *tags_extra;
 	bool replace;	    /* a drifted field forces replacement */
 	size_t n_drift, n_accepted, n_unchecked;
 };

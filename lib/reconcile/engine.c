@@ -1676,6 +1676,22 @@ static int default_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static int default_untag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret)
+{
+	const char *id = ctx->live ? ctx->live->physical_id : NULL;
+	json_t *keys = json_array(), *v;
+	const char *key;
+
+	if (!id || !keys) {
+		json_decref(keys);
+		return id ? -ENOMEM : -EINVAL;
+	}
+	json_object_foreach ((json_t *)ctx->tags, key, v)
+		json_array_append_new(keys, json_pack("{s:s}", "Key", key));
+	*ret = json_pack("{s:[s], s:o}", "Resources", id, "Tags", keys);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static const struct cohd_rec_field *field_spec(const struct cohd_rec_type *t, const char *path)
 {
 	for (size_t i = 0; i < t->n_fields; i++)
@@ -2234,6 +2250,11 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 		break;
 	}
 	case COHD_REC_ACTION_TAG:
+		if (a->untag) {
+			ctx.tags = a->values;
+			r = (a->type->untag_params ?: default_untag_params)(&ctx, &params);
+			break;
+		}
 		ctx.tags = a->adopt || !a->values ? res->want->tags : a->values;
 		r = (a->type->tag_params ?: default_tag_params)(&ctx, &params);
 		break;

@@ -315,6 +315,17 @@ static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 			return -ENOMEM;
 		a->adopt = e->adopt;
 		a->values = json_incref(d->tags_wrong);
+		r = after_deps(p, a->id, e);
+		if (r < 0)
+			return r;
+	}
+	if (d->tags_extra && e->type->untag_op) {
+		a = add(p, COHD_REC_ACTION_TAG, e, e->type->untag_op,
+			"tags cohd owns that are no longer desired");
+		if (!a)
+			return -ENOMEM;
+		a->untag = true;
+		a->values = json_incref(d->tags_extra);
 		return after_deps(p, a->id, e);
 	}
 	return 0;
@@ -457,7 +468,7 @@ json_t *cohd_rec_plan_to_json(const struct cohd_rec_plan *plan)
 			json_object_set_new(o, "values", vals);
 		}
 		if (a->kind == COHD_REC_ACTION_TAG && a->values)
-			json_object_set(o, "tags", a->values);
+			json_object_set(o, a->untag ? "remove_tags" : "tags", a->values);
 		if (a->message)
 			json_object_set_new(o, "message", json_string(a->message));
 		json_array_append_new(actions, o);

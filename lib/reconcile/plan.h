@@ -46,6 +46,7 @@ struct cohd_rec_action {
 	json_t *values; /* UPDATE: field path -> value to write; TAG: tags */
 	bool replace;	/* one half of a replacement */
 	bool adopt;	/* TAG that adopts a resource found by name */
+	bool untag;	/* TAG that removes the tags in values (the type's untag_op) */
 	char *reason;	/* why (shown in --dry-run and status) */
 	size_t *after;	/* ids of actions that must be done first */
 	size_t n_after;

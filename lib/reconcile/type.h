@@ -199,6 +199,10 @@ struct cohd_rec_type {
 	/* Tag (add or change tags); NULL op = tags cannot be corrected. */
 	const char *tag_op;	       /* "CreateTags" */
 	cohd_rec_params_fn tag_params; /* NULL = {"Resources": [id], "Tags": [{Key, Value}]} */
+	/* Untag: remove tags cohd owns that are no longer desired (ctx->tags: key -> live value);
+	 * NULL op = they are shown, never removed. */
+	const char *untag_op;		 /* "DeleteTags" */
+	cohd_rec_params_fn untag_params; /* NULL = {"Resources": [id], "Tags": [{Key}]} */
 
 	/* Delete. */
 	const char *delete_op;

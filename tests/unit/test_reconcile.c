@@ -357,6 +357,34 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 		*ret = json_object();
 		return 0;
 	}
+	if (streq(op, "DeleteTags")) {
+		const char *id =
+			json_string_value(json_array_get(json_object_get(params, "Resources"), 0));
+		const json_t *t;
+		size_t i;
+
+		for (size_t f = 0; f < ELEMENTSOF(families); f++) {
+			json_t *it = find_item(families[f].list, families[f].id_key, id);
+
+			if (!it)
+				continue;
+			json_array_foreach (json_object_get(params, "Tags"), i, t) {
+				json_t *tags = json_object_get(it, "Tags");
+				const json_t *old;
+				size_t k;
+
+				json_array_foreach (tags, k, old)
+					if (json_equal(json_object_get(old, "Key"),
+						       json_object_get(t, "Key"))) {
+						json_array_remove(tags, k);
+						break;
+					}
+			}
+			*ret = json_object();
+			return 0;
+		}
+		return aws_fail(err, "NotFound", COHD_AWS_ERROR_NOT_FOUND);
+	}
 	if (streq(op, "CreateTags")) {
 		const char *id =
 			json_string_value(json_array_get(json_object_get(params, "Resources"), 0));
@@ -684,6 +712,7 @@ static const struct cohd_rec_type fake_net = {
 	.create_wait = &net_available,
 	.id_member = "NetId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags",
 	.delete_op = "DeleteNet",
 };
 
@@ -1970,6 +1999,63 @@ START_TEST(test_app_environment_tag)
 }
 END_TEST
 
+/* A tag cohd owns that the desired set no longer has is removed (where the type can); nobody
+ * else's tags are touched, nor the identity tags. A type without an untag operation shows it. */
+START_TEST(test_tag_removal)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g2 = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *p;
+	json_t *net, *sub;
+
+	world_init();
+	add_net(g, "fast");
+	ck_assert_int_eq(cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "cohd:environment",
+					   "pr-1"),
+			 0);
+	add_sub(g);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	net = find_item("Nets", "NetId", "net-0001");
+	sub = find_item("Subs", "SubId", "sub-0002");
+	ck_assert_str_eq(tag_of(net, "cohd:environment"), "pr-1");
+	/* Someone else tags both; an old cohd tag lingers on the subnet. */
+	set_tag(net, "Owner", "team-a");
+	set_tag(sub, "cohd:old", "x");
+
+	/* The network is now application-wide: no cohd:environment in the desired set. */
+	add_net(g2, "fast");
+	add_sub(g2);
+	ck_assert_int_eq(cohd_graph_finalize(g2, NULL), 0);
+	ck_assert_uint_eq(run_pass(e, g2, &st), 1);
+	p = mut_params("DeleteTags", 0);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p, "Resources"), 0)),
+			 "net-0001");
+	ck_assert_uint_eq(json_array_size(json_object_get(p, "Tags")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(p, "Tags"), 0), "Key")),
+			 "cohd:environment");
+	ck_assert_ptr_null(tag_of(net, "cohd:environment"));
+	ck_assert_str_eq(tag_of(net, "Owner"), "team-a");
+	ck_assert_str_eq(tag_of(net, "ManagedBy"), "coherence");
+	ck_assert_str_eq(tag_of(net, "cohd:id"), "app/net");
+	/* The subnet's type cannot untag: shown, not counted as drift nobody can correct. */
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(json_object_get(status_res(st, "app/sub"), "diff"),
+						 "tags_extra"),
+				 "cohd:old")),
+			 "x");
+	ck_assert_str_eq(tag_of(sub, "cohd:old"), "x");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g2, NULL), 0);
+	world_done();
+}
+END_TEST
+
 /* The rule engine on its own: built-in, config and app rules, conditions, environments,
  * bands. */
 START_TEST(test_accept_rules)
@@ -2160,6 +2246,7 @@ static Suite *reconcile_suite(void)
 		{"self_reference", test_self_reference},
 		{"environment_guard", test_environment_guard},
 		{"app_environment_tag", test_app_environment_tag},
+		{"tag_removal", test_tag_removal},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

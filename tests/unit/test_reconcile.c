@@ -177,10 +177,17 @@ static int aws_fail(struct cohd_aws_error *err, const char *code, enum cohd_aws_
 	return -EREMOTEIO;
 }
 
+static int extra_exec(const char *op, const json_t *params, json_t **ret,
+		      struct cohd_aws_error *err);
+
 /* Execute one call against the fake AWS state. */
 static int fake_exec(const char *op, const json_t *params, json_t **ret, struct cohd_aws_error *err)
 {
 	const struct family *fam;
+	int handled = extra_exec(op, params, ret, err);
+
+	if (handled != -ENOSYS)
+		return handled;
 
 	if (W.fail_op && streq(op, W.fail_op))
 		return aws_fail(err, "InternalError", COHD_AWS_ERROR_TRANSIENT);
@@ -2213,6 +2220,467 @@ START_TEST(test_resolve_placeholders)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------- */
+/* Types the engine gaps kept out: tags read before matching (batched, prefiltered by name), */
+/* ownership by name, one-object describes and "nothing there" codes, project on creates.   */
+/* ---------------------------------------------------------------------------------------- */
+
+static bool family_fails;   /* DescribeFamily fails with a ClientException that is an error */
+static json_t *tag_read_arns; /* every ARN a DescribeLbTags asked for */
+
+static json_t *lb_public(const json_t *it)
+{
+	json_t *o = json_deep_copy(it);
+
+	json_object_del(o, "Tags"); /* like DescribeLoadBalancers: no tags */
+	return o;
+}
+
+/* Fake ELBv2-like load balancers, Application Auto Scaling-like scalers and ECS-like task
+ * families. -ENOSYS: not one of theirs. */
+static int extra_exec(const char *op, const json_t *params, json_t **ret,
+		      struct cohd_aws_error *err)
+{
+	const char *name = json_string_value(json_object_get(params, "Name"));
+	json_t *it, *out;
+	const json_t *x;
+	size_t i, k;
+
+	if (streq(op, "DescribeLbs")) {
+		out = json_array();
+		json_array_foreach (list_of("Lbs"), i, it)
+			json_array_append_new(out, lb_public(it));
+		*ret = json_pack("{s:o}", "Lbs", out);
+		return 0;
+	}
+	if (streq(op, "DescribeLbTags")) {
+		ck_assert_uint_le(json_array_size(json_object_get(params, "Arns")), 2);
+		out = json_array();
+		json_array_foreach (json_object_get(params, "Arns"), k, x) {
+			json_array_append(tag_read_arns, (json_t *)x);
+			it = find_item("Lbs", "Arn", json_string_value(x));
+			if (!it)
+				return aws_fail(err, "LoadBalancerNotFound",
+						COHD_AWS_ERROR_NOT_FOUND);
+			json_array_append_new(out, json_pack("{s:O, s:O}", "Arn", x, "Tags",
+							     json_object_get(it, "Tags")));
+		}
+		*ret = json_pack("{s:o}", "TagDescriptions", out);
+		return 0;
+	}
+	if (streq(op, "CreateLb")) {
+		it = json_deep_copy(params);
+		json_object_set_new(it, "Arn", json_sprintf("arn:fake:lb/%s", name));
+		json_array_append(list_of("Lbs"), it);
+		*ret = json_pack("{s:o}", "Lb", it);
+		return 0;
+	}
+	if (streq(op, "ModifyLb")) {
+		it = find_item("Lbs", "Arn", json_string_value(json_object_get(params, "Arn")));
+		if (!it)
+			return aws_fail(err, "LoadBalancerNotFound", COHD_AWS_ERROR_NOT_FOUND);
+		json_object_update(it, (json_t *)params);
+		*ret = json_object();
+		return 0;
+	}
+	if (streq(op, "DescribeScalers")) {
+		out = json_array();
+		json_array_foreach (json_object_get(params, "Names"), k, x)
+			if ((it = find_item("Scalers", "ScalerId", json_string_value(x))))
+				json_array_append(out, it);
+		*ret = json_pack("{s:o}", "Scalers", out);
+		return 0;
+	}
+	if (streq(op, "CreateScaler") || streq(op, "ModifyScaler")) {
+		it = find_item("Scalers", "ScalerId",
+			       json_string_value(json_object_get(params, "ScalerId")));
+		if (!it) {
+			it = json_object();
+			json_array_append_new(list_of("Scalers"), it);
+		}
+		json_object_update(it, (json_t *)params);
+		*ret = json_object();
+		return 0;
+	}
+	if (streq(op, "DeleteScaler")) {
+		const char *id = json_string_value(json_object_get(params, "ScalerId"));
+
+		if (!find_item("Scalers", "ScalerId", id))
+			return aws_fail(err, "ObjectNotFoundException", COHD_AWS_ERROR_NOT_FOUND);
+		remove_item("Scalers", "ScalerId", id);
+		*ret = json_object();
+		return 0;
+	}
+	if (streq(op, "DescribeFamily")) {
+		const char *fam = json_string_value(json_object_get(params, "Family"));
+		int r;
+
+		if (family_fails || !(it = find_item("Families", "Family", fam))) {
+			r = aws_fail(err, "ClientException", COHD_AWS_ERROR_VALIDATION);
+			free(err->message);
+			err->message = family_fails ? strdup("Access to the family is denied")
+						    : strdup("Unable to describe task definition.");
+			return r;
+		}
+		*ret = json_pack("{s:o, s:O}", "Def", json_deep_copy(it), "Tags",
+				 json_object_get(it, "Tags"));
+		json_object_del(json_object_get(*ret, "Def"), "Tags");
+		return 0;
+	}
+	if (streq(op, "RegisterFamily")) {
+		it = json_deep_copy(params);
+		json_object_set_new(it, "ARN", json_sprintf("arn:fake:family/%s:1", name));
+		json_object_set(it, "Family", json_object_get(params, "Name"));
+		json_array_append(list_of("Families"), it);
+		*ret = json_pack("{s:o}", "Def", json_deep_copy(it));
+		json_object_del(json_object_get(*ret, "Def"), "Tags");
+		json_decref(it);
+		return 0;
+	}
+	return -ENOSYS;
+}
+
+static int lb_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	*ret = json_object(); /* the whole region */
+	return 0;
+}
+
+static int lb_tags_one(const struct cohd_rec_item *item, json_t **ret)
+{
+	*ret = json_pack("{s:[s]}", "Arns", item->physical_id);
+	return 0;
+}
+
+static int lb_tags_batch(const struct cohd_rec_item *const *items, size_t n, json_t **ret)
+{
+	json_t *arns = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arns, json_string(items[i]->physical_id));
+	*ret = json_pack("{s:o}", "Arns", arns);
+	return 0;
+}
+
+static const struct cohd_rec_detail lb_details[] = {
+	{.operation = "DescribeLbTags",
+	 .params = lb_tags_one,
+	 .result_path = "Tags",
+	 .merge_as = "Tags",
+	 .batch_max = 2,
+	 .batch_params = lb_tags_batch,
+	 .batch_list_path = "TagDescriptions",
+	 .batch_id_path = "Arn"},
+};
+
+static const struct cohd_rec_field lb_fields[] = {
+	{.path = "Size", .update_op = "ModifyLb"},
+	{.path = "Family", .flags = COHD_REC_F_REPLACE},
+};
+
+static const struct cohd_rec_type fake_lb = {
+	.name = "fake.lb",
+	.service = "fake",
+	.tier = 2,
+	.describe_op = "DescribeLbs",
+	.observe_params = lb_observe,
+	.list_path = "Lbs",
+	.id_path = "Arn",
+	.name_path = "Name",
+	.tags_path = "Tags",
+	.tag_read_prefix = true,
+	.details = lb_details,
+	.n_details = ELEMENTSOF(lb_details),
+	.fields = lb_fields,
+	.n_fields = ELEMENTSOF(lb_fields),
+	.create_op = "CreateLb",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Lb",
+	.id_member = "Arn",
+	.delete_op = "DeleteLb",
+};
+
+static int scaler_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	json_t *names = json_array();
+
+	for (size_t i = 0; i < ctx->n_wanted; i++)
+		json_array_append_new(names, json_string(ctx->wanted[i]->name));
+	*ret = ctx->n_wanted ? json_pack("{s:o}", "Names", names) : NULL;
+	if (!ctx->n_wanted)
+		json_decref(names);
+	return 0;
+}
+
+static const struct cohd_rec_field scaler_fields[] = {
+	{.path = "Min", .update_op = "ModifyScaler"},
+};
+
+static const struct cohd_rec_type fake_scaler = {
+	.name = "fake.scaler",
+	.service = "fake",
+	.tier = 4,
+	.describe_op = "DescribeScalers",
+	.observe_params = scaler_observe,
+	.observe_batch = 50,
+	.list_path = "Scalers",
+	.id_path = "ScalerId",
+	.name_path = "ScalerId",
+	.tag_style = COHD_REC_TAGS_NONE,
+	.owned_by_name = true,
+	.fields = scaler_fields,
+	.n_fields = ELEMENTSOF(scaler_fields),
+	.create_op = "CreateScaler",
+	.create_tag_style = COHD_REC_TAGS_NONE,
+	.id_member = "ScalerId",
+	.delete_op = "DeleteScaler",
+};
+
+static int family_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
+{
+	*ret = ctx->n_wanted ? json_pack("{s:s}", "Family", ctx->wanted[0]->name) : NULL;
+	return 0;
+}
+
+/* {"Def": {...}, "Tags": [...]} -> the definition with its tags; "ARN" also as "Arn". */
+static json_t *family_project(const json_t *raw)
+{
+	const json_t *def = json_object_get(raw, "Def");
+	json_t *o = json_deep_copy(def ? def : raw);
+
+	if (json_object_get(raw, "Tags"))
+		json_object_set(o, "Tags", json_object_get(raw, "Tags"));
+	if (json_object_get(o, "ARN"))
+		json_object_set(o, "Arn", json_object_get(o, "ARN"));
+	return o;
+}
+
+static const char *const family_absent[] = {"ClientException:Unable to describe task definition",
+					    NULL};
+
+static const struct cohd_rec_field family_fields[] = {
+	{.path = "Image", .flags = COHD_REC_F_REPLACE},
+};
+
+static const struct cohd_rec_type fake_family = {
+	.name = "fake.family",
+	.service = "fake",
+	.tier = 1,
+	.describe_op = "DescribeFamily",
+	.observe_params = family_observe,
+	.observe_batch = 1,
+	.observe_absent_codes = family_absent,
+	.list_path = NULL,
+	.id_path = "Arn",
+	.name_path = "Family",
+	.tags_path = "Tags",
+	.project = family_project,
+	.fields = family_fields,
+	.n_fields = ELEMENTSOF(family_fields),
+	.create_op = "RegisterFamily",
+	.create_tag_style = COHD_REC_TAGS_KEY_VALUE,
+	.create_result_path = "Def",
+	.id_member = "Arn",
+	.delete_op = "DeregisterFamily",
+};
+
+static const struct cohd_rec_type *const gap_types[] = {
+	&fake_lb, &fake_scaler, &fake_family, NULL,
+};
+
+static struct cohd_rec_engine *gap_engine(void)
+{
+	struct cohd_rec_config cfg = base_config();
+
+	cfg.types = gap_types;
+	cfg.name_prefix = "shop-a1b2c3-pr-1";
+	return engine(&cfg);
+}
+
+static unsigned log_count(const char *op)
+{
+	unsigned n = 0;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach (W.log, i, v)
+		n += streq(json_string_value(v), op);
+	return n;
+}
+
+/* A describe without tags: the tag read runs before matching, one call per two items (the
+ * batch), and only for names under the app's prefix (the describe lists the whole region). */
+START_TEST(test_tag_reads_before_matching)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+	const json_t *x;
+	size_t i;
+
+	world_init();
+	tag_read_arns = json_array();
+	/* another app's load balancer in the same region, tagged as cohd's */
+	json_array_append_new(list_of("Lbs"),
+			      json_pack("{s:s, s:s, s:i, s:[{s:s, s:s}, {s:s, s:s}]}", "Arn",
+					"arn:fake:lb/other-ffffff-alb", "Name", "other-ffffff-alb",
+					"Size", 1, "Tags", "Key", "ManagedBy", "Value", "coherence",
+					"Key", "Application", "Value", "other"));
+	for (int k = 1; k <= 5; k++) {
+		char id[32], name[32];
+
+		snprintf(id, sizeof id, "env/pr-1/lb/%d", k);
+		snprintf(name, sizeof name, "shop-a1b2c3-pr-1-lb%d", k);
+		add(g, "fake.lb", id, name, json_pack("{s:s, s:i}", "Name", name, "Size", 1));
+	}
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = gap_engine();
+
+	ck_assert_uint_eq(run_pass(e, g, NULL), 5);
+	ck_assert_uint_eq(log_count("DescribeLbTags"), 0); /* nothing of ours yet */
+
+	/* Found by their tags: nothing to do; 1 describe + 3 tag reads for 5 resources. */
+	json_array_clear(W.log);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_str_eq(res_sync(st, "env/pr-1/lb/3"), "synced");
+	ck_assert_uint_eq(log_count("DescribeLbs"), 1);
+	ck_assert_uint_eq(log_count("DescribeLbTags"), 3);
+	json_array_foreach (tag_read_arns, i, x)
+		ck_assert_ptr_null(strstr(json_string_value(x), "other-"));
+
+	/* Drift is corrected on the item matched through the tag read. */
+	json_object_set_new(find_item("Lbs", "Arn", "arn:fake:lb/shop-a1b2c3-pr-1-lb4"), "Size",
+			    json_integer(7));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("ModifyLb", 0), "Arn")),
+			 "arn:fake:lb/shop-a1b2c3-pr-1-lb4");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	json_decref(tag_read_arns);
+	tag_read_arns = NULL;
+	world_done();
+}
+END_TEST
+
+static struct cohd_graph *graph_scalers(bool both)
+{
+	struct cohd_graph *g = cohd_graph_new();
+	struct cohd_resource *r = NULL;
+
+	ck_assert_int_eq(cohd_graph_add(g, "fake.scaler", "env/pr-1/svc/api/scaler",
+					"service/shop-a1b2c3/shop-a1b2c3-pr-1-api",
+					COHD_SCOPE_ENVIRONMENT,
+					json_pack("{s:s, s:i}", "ScalerId",
+						  "service/shop-a1b2c3/shop-a1b2c3-pr-1-api", "Min", 1),
+					&r),
+			 0);
+	if (both)
+		ck_assert_int_eq(
+			cohd_graph_add(g, "fake.scaler", "env/pr-1/svc/web/scaler",
+				       "service/shop-a1b2c3/shop-a1b2c3-pr-1-web",
+				       COHD_SCOPE_ENVIRONMENT,
+				       json_pack("{s:s, s:i}", "ScalerId",
+						 "service/shop-a1b2c3/shop-a1b2c3-pr-1-web", "Min", 2),
+				       &r),
+			0);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	return g;
+}
+
+/* An API without tags: the deterministic name is the ownership (not "exists and is not
+ * ours"); one removed from the file is asked for by its last name, found and deleted. */
+START_TEST(test_owned_by_name)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_scalers(true);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g1 = graph_scalers(false);
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	e = gap_engine();
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/svc/web/scaler"), "synced");
+	json_object_set_new(find_item("Scalers", "ScalerId",
+				      "service/shop-a1b2c3/shop-a1b2c3-pr-1-web"),
+			    "Min", json_integer(5));
+	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(op_count("ModifyScaler"), 1);
+
+	/* web leaves the file: found by its last name, deleted (preview, no grace). */
+	json_array_clear(W.mut_log);
+	ck_assert_uint_eq(run_pass(e, g1, NULL), 1);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(mut_params("DeleteScaler", 0), "ScalerId")),
+		"service/shop-a1b2c3/shop-a1b2c3-pr-1-web");
+	ck_assert_uint_eq(json_array_size(list_of("Scalers")), 1);
+	ck_assert_uint_eq(run_pass(e, g1, NULL), 0);
+	world_done();
+}
+END_TEST
+
+/* A describe that answers one object, and an error code that means "nothing there": a new
+ * family is created on pass 1; another ClientException is a failed describe (nothing done). */
+START_TEST(test_one_object_and_absent_codes)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL, *st2 = NULL;
+
+	world_init();
+	add(g, "fake.family", "env/pr-1/svc/api/task", "shop-a1b2c3-pr-1-api",
+	    json_pack("{s:s, s:s}", "Name", "shop-a1b2c3-pr-1-api", "Image", "api:1"));
+	add(g, "fake.family", "env/pr-1/svc/web/task", "shop-a1b2c3-pr-1-web",
+	    json_pack("{s:s, s:s}", "Name", "shop-a1b2c3-pr-1-web", "Image", "web:1"));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = gap_engine();
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(op_count("RegisterFamily"), 2);
+	json_array_clear(W.log);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/svc/api/task"), "synced");
+	ck_assert_uint_eq(log_count("DescribeFamily"), 2);
+
+	family_fails = true;
+	list_of("Families");
+	json_array_clear(json_object_get(W.aws, "Families"));
+	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+					     status_res(st2, "env/pr-1/svc/api/task"), "message")),
+				     "not observed"));
+	family_fails = false;
+	world_done();
+}
+END_TEST
+
+/* `project` applies to what a create answers: a resource created this pass is referred to by
+ * the attribute name the type gives it ("Arn" for AWS's "ARN") in the same pass. */
+START_TEST(test_project_create_result)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	tag_read_arns = json_array();
+	add(g, "fake.family", "env/pr-1/svc/api/task", "shop-a1b2c3-pr-1-api",
+	    json_pack("{s:s, s:s}", "Name", "shop-a1b2c3-pr-1-api", "Image", "api:1"));
+	add(g, "fake.lb", "env/pr-1/lb/1", "shop-a1b2c3-pr-1-lb1",
+	    json_pack("{s:s, s:i, s:o}", "Name", "shop-a1b2c3-pr-1-lb1", "Size", 1, "Family",
+		      cohd_ref("env/pr-1/svc/api/task", "Arn")));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = gap_engine();
+	ck_assert_uint_eq(run_pass(e, g, &st), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateLb", 0), "Family")),
+			 "arn:fake:family/shop-a1b2c3-pr-1-api:1");
+	ck_assert_str_eq(res_sync(st, "env/pr-1/lb/1"), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	json_decref(tag_read_arns);
+	tag_read_arns = NULL;
+	world_done();
+}
+END_TEST
+
 static Suite *reconcile_suite(void)
 {
 	Suite *s = suite_create("reconcile");
@@ -2246,6 +2714,10 @@ static Suite *reconcile_suite(void)
 		{"self_reference", test_self_reference},
 		{"environment_guard", test_environment_guard},
 		{"app_environment_tag", test_app_environment_tag},
+		{"tag_reads", test_tag_reads_before_matching},
+		{"owned_by_name", test_owned_by_name},
+		{"one_object_absent", test_one_object_and_absent_codes},
+		{"project_create", test_project_create_result},
 		{"tag_removal", test_tag_removal},
 	};
 

@@ -137,6 +137,8 @@ struct cohd_rec_engine {
 	struct cohd_rec_plan plan;
 	json_t *status;
 	json_t *secrets; /* values made by the generate port this pass: redacted from the journal */
+	json_t *tag_cache;    /* "<type>\t<physical id>" -> {"pass", "tags"}: see tag_cache_get() */
+	unsigned long passes; /* passes started */
 
 	/* Port callbacks still owed to us; a freed engine lingers until they are 0. */
 	unsigned pending;
@@ -473,6 +475,72 @@ static const char *name_to_match(const struct rec_res *r)
 	return r->type && r->type->owned_by_name ? r->last_name : NULL;
 }
 
+/* ---- observe: the tag cache ---- */
+
+/* Tags read before matching are kept per (type, physical id) and reused for tag_reread_passes
+ * passes (0 = 10), so a pass with nothing to change does not read every resource's tags again:
+ * a tag changed by hand is seen within that many passes; a resource acted on is read again on
+ * the next pass. Entries not seen for that long are dropped. */
+static unsigned tag_reread(const struct cohd_rec_engine *e)
+{
+	return e->cfg.tag_reread_passes ?: 10;
+}
+
+static char *tag_cache_key(const struct cohd_rec_type *t, const char *pid)
+{
+	char *k = NULL;
+
+	if (!pid || asprintf(&k, "%s\t%s", t->name, pid) < 0)
+		return NULL;
+	return k;
+}
+
+/* The cached tags of t's item pid (borrowed), or NULL to read them. */
+static const json_t *tag_cache_get(const struct cohd_rec_engine *e, const struct cohd_rec_type *t,
+				   const char *pid)
+{
+	_cleanup_free_ char *k = tag_cache_key(t, pid);
+	const json_t *ent = k ? json_object_get(e->tag_cache, k) : NULL;
+
+	if (!ent || e->passes - json_integer_value(json_object_get(ent, "pass")) >= tag_reread(e))
+		return NULL;
+	return json_object_get(ent, "tags");
+}
+
+static void tag_cache_put(struct cohd_rec_engine *e, const struct cohd_rec_type *t,
+			  const char *pid, const json_t *tags)
+{
+	_cleanup_free_ char *k = tag_cache_key(t, pid);
+
+	if (!k || !tags || (!e->tag_cache && !(e->tag_cache = json_object())))
+		return;
+	json_object_set_new(e->tag_cache, k,
+			    json_pack("{s:I, s:o}", "pass", (json_int_t)e->passes, "tags",
+				      json_deep_copy(tags)));
+}
+
+/* At the start of a pass: forget what the last pass acted on, and entries too old to use. */
+static void tag_cache_prune(struct cohd_rec_engine *e)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	for (size_t i = 0; e->tag_cache && i < e->plan.n; i++) {
+		const struct rec_res *r = find_res(e, e->plan.actions[i].logical_id);
+		_cleanup_free_ char *key = NULL;
+
+		if (!r || !r->item || !r->type)
+			continue;
+		key = tag_cache_key(r->type, r->item->physical_id);
+		if (key)
+			json_object_del(e->tag_cache, key);
+	}
+	json_object_foreach_safe (e->tag_cache, tmp, k, v)
+		if (e->passes - json_integer_value(json_object_get(v, "pass")) >= tag_reread(e))
+			json_object_del(e->tag_cache, k);
+}
+
 static void pass_start(void *arg)
 {
 	struct cohd_rec_engine *e = arg;
@@ -485,6 +553,8 @@ static void pass_start(void *arg)
 			engine_destroy(e);
 		return;
 	}
+	e->passes++;
+	tag_cache_prune(e);
 	for (size_t i = 0; i < e->n_res; i++)
 		res_forget_pass(e->res[i]);
 	cohd_rec_plan_done(&e->plan);
@@ -801,15 +871,18 @@ static void tag_read_done(int r, json_t *result, const struct cohd_aws_error *er
 	e->inflight--;
 	if (r >= 0) {
 		json_array_foreach (c->raw, i, raw) {
-			struct cohd_rec_item *it = batched ? item_parse(c->type, raw) : NULL;
-			const json_t *src = batched ? batch_entry(d, result, it) : result;
+			struct cohd_rec_item *it = item_parse(c->type, raw);
+			const json_t *src = !batched ? result : it ? batch_entry(d, result, it) : NULL;
 			const json_t *v = src && d->result_path
 						  ? cohd_rec_json_path(src, d->result_path)
 						  : src;
 
-			item_free(it);
-			if (v)
+			if (v) {
 				cohd_rec_json_set_path(raw, c->type->tags_path, json_deep_copy(v));
+				if (it)
+					tag_cache_put(e, c->type, it->physical_id, v);
+			}
+			item_free(it);
 			ingest(e, c->type, raw);
 		}
 	} else if (batched || !err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
@@ -878,17 +951,22 @@ static void observe_items(struct cohd_rec_engine *e, const struct cohd_rec_type 
 	size_t i;
 
 	json_array_foreach (list, i, item) {
-		if (t->tag_read_prefix) {
-			struct cohd_rec_item *it = item_parse(t, item);
-			bool ours = it && under_app_prefix(e, it->name);
+		struct cohd_rec_item *it = d || t->tag_read_prefix ? item_parse(t, item) : NULL;
+		const json_t *cached = d && it ? tag_cache_get(e, t, it->physical_id) : NULL;
+		bool ours = !t->tag_read_prefix || (it && under_app_prefix(e, it->name));
 
-			item_free(it);
-			if (!ours)
-				continue; /* another app's, or nobody's: not ours to judge */
-		}
+		item_free(it);
+		if (!ours)
+			continue; /* another app's, or nobody's: not ours to judge */
 		if (!d)
 			ingest(e, t, item);
-		else
+		else if (cached) {
+			json_auto_t *copy = json_deep_copy(item);
+
+			if (copy && cohd_rec_json_set_path(copy, t->tags_path,
+							   json_deep_copy(cached)) >= 0)
+				ingest(e, t, copy);
+		} else
 			json_array_append_new(todo, json_deep_copy(item));
 	}
 	for (i = 0; i < json_array_size(todo); i += per) {
@@ -2672,6 +2750,8 @@ struct cohd_rec_engine *cohd_rec_engine_free(struct cohd_rec_engine *e)
 	json_decref(e->status);
 	json_decref(e->secrets);
 	e->secrets = NULL;
+	json_decref(e->tag_cache);
+	e->tag_cache = NULL;
 	if (e->pending > 0) {
 		/* AWS calls still in flight hold e as their userdata: keep a tombstone. */
 		e->dead = true;

@@ -111,6 +111,7 @@ struct cohd_rec_config {
 	unsigned max_inflight;	   /* mutating calls + waits in flight; 0 = 8 */
 	unsigned max_observe;	   /* describes in flight; 0 = 8 */
 	unsigned quarantine_after; /* identical non-converging corrections; 0 = 3 */
+	unsigned tag_reread_passes; /* tags read before matching are reused this many passes; 0 = 10 */
 	usec_t deletion_grace;	   /* unmanaged resources wait this long before deletion */
 	bool dry_run;		   /* observe, diff, plan, record; no mutating call */
 	/* Logical id prefixes this environment owns; an observed resource with our Application tag

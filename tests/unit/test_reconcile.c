@@ -2494,6 +2494,7 @@ static struct cohd_rec_engine *gap_engine(void)
 
 	cfg.types = gap_types;
 	cfg.name_prefix = "shop-a1b2c3-pr-1";
+	cfg.tag_reread_passes = 3;
 	return engine(&cfg);
 }
 
@@ -2549,13 +2550,22 @@ START_TEST(test_tag_reads_before_matching)
 	json_array_foreach (tag_read_arns, i, x)
 		ck_assert_ptr_null(strstr(json_string_value(x), "other-"));
 
+	/* The tags just read are reused (tag_reread_passes 3): a no-change pass is 1 call. */
+	json_array_clear(W.log);
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(json_array_size(W.log), 1);
+
 	/* Drift is corrected on the item matched through the tag read. */
 	json_object_set_new(find_item("Lbs", "Arn", "arn:fake:lb/shop-a1b2c3-pr-1-lb4"), "Size",
 			    json_integer(7));
 	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("ModifyLb", 0), "Arn")),
 			 "arn:fake:lb/shop-a1b2c3-pr-1-lb4");
+	/* Three passes after they were read, the tags are read again (tags changed by hand
+	 * are seen): 3 batches. */
+	json_array_clear(W.log);
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(log_count("DescribeLbTags"), 3);
 	json_decref(tag_read_arns);
 	tag_read_arns = NULL;
 	world_done();

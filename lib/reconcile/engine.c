@@ -59,6 +59,8 @@ struct rec_res {
 	bool created; /* by this pass: res->attrs is the new resource, res->item the old one */
 	bool foreign, adopt, gone;
 	char *foreign_msg;
+	bool env_clash;	 /* another environment's item has its id or name */
+	char *clash_msg; /* what, for status when nothing of ours is found */
 
 	/* Remembered across passes. */
 	enum cohd_deletion deletion;
@@ -271,6 +273,9 @@ static void res_forget_pass(struct rec_res *r)
 	r->has_diff = r->foreign = r->adopt = r->gone = r->created = false;
 	free(r->foreign_msg);
 	r->foreign_msg = NULL;
+	r->env_clash = false;
+	free(r->clash_msg);
+	r->clash_msg = NULL;
 	r->hold = NULL;
 	free(r->hold_buf);
 	r->hold_buf = NULL;
@@ -709,8 +714,26 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 	if (!it)
 		return;
 	if (other_env(e, it)) {
-		/* Another environment's (its engine runs alone): not seen here at all, so it is
-		 * never adopted, corrected or deleted by this one. */
+		/* Another environment's (its engine runs alone): never adopted, corrected or
+		 * deleted by this one. When it carries a wanted resource's id or name, that
+		 * resource is held rather than created beside it (unless ours is found too). */
+		for (size_t i = 0; i < e->n_res && !r; i++) {
+			struct rec_res *w = e->res[i];
+
+			if (w->want && w->type == t &&
+			    (streq_ptr(it->logical_id, w->id) ||
+			     (it->name && streq_ptr(w->want->name, it->name))))
+				r = w;
+		}
+		if (r && !r->env_clash) {
+			r->env_clash = true;
+			set_str(&r->clash_msg,
+				"%s '%s' carries this resource's %s but belongs to environment "
+				"'%s' (cohd:environment): it is never touched here, and nothing "
+				"is created beside it",
+				t->name, strempty(it->physical_id),
+				streq_ptr(it->logical_id, r->id) ? "id" : "name", other_env(e, it));
+		}
 		log_debug(RECONCILE, "%s.%s: %s %s belongs to environment %s: left alone",
 			  e->cfg.app, e->cfg.environment, t->name, strempty(it->physical_id),
 			  other_env(e, it));
@@ -1398,10 +1421,17 @@ static int diff_one(struct cohd_rec_engine *e, struct rec_res *r, const struct c
 {
 	usec_t now = e->ops.now(e->ops.userdata);
 
+	if (r->want && !r->item && r->env_clash && !r->foreign) {
+		/* Only another environment's item answers to it: hold, never a duplicate. */
+		r->foreign = true;
+		free(r->foreign_msg);
+		r->foreign_msg = TAKE_PTR(r->clash_msg);
+		event(e, r->id, "err", "foreign", "%s", strempty(r->foreign_msg));
+	}
 	if (r->want && r->foreign) {
 		r->diff.state = COHD_REC_RES_FOREIGN;
 		r->has_diff = true;
-		r->hold = r->foreign_msg;
+		r->hold = r->foreign_msg ? r->foreign_msg : "exists and is not ours";
 		return 0;
 	}
 	if (r->want && !r->item) {

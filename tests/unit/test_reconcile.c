@@ -1941,20 +1941,58 @@ START_TEST(test_environment_guard)
 	cfg.owned_prefixes = NULL; /* every id would be ours: only the guard protects pr-2 */
 	cfg.deletion_grace = 0;
 	e = engine(&cfg);
-	/* Ours are created; pr-2's are neither deleted nor tagged (adopted). */
-	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* CreateNet, its DNS, CreateSub */
-	ck_assert_uint_eq(op_count("DeleteNet") + op_count("DetachNet") + op_count("CreateTags"),
+	/* Ours is created; pr-2's are neither deleted nor tagged (adopted), and no subnet is
+	 * created beside the one that carries its name: held, with the reason. */
+	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* CreateNet, its DNS */
+	ck_assert_uint_eq(op_count("DeleteNet") + op_count("DetachNet") + op_count("CreateTags") +
+				  op_count("CreateSub"),
 			  0);
 	ck_assert_ptr_nonnull(find_item("Nets", "NetId", "net-9001"));
 	ck_assert_ptr_null(tag_of(find_item("Subs", "SubId", "sub-9002"), "cohd:id"));
 	ck_assert_ptr_null(status_res(st, "env/pr-2/net"));
-	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_str_eq(res_sync(st, "app/net"), "synced");
+	ck_assert_str_eq(res_sync(st, "app/sub"), "error");
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/sub"), "message")),
+		       "belongs to environment 'pr-2'"));
 	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
 
 	/* The same item, were it this environment's, would be deleted (no longer desired). */
 	set_tag(find_item("Nets", "NetId", "net-9001"), "cohd:environment", "pr-1");
 	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* DetachNet (not attached: fine), DeleteNet */
 	ck_assert_ptr_null(find_item("Nets", "NetId", "net-9001"));
+	world_done();
+}
+END_TEST
+
+/* Another environment's item that carries the id of a resource this one wants: never taken,
+ * and nothing is created beside it; the resource is held with the reason in status. */
+START_TEST(test_environment_clash)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	json_array_append_new(
+		list_of("Nets"),
+		json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+			  "NetId", "net-9001", "CidrBlock", "10.9.0.0/16", "State", "available",
+			  "Tags", "Key", "ManagedBy", "Value", "coherence", "Key", "Application",
+			  "Value", "shop", "Key", "cohd:id", "Value", "app/net", "Key",
+			  "cohd:environment", "Value", "pr-2"));
+	add_net(g, "fast");
+	add_sub(g);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	ck_assert_str_eq(res_sync(st, "app/net"), "error");
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
+		       "belongs to environment 'pr-2'"));
+	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing"); /* waits for app/net.NetId */
 	world_done();
 }
 END_TEST
@@ -2723,6 +2761,7 @@ static Suite *reconcile_suite(void)
 		{"resolve", test_resolve_placeholders},
 		{"self_reference", test_self_reference},
 		{"environment_guard", test_environment_guard},
+		{"environment_clash", test_environment_clash},
 		{"app_environment_tag", test_app_environment_tag},
 		{"tag_reads", test_tag_reads_before_matching},
 		{"owned_by_name", test_owned_by_name},

@@ -882,6 +882,7 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 		(void)cohd_rec_engine_remember(e, res->id, res->type, res->deletion,
 					       (const char *const *)res->depends_on,
 					       res->n_depends_on);
+		(void)cohd_rec_engine_remember_name(e, res->id, res->name);
 	}
 	cohd_rec_engine_free(a->engine);
 	if (a->engine_graph != a->graph)

@@ -2843,6 +2843,18 @@ int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, 
 	return remember_deps(r, (char *const *)depends_on, n);
 }
 
+int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical_id,
+				  const char *name)
+{
+	struct rec_res *r;
+
+	cohd_assert_return(e && logical_id, -EINVAL);
+	r = find_res(e, logical_id);
+	if (!r)
+		return -ENOENT;
+	return remember_name(r, name);
+}
+
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e)
 {
 	if (e)

@@ -167,6 +167,12 @@ int cohd_rec_engine_recover(struct cohd_rec_engine *e, const struct cohd_rec_int
 int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, const char *type,
 			     enum cohd_deletion deletion, const char *const *depends_on, size_t n);
 
+/* The physical name a remembered resource had: types found through a list of names
+ * (observe_batch) ask for it by that name once it leaves the file, so that it is found and
+ * deleted. -ENOENT when logical_id is not remembered. */
+int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical_id,
+				  const char *name);
+
 /* `cohd-status delete APP.ENV --confirm`: CONFIRM resources (and stateful replacements) may
  * now be deleted. The confirmation lasts until nothing that needed it is left. */
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e);

@@ -2667,6 +2667,34 @@ START_TEST(test_owned_by_name)
 }
 END_TEST
 
+/* After a restart the daemon hands back the names of what the last graph had: a resource of a
+ * name-list type removed from the file while cohd was down is still asked for, and deleted. */
+START_TEST(test_remembered_name_after_restart)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_scalers(true);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g1 = graph_scalers(false);
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL, *e2 = NULL;
+
+	world_init();
+	e = gap_engine();
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	e2 = gap_engine();
+	ck_assert_int_eq(cohd_rec_engine_remember(e2, "env/pr-1/svc/web/scaler", "fake.scaler",
+						  COHD_DELETION_DEFAULT, NULL, 0),
+			 0);
+	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/svc/web/scaler",
+						       "service/shop-a1b2c3/shop-a1b2c3-pr-1-web"),
+			 0);
+	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/nothing", "x"), -ENOENT);
+	json_array_clear(W.mut_log);
+	ck_assert_uint_eq(run_pass(e2, g1, NULL), 1);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(mut_params("DeleteScaler", 0), "ScalerId")),
+		"service/shop-a1b2c3/shop-a1b2c3-pr-1-web");
+	world_done();
+}
+END_TEST
+
 /* A describe that answers one object, and an error code that means "nothing there": a new
  * family is created on pass 1; another ClientException is a failed describe (nothing done). */
 START_TEST(test_one_object_and_absent_codes)
@@ -2767,6 +2795,7 @@ static Suite *reconcile_suite(void)
 		{"owned_by_name", test_owned_by_name},
 		{"one_object_absent", test_one_object_and_absent_codes},
 		{"project_create", test_project_create_result},
+		{"remembered_name", test_remembered_name_after_restart},
 		{"tag_removal", test_tag_removal},
 	};
 

@@ -978,6 +978,8 @@ static void observe_items(struct cohd_rec_engine *e, const struct cohd_rec_type 
 		const json_t *cached = d && it ? tag_cache_get(e, t, it->physical_id) : NULL;
 		bool ours = !t->tag_read_prefix || (it && under_app_prefix(e, it->name));
 
+		if ((d || t->tag_read_prefix) && !it)
+			continue; /* dropped by project (a listener's default rule) */
 		item_free(it);
 		if (!ours)
 			continue; /* another app's, or nobody's: not ours to judge */

@@ -2416,7 +2416,14 @@ static const struct cohd_rec_field lb_fields[] = {
 	{.path = "Family", .flags = COHD_REC_F_REPLACE},
 };
 
+/* Like a listener's default rule: listed, but not a resource. */
+static json_t *lb_project(const json_t *raw)
+{
+	return json_is_true(json_object_get(raw, "IsDefault")) ? NULL : json_deep_copy(raw);
+}
+
 static const struct cohd_rec_type fake_lb = {
+	.project = lb_project,
 	.name = "fake.lb",
 	.service = "fake",
 	.tier = 2,
@@ -2565,6 +2572,10 @@ START_TEST(test_tag_reads_before_matching)
 					"arn:fake:lb/other-ffffff-alb", "Name", "other-ffffff-alb",
 					"Size", 1, "Tags", "Key", "ManagedBy", "Value", "coherence",
 					"Key", "Application", "Value", "other"));
+	/* and an item the type's project drops: neither read nor a reason to hold the type */
+	json_array_append_new(list_of("Lbs"), json_pack("{s:s, s:s, s:b}", "Arn",
+							"arn:fake:lb/shop-a1b2c3-default", "Name",
+							"shop-a1b2c3-default", "IsDefault", 1));
 	for (int k = 1; k <= 5; k++) {
 		char id[32], name[32];
 
@@ -2585,8 +2596,10 @@ START_TEST(test_tag_reads_before_matching)
 	ck_assert_str_eq(res_sync(st, "env/pr-1/lb/3"), "synced");
 	ck_assert_uint_eq(log_count("DescribeLbs"), 1);
 	ck_assert_uint_eq(log_count("DescribeLbTags"), 3);
-	json_array_foreach (tag_read_arns, i, x)
+	json_array_foreach (tag_read_arns, i, x) {
 		ck_assert_ptr_null(strstr(json_string_value(x), "other-"));
+		ck_assert_ptr_null(strstr(json_string_value(x), "default"));
+	}
 
 	/* The tags just read are reused (tag_reread_passes 3): a no-change pass is 1 call. */
 	json_array_clear(W.log);

@@ -47,6 +47,7 @@ const struct cohd_rec_type cohd_resource_ec2_eip = {
 
 	.id_member = "AllocationId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "ReleaseAddress",
 	.gone_codes = eip_gone,
 };

@@ -230,6 +230,7 @@ const struct cohd_rec_type cohd_resource_ec2_instance = {
 
 	.id_member = "InstanceId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "TerminateInstances",
 	.delete_params = instance_delete,
 	.gone_codes = instance_gone,

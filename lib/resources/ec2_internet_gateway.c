@@ -112,6 +112,7 @@ const struct cohd_rec_type cohd_resource_ec2_internet_gateway = {
 
 	.id_member = "InternetGatewayId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteInternetGateway",
 	.delete_params = igw_delete,
 	.gone_codes = igw_gone,

@@ -101,6 +101,7 @@ const struct cohd_rec_type cohd_resource_ec2_nat_gateway = {
 
 	.id_member = "NatGatewayId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteNatGateway",
 	.gone_codes = nat_gone,
 	.delete_wait = &nat_delete_wait,

@@ -380,6 +380,7 @@ const struct cohd_rec_type cohd_resource_ec2_route_table = {
 
 	.id_member = "RouteTableId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteRouteTable",
 	.delete_params = rtb_delete,
 	.gone_codes = rtb_gone,

@@ -18,8 +18,8 @@
  * Description cannot change in place and replacing a group in use cannot work (AWS refuses to
  * delete it while ENIs carry it), so a changed description is reported, never corrected.
  * A group whose rules name the group itself (the compiler's default, db and cache groups) needs
- * its own GroupId, known only after the create: the rules are set after it, but the engine
- * resolves every property before the create, so today such a group waits for itself
+ * its own GroupId, known only after the create: the engine creates the group without the rule
+ * fields that refer to it and sets them right after, with the new GroupId
  * (tests/unit/test_resources_network.c test_self_reference). Pure; no I/O.
  */
 #include <ctype.h>
@@ -317,6 +317,7 @@ const struct cohd_rec_type cohd_resource_ec2_security_group = {
 
 	.id_member = "GroupId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteSecurityGroup",
 	.gone_codes = sg_gone,
 };

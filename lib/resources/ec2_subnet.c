@@ -74,6 +74,7 @@ const struct cohd_rec_type cohd_resource_ec2_subnet = {
 
 	.id_member = "SubnetId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteSubnet",
 	.gone_codes = subnet_gone,
 };

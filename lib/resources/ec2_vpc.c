@@ -121,6 +121,7 @@ const struct cohd_rec_type cohd_resource_ec2_vpc = {
 
 	.id_member = "VpcId",
 	.tag_op = "CreateTags",
+	.untag_op = "DeleteTags", /* cohd-owned tags no longer desired */
 	.delete_op = "DeleteVpc",
 	.gone_codes = vpc_gone,
 };

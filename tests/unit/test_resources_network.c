@@ -840,6 +840,24 @@ static int exec(const char *op, const json_t *p, json_t **ret, struct cohd_aws_e
 		drop("SecurityGroups", "GroupId", str(p, "GroupId"));
 		return 0;
 	}
+	if (streq(op, "DeleteTags")) {
+		const char *rid = json_string_value(json_array_get(json_object_get(p, "Resources"), 0));
+		const json_t *k;
+		size_t i;
+
+		for (size_t d = 0; d < ELEMENTSOF(describes); d++)
+			if ((it = find(describes[d].list, describes[d].id_key, rid))) {
+				json_t *tags = json_object_get(it, "Tags");
+
+				json_array_foreach(json_object_get(p, "Tags"), i, k)
+					for (size_t t = json_array_size(tags); t-- > 0;)
+						if (streq_ptr(str(json_array_get(tags, t), "Key"),
+							      str(k, "Key")))
+							json_array_remove(tags, t);
+				return 0;
+			}
+		return ec2_fail(err, "InvalidID");
+	}
 	if (streq(op, "CreateTags")) {
 		const char *rid = json_string_value(json_array_get(json_object_get(p, "Resources"), 0));
 
@@ -1528,6 +1546,35 @@ START_TEST(test_self_reference)
 }
 END_TEST
 
+/* A tag cohd owns that the desired set no longer has is removed (DeleteTags); the tags of
+ * others and the identity tags stay. */
+START_TEST(test_stale_tag_removed)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_t *vpc, *tags;
+
+	world_init();
+	g = network_graph();
+	e = engine();
+	converge(e, g);
+	vpc = by_lid("Vpcs", "app/vpc");
+	tags = json_object_get(vpc, "Tags");
+	json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "cohd:environment", "Value",
+					      "production"));
+	json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "Owner", "Value", "ops"));
+	json_array_clear(W.mut_log);
+	ck_assert_uint_eq(run_pass(e, g), 1);
+	ck_assert_uint_eq(count_ops("DeleteTags"), 1);
+	ck_assert_ptr_null(tag_of(vpc, "cohd:environment"));
+	ck_assert_str_eq(tag_of(vpc, "Owner"), "ops");
+	ck_assert_str_eq(tag_of(vpc, "cohd:id"), "app/vpc");
+	ck_assert_uint_eq(run_pass(e, g), 0);
+	assert_synced(e);
+	world_done();
+}
+END_TEST
+
 /* Builders checked one by one against the EC2 model, and the normalisers. */
 START_TEST(test_builders_and_normalisers)
 {
@@ -1591,6 +1638,7 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_delete_order);
 	tcase_add_test(tc, test_builders_and_normalisers);
 	tcase_add_test(tc, test_self_reference);
+	tcase_add_test(tc, test_stale_tag_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -97,7 +97,8 @@ struct cohd_rec_detail {
 	 * holds one entry per resource, batch_id_path its physical id, and result_path applies to
 	 * the entry. 0 = one call per item with params. */
 	size_t batch_max;
-	int (*batch_params)(const struct cohd_rec_item *const *items, size_t n, json_t **ret_params);
+	int (*batch_params)(const struct cohd_rec_item *const *items, size_t n,
+			    json_t **ret_params);
 	const char *batch_list_path, *batch_id_path;
 };
 

@@ -169,8 +169,7 @@ static const struct cohd_rec_field td_fields[] = {
 };
 
 /* An unknown family: nothing there (not a failed describe). */
-static const char *const td_absent[] = {"ClientException:Unable to describe task definition",
-					NULL};
+static const char *const td_absent[] = {"ClientException:Unable to describe task definition", NULL};
 
 const struct cohd_rec_type cohd_resource_ecs_task_definition = {
 	.name = "ecs.task_definition",

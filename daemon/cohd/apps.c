@@ -278,8 +278,14 @@ static int record_accepted(struct cohd_daemon *d, struct app_entry *a, const str
 			json_array_append_new(deps, json_string(rs->depends_on[k]));
 		texts[2 * i] = json_dumps(rs->properties, JSON_COMPACT | JSON_SORT_KEYS);
 		texts[2 * i + 1] = deps ? json_dumps(deps, JSON_COMPACT) : NULL;
-		res[i] = (struct cohd_store_resource){ rs->id, rs->type, rs->name, texts[2 * i],
-						       texts[2 * i + 1] };
+		res[i] = (struct cohd_store_resource){
+			.logical_id = rs->id,
+			.type = rs->type,
+			.physical_name = rs->name,
+			.properties = texts[2 * i],
+			.depends_on = texts[2 * i + 1],
+			.deletion = cohd_deletion_to_string(rs->deletion),
+		};
 		if (!texts[2 * i] || !texts[2 * i + 1])
 			r = -ENOMEM;
 	}

@@ -839,6 +839,31 @@ static int recover(struct app_entry *a)
 	return r;
 }
 
+/* A resource of the graph before this one, from the store (after a restart). */
+static int remember_stored(const struct cohd_store_resource *res, void *userdata)
+{
+	struct cohd_rec_engine *e = userdata;
+	json_auto_t *deps = json_loads(strempty(res->depends_on), 0, NULL);
+	const char **v = calloc(json_array_size(deps) + 1, sizeof *v);
+	size_t i, n = 0;
+	json_t *dep;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	json_array_foreach(deps, i, dep)
+		if (json_is_string(dep))
+			v[n++] = json_string_value(dep);
+	r = cohd_rec_engine_remember(e, res->logical_id, res->type,
+				     streq_ptr(res->deletion, "confirm") ? COHD_DELETION_CONFIRM
+									 : COHD_DELETION_DEFAULT,
+				     v, n);
+	if (r >= 0)
+		r = cohd_rec_engine_remember_name(e, res->logical_id, res->physical_name);
+	free(v);
+	return r < 0 && r != -ENOMEM ? 0 : r; /* a type this build lacks: nothing to remember */
+}
+
 /* (Re)build the engine on the accepted app; the previous graph's resources are remembered so
  * that what left the file keeps its deletion protection. */
 static int engine_build(struct app_entry *a, const char *const *azs)
@@ -875,15 +900,19 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 	r = cohd_rec_engine_new(&ops, &cfg, &e);
 	if (r < 0)
 		return r;
-	/* what the previous engine ran keeps its protection in the new one */
+	/* what the previous engine ran keeps its protection (and is found by its name) in the
+	 * new one; after a restart, the previous graph comes from the store */
 	for (size_t i = 0; a->engine_graph && i < cohd_graph_size(a->engine_graph); i++) {
 		const struct cohd_resource *res = cohd_graph_get(a->engine_graph, i);
 
-		(void)cohd_rec_engine_remember(e, res->id, res->type, res->deletion,
-					       (const char *const *)res->depends_on,
-					       res->n_depends_on);
-		(void)cohd_rec_engine_remember_name(e, res->id, res->name);
+		if (cohd_rec_engine_remember(e, res->id, res->type, res->deletion,
+					     (const char *const *)res->depends_on,
+					     res->n_depends_on) >= 0)
+			(void)cohd_rec_engine_remember_name(e, res->id, res->name);
 	}
+	if (!a->engine_graph && a->store_id)
+		(void)cohd_store_desired_foreach_previous(d->store, a->store_id, a->generation,
+							  remember_stored, e);
 	cohd_rec_engine_free(a->engine);
 	if (a->engine_graph != a->graph)
 		cohd_graph_free(a->engine_graph);

@@ -15,7 +15,8 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 		return r;
 	r = store_prepare(s,
 			  "INSERT INTO desired_resource (app_env_id, generation, logical_id, type, "
-			  "physical_name, properties, depends_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  "physical_name, properties, depends_on, deletion) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			  &ins);
 	if (r < 0)
 		return r;
@@ -34,6 +35,7 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 		(void)store_bind_text(ins, 5, res[i].physical_name);
 		(void)store_bind_text(ins, 6, res[i].properties);
 		(void)store_bind_text(ins, 7, res[i].depends_on ? res[i].depends_on : "[]");
+		(void)store_bind_text(ins, 8, res[i].deletion ? res[i].deletion : "default");
 		r = store_step_done(s, ins);
 	}
 	if (r >= 0)
@@ -43,23 +45,12 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 	return r;
 }
 
-int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t generation,
-			       int (*cb)(const struct cohd_store_resource *r, void *userdata),
-			       void *userdata)
+static int desired_walk(struct cohd_store *s, sqlite3_stmt *st,
+			int (*cb)(const struct cohd_store_resource *r, void *userdata),
+			void *userdata)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	cohd_assert_return(s && cb, -EINVAL);
-	r = store_prepare(s,
-			  "SELECT logical_id, type, physical_name, properties, depends_on "
-			  "FROM desired_resource WHERE app_env_id = ? AND generation = ? "
-			  "ORDER BY logical_id",
-			  &st);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, app_env_id);
-	sqlite3_bind_int64(st, 2, generation);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cohd_store_resource res = {
 			.logical_id = store_column_text(st, 0),
@@ -67,6 +58,7 @@ int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t
 			.physical_name = store_column_text(st, 2),
 			.properties = store_column_text(st, 3),
 			.depends_on = store_column_text(st, 4),
+			.deletion = store_column_text(st, 5),
 		};
 
 		r = cb(&res, userdata);
@@ -74,6 +66,48 @@ int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t
 			return r;
 	}
 	return rc == SQLITE_DONE ? 0 : store_fail(s, rc, NULL, "desired list");
+}
+
+int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t generation,
+			       int (*cb)(const struct cohd_store_resource *r, void *userdata),
+			       void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r;
+
+	cohd_assert_return(s && cb, -EINVAL);
+	r = store_prepare(s,
+			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion "
+			  "FROM desired_resource WHERE app_env_id = ? AND generation = ? "
+			  "ORDER BY logical_id",
+			  &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, app_env_id);
+	sqlite3_bind_int64(st, 2, generation);
+	return desired_walk(s, st, cb, userdata);
+}
+
+int cohd_store_desired_foreach_previous(struct cohd_store *s, int64_t app_env_id, int64_t below,
+					int (*cb)(const struct cohd_store_resource *r,
+						  void *userdata),
+					void *userdata)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int r;
+
+	cohd_assert_return(s && cb, -EINVAL);
+	r = store_prepare(s,
+			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion "
+			  "FROM desired_resource WHERE app_env_id = ?1 AND generation = "
+			  "(SELECT max(generation) FROM desired_resource "
+			  " WHERE app_env_id = ?1 AND generation < ?2) ORDER BY logical_id",
+			  &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, app_env_id);
+	sqlite3_bind_int64(st, 2, below);
+	return desired_walk(s, st, cb, userdata);
 }
 
 int cohd_store_desired_prune(struct cohd_store *s, int64_t app_env_id, int64_t keep_generation)

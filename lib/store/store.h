@@ -83,6 +83,8 @@ struct cohd_store_resource {
 	const char *logical_id, *type, *physical_name;
 	const char *properties; /* JSON object text */
 	const char *depends_on; /* JSON array text; NULL = "[]" */
+	const char *deletion;   /* "default" or "confirm" (stateful: needs a confirmed delete);
+				 * NULL = "default" */
 };
 
 /* Replace the desired graph of (app_env_id, generation) with the n resources given. */
@@ -94,6 +96,13 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t generation,
 			       int (*cb)(const struct cohd_store_resource *r, void *userdata),
 			       void *userdata);
+
+/* The graph before this one: cb for each resource of the newest generation below `below`,
+ * ordered by logical id (none when there is no earlier generation). */
+int cohd_store_desired_foreach_previous(struct cohd_store *s, int64_t app_env_id, int64_t below,
+					int (*cb)(const struct cohd_store_resource *r,
+						  void *userdata),
+					void *userdata);
 
 /* Drop desired graphs older than keep_generation (the engine keeps the last applied one). */
 int cohd_store_desired_prune(struct cohd_store *s, int64_t app_env_id, int64_t keep_generation);

@@ -162,8 +162,8 @@ START_TEST(test_desired)
 {
 	_cleanup_(cohd_store_closep) struct cohd_store *s = NULL;
 	const struct cohd_store_resource g1[] = {
-		{ "app/vpc", "ec2.vpc", "acme-shop", "{\"CidrBlock\":\"10.0.0.0/16\"}", NULL },
-		{ "app/igw", "ec2.internet_gateway", "acme-shop", "{}", "[\"app/vpc\"]" },
+		{ "app/vpc", "ec2.vpc", "acme-shop", "{\"CidrBlock\":\"10.0.0.0/16\"}", NULL, NULL },
+		{ "app/igw", "ec2.internet_gateway", "acme-shop", "{}", "[\"app/vpc\"]", "confirm" },
 	};
 	char out[256] = "";
 	int64_t id;
@@ -181,6 +181,13 @@ START_TEST(test_desired)
 	ck_assert_str_eq(out, "");
 	ck_assert_int_eq(cohd_store_desired_foreach(s, id, 2, collect, out), 0);
 	ck_assert_str_eq(out, "app/vpc=[];");
+	/* the graph before generation 3 is generation 2's; none before generation 1 */
+	out[0] = 0;
+	ck_assert_int_eq(cohd_store_desired_foreach_previous(s, id, 3, collect, out), 0);
+	ck_assert_str_eq(out, "app/vpc=[];");
+	out[0] = 0;
+	ck_assert_int_eq(cohd_store_desired_foreach_previous(s, id, 1, collect, out), 0);
+	ck_assert_str_eq(out, "");
 	/* foreign keys are on: no graph for an app environment that does not exist */
 	ck_assert_int_eq(cohd_store_desired_replace(s, 999, 1, g1, 1), -EEXIST);
 }

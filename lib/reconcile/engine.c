@@ -1571,6 +1571,22 @@ static void apply_quarantine(struct cohd_rec_engine *e)
 	}
 }
 
+/* A wanted resource that depends on `id` and is held this pass (not observed, foreign, a
+ * replacement waiting for confirmation): whatever of `id` it uses must stay. */
+static struct rec_res *held_dependent(const struct cohd_rec_engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->n_res; i++) {
+		struct rec_res *x = e->res[i];
+
+		if (!x->want || !x->hold || streq(x->id, id))
+			continue;
+		for (size_t d = 0; d < x->want->n_depends_on; d++)
+			if (streq(x->want->depends_on[d], id))
+				return x;
+	}
+	return NULL;
+}
+
 /* Is r replaced by this pass's plan (a new one created, the old one deleted)? */
 static bool replacing(const struct rec_res *r)
 {
@@ -1685,9 +1701,18 @@ static void plan_pass(struct cohd_rec_engine *e)
 	for (size_t i = 0; i < cohd_graph_size(e->g); i++) {
 		const struct cohd_resource *w = cohd_graph_get(e->g, order[i]);
 		struct rec_res *res = find_res(e, w->id);
+		const struct rec_res *held;
 
 		if (!res || !res->type || !res->has_diff)
 			continue;
+		held = (res->diff.replace && !res->hold) || res->n_extra > 0
+			       ? held_dependent(e, res->id)
+			       : NULL;
+		if (held && res->diff.replace && res->type->unique_name)
+			set_hold(res,
+				 "a replacement would delete it first, and %s, which uses it, is "
+				 "held: %s",
+				 held->id, held->hold);
 		entries[n++] = (struct cohd_rec_plan_entry){
 			.logical_id = res->id,
 			.type = res->type,
@@ -1699,7 +1724,12 @@ static void plan_pass(struct cohd_rec_engine *e)
 			.props = w->properties,
 			.superseded = (const struct cohd_rec_item *const *)res->extra,
 			.n_superseded = res->n_extra,
+			.keep_old = held != NULL,
 		};
+		if (held && !res->hold)
+			event(e, res->id, "notice", "replace",
+			      "the old %s stays: %s, which uses it, is held (%s)", res->type->name,
+			      held->id, held->hold);
 		if (res->n_extra > 0 && deletion_of(e, res) == COHD_DELETION_CONFIRM &&
 		    !e->confirmed) {
 			/* Two databases with one id: never delete either without a human. */

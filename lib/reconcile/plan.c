@@ -287,7 +287,7 @@ static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 				"replace: a field AWS cannot change in place drifted; create the "
 				"new one first, then delete the old",
 				true);
-		if (r < 0)
+		if (r < 0 || e->keep_old)
 			return r;
 		a = add(p, COHD_REC_ACTION_DELETE, e, e->type->delete_op,
 			"replace: delete the old one after its successor exists");
@@ -296,7 +296,7 @@ static int plan_desired(struct cohd_rec_plan *p, const struct cohd_rec_plan_entr
 		a->replace = true;
 		return after(a, cre);
 	}
-	for (size_t i = 0; i < e->n_superseded; i++) {
+	for (size_t i = 0; i < (e->keep_old ? 0 : e->n_superseded); i++) {
 		a = add(p, COHD_REC_ACTION_DELETE, e, e->type->delete_op,
 			"superseded by its replacement: delete once nothing depends on it");
 		if (!a)

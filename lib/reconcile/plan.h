@@ -88,6 +88,8 @@ struct cohd_rec_plan_entry {
 	const struct cohd_rec_item *const *superseded; /* old halves of a replacement: deleted
 							* after everything that depends on it */
 	size_t n_superseded;
+	bool keep_old; /* a replacement's old half (or the superseded ones) stays this pass: a
+			* dependent that is held still uses it */
 };
 
 /* Build the plan (appends to *plan, which starts zeroed). Returns 0 or -ENOMEM. */

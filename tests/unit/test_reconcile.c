@@ -1710,6 +1710,37 @@ START_TEST(test_replace_dependents_follow)
 }
 END_TEST
 
+/* A replaced resource's old half stays while a dependent that uses it is held (here not
+ * observed: its describe failed): it is deleted on a later pass, once that dependent moved. */
+START_TEST(test_replace_keeps_old_for_held_dependent)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_net_sub_db();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	e = engine(&cfg);
+	run_pass(e, g, NULL);
+	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
+			    json_string("10.9.0.0/16"));
+	W.fail_op = "DescribeSubs";
+	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* CreateNet, its DNS; the old one stays */
+	ck_assert_uint_eq(op_count("DetachNet") + op_count("DeleteNet"), 0);
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
+	W.fail_op = NULL;
+	/* The subnet moves (replaced onto the new network), then the old network goes. */
+	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
+	ck_assert_str_eq(json_string_value(json_object_get(mut_params("DeleteNet", 0), "NetId")),
+			 "net-0001");
+	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	world_done();
+}
+END_TEST
+
 START_TEST(test_bounded_concurrency)
 {
 	struct cohd_rec_config cfg = base_config();
@@ -2793,6 +2824,7 @@ static Suite *reconcile_suite(void)
 		{"delete_gone", test_delete_already_gone},
 		{"replace", test_replace},
 		{"replace_follow", test_replace_dependents_follow},
+		{"replace_keep_old", test_replace_keeps_old_for_held_dependent},
 		{"concurrency", test_bounded_concurrency},
 		{"ec2_vpc", test_ec2_vpc_type},
 		{"observe_failure", test_observe_failure},

@@ -446,8 +446,9 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 			if (!d.tags_accepted)
 				d.tags_accepted = json_object();
 			json_object_set_new(d.tags_accepted, key,
-					    json_pack("{s:O, s:O?, s:s, s:s?}", "desired", v, "live",
-						      have, "rule", rule, "reason", reason));
+					    json_pack("{s:O, s:O?, s:s, s:s?}", "desired", v,
+						      "live", have, "rule", rule, "reason",
+						      reason));
 			d.n_accepted++;
 			continue;
 		}

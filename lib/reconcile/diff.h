@@ -143,7 +143,7 @@ struct cohd_rec_res_diff {
 	 * live value; NULL when none. Identity tags (ManagedBy, Application, cohd:id) are never
 	 * removed, and nobody else's tags are looked at. */
 	json_t *tags_extra;
-	bool replace;	    /* a drifted field forces replacement */
+	bool replace; /* a drifted field forces replacement */
 	size_t n_drift, n_accepted, n_unchecked;
 };
 

@@ -1644,9 +1644,10 @@ static int follow_replacements(struct cohd_rec_engine *e, const size_t *order)
 			fd->reason = why;
 		}
 		if (d->replace && deletion_of(e, res) == COHD_DELETION_CONFIRM && !e->confirmed)
-			res->hold = "it refers to a resource replaced in this pass and cannot follow "
-				    "in place; replacing it would destroy data: needs `cohd-status "
-				    "delete --confirm`";
+			res->hold =
+				"it refers to a resource replaced in this pass and cannot follow "
+				"in place; replacing it would destroy data: needs `cohd-status "
+				"delete --confirm`";
 	}
 	return 0;
 }
@@ -2320,10 +2321,10 @@ static int start_action(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	}
 
 	if (a->kind == COHD_REC_ACTION_CREATE || a->kind == COHD_REC_ACTION_UPDATE) {
-		json_auto_t *want = a->kind == COHD_REC_ACTION_CREATE
-					    ? without_self_refs(a->type, a->logical_id,
-								res->want->properties)
-					    : json_incref(res->want->properties);
+		json_auto_t *want =
+			a->kind == COHD_REC_ACTION_CREATE
+				? without_self_refs(a->type, a->logical_id, res->want->properties)
+				: json_incref(res->want->properties);
 
 		if (!want)
 			return -ENOMEM;

@@ -1651,9 +1651,9 @@ START_TEST(test_replace)
 	ck_assert_int_lt(op_index("CreateSub", 1), op_index("DeleteSub", 0));
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
 	p = mut_params("CreateSub", 1);
-	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")),
-			 json_string_value(json_object_get(json_array_get(list_of("Nets"), 0),
-							   "NetId")));
+	ck_assert_str_eq(
+		json_string_value(json_object_get(p, "NetId")),
+		json_string_value(json_object_get(json_array_get(list_of("Nets"), 0), "NetId")));
 	ck_assert_str_ne(json_string_value(json_object_get(p, "NetId")), "net-0001");
 	p = mut_params("DeleteNet", 0);
 	ck_assert_str_eq(json_string_value(json_object_get(p, "NetId")), "net-0001");
@@ -1909,20 +1909,20 @@ START_TEST(test_self_reference)
 		if (json_object_get(json_object_get(x, "params"), "Policy")) {
 			pol = json_object_get(json_object_get(x, "params"), "Policy");
 			/* Not folded into the DNS call: that operation changes one field. */
-			ck_assert_ptr_null(json_object_get(json_object_get(x, "params"),
-							   "EnableDns"));
+			ck_assert_ptr_null(
+				json_object_get(json_object_get(x, "params"), "EnableDns"));
 		}
 	ck_assert_ptr_nonnull(pol);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pol, "Statement"),
-							   "Resource")),
-			 "arn:aws:fake:::net/net-0001");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(pol, "Statement"), "Resource")),
+		"arn:aws:fake:::net/net-0001");
 	ck_assert_int_gt(op_index("ModifyNetAttribute", 1), op_index("CreateNet", 0));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	/* Converged: the policy found with its own id is what is wanted. */
 	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(
-				 field_of(st2, "app/net", "Policy"), "state")),
-			 "match");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(field_of(st2, "app/net", "Policy"), "state")),
+		"match");
 	world_done();
 }
 END_TEST
@@ -2041,9 +2041,8 @@ START_TEST(test_app_environment_tag)
 
 	world_init();
 	add_net(g, "fast");
-	ck_assert_int_eq(cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "Environment",
-					   "review"),
-			 0);
+	ck_assert_int_eq(
+		cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "Environment", "review"), 0);
 	ck_assert_int_eq(cohd_resource_tag(add_db(g, "db.t3.micro"), "Environment", "review"), 0);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
@@ -2058,9 +2057,9 @@ START_TEST(test_app_environment_tag)
 	ck_assert_str_eq(tag_of(find_item("Nets", "NetId", "net-0001"), "Environment"),
 			 "production");
 	ck_assert_str_eq(res_sync(st, "app/net"), "synced");
-	acc = json_object_get(
-		json_object_get(json_object_get(status_res(st, "app/net"), "diff"), "tags_accepted"),
-		"Environment");
+	acc = json_object_get(json_object_get(json_object_get(status_res(st, "app/net"), "diff"),
+					      "tags_accepted"),
+			      "Environment");
 	ck_assert_str_eq(json_string_value(json_object_get(acc, "live")), "production");
 	ck_assert_str_eq(json_string_value(json_object_get(acc, "desired")), "review");
 	ck_assert_str_eq(json_string_value(json_object_get(acc, "rule")),
@@ -2089,9 +2088,9 @@ START_TEST(test_tag_removal)
 
 	world_init();
 	add_net(g, "fast");
-	ck_assert_int_eq(cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "cohd:environment",
-					   "pr-1"),
-			 0);
+	ck_assert_int_eq(
+		cohd_resource_tag(cohd_graph_find_mut(g, "app/net"), "cohd:environment", "pr-1"),
+		0);
 	add_sub(g);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);

@@ -11,12 +11,11 @@
  * Depends on lib/util and lib/config. No I/O except cohd_app_load_file(); no loop context.
  */
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "lib/config/app.h"
+#include "lib/config/file.h"
 #include "lib/config/normalise.h"
 #include "lib/config/schema.h"
 #include "lib/config/yaml.h"
@@ -2390,53 +2389,14 @@ int cohd_app_parse(const char *file, const char *data, size_t len, struct cohd_d
 
 int cohd_app_load_file(const char *path, struct cohd_diag_list *diags, struct cohd_app **ret_app)
 {
-	_cleanup_(cohd_buf_done) struct cohd_buf b;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
 	int r;
 
 	cohd_assert_return(path && diags && ret_app, -EINVAL);
-	cohd_buf_init(&b, COHD_APP_FILE_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = negative_errno();
-		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",
-				    strerror(-r));
+	r = cohd_config_read_file(path, COHD_APP_FILE_MAX, COHD_CONFIG_READ_SIZE_FIRST, diags, &data,
+				  &len);
+	if (r < 0)
 		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "not a regular file");
-		return -EINVAL;
-	}
-	if ((size_t)st.st_size > COHD_APP_FILE_MAX) {
-		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0,
-				    "file too large: %lld bytes (the limit is %u)",
-				    (long long)st.st_size, COHD_APP_FILE_MAX);
-		return -EINVAL;
-	}
-	for (;;) {
-		char chunk[16384];
-		ssize_t n = read(fd, chunk, sizeof chunk);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = negative_errno();
-			(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",
-					    strerror(-r));
-			return r;
-		}
-		if (n == 0)
-			break;
-		r = cohd_buf_append(&b, chunk, (size_t)n);
-		if (r == -EMSGSIZE) {
-			(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0,
-					    "file too large (the limit is %u bytes)",
-					    COHD_APP_FILE_MAX);
-			return -EINVAL;
-		}
-		if (r < 0)
-			return r;
-	}
-	return cohd_app_parse(path, cohd_buf_str(&b), b.len, diags, ret_app);
+	return cohd_app_parse(path, data, len, diags, ret_app);
 }

@@ -4,14 +4,12 @@
  * diagnostics, same accept_drift syntax as app files. No loop context.
  */
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "lib/config/daemon.h"
+#include "lib/config/file.h"
 #include "lib/config/schema.h"
 #include "lib/config/yaml.h"
-#include "lib/util/buf.h"
 #include "lib/util/log.h"
 
 int cohd_daemon_config_init(struct cohd_daemon_config *c)
@@ -214,48 +212,13 @@ int cohd_daemon_config_parse(const char *file, const char *data, size_t len,
 int cohd_daemon_config_load_file(const char *path, bool missing_ok, struct cohd_diag_list *diags,
 				 struct cohd_daemon_config *c)
 {
-	_cleanup_(cohd_buf_done) struct cohd_buf b;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
 	int r;
 
-	cohd_buf_init(&b, COHD_DAEMON_CONFIG_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = negative_errno();
-		if (r == -ENOENT && missing_ok)
-			return r;
-		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",
-				    strerror(-r));
+	r = cohd_config_read_file(path, COHD_DAEMON_CONFIG_MAX,
+				  missing_ok ? COHD_CONFIG_READ_MISSING_OK : 0, diags, &data, &len);
+	if (r < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "not a regular file");
-		return -EINVAL;
-	}
-	for (;;) {
-		char chunk[8192];
-		ssize_t n = read(fd, chunk, sizeof chunk);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = negative_errno();
-			(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0, "cannot read: %s",
-					    strerror(-r));
-			return r;
-		}
-		if (n == 0)
-			break;
-		r = cohd_buf_append(&b, chunk, (size_t)n);
-		if (r == -EMSGSIZE) {
-			(void)cohd_diag_add(diags, COHD_DIAG_ERROR, path, 0, 0,
-					    "file too large (the limit is %u bytes)",
-					    COHD_DAEMON_CONFIG_MAX);
-			return -EINVAL;
-		}
-		if (r < 0)
-			return r;
-	}
-	return cohd_daemon_config_parse(path, cohd_buf_str(&b), b.len, diags, c);
+	return cohd_daemon_config_parse(path, data, len, diags, c);
 }

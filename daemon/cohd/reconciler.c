@@ -1080,6 +1080,26 @@ void rec_kick_all(struct cohd_daemon *d)
 	finish_once_if_done(d);
 }
 
+/* --dry-run: what the pass would have done, one action per line. */
+static void print_plan(const json_t *plan)
+{
+	const json_t *act;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "actions"), i, act) {
+		const char *reason = json_string_value(json_object_get(act, "reason"));
+		const char *op = json_string_value(json_object_get(act, "operation"));
+
+		printf("  would %s %s %s%s%s%s\n",
+		       strempty(json_string_value(json_object_get(act, "kind"))),
+		       strempty(json_string_value(json_object_get(act, "type"))),
+		       strempty(json_string_value(json_object_get(act, "resource"))),
+		       op ? " (" : "", op ? op : "", op ? ")" : "");
+		if (reason)
+			printf("        %s\n", reason);
+	}
+}
+
 /* --once: print a summary and stop the loop when every app is done. */
 static void finish_once_if_done(struct cohd_daemon *d)
 {
@@ -1118,6 +1138,8 @@ static void finish_once_if_done(struct cohd_daemon *d)
 			sep = ", ";
 		}
 		printf(")\n");
+		if (d->config->dry_run)
+			print_plan(json_object_get(a->rec_status, "plan"));
 		if (converged(a))
 			good++;
 	}

@@ -5,7 +5,8 @@
 # cohd is killed with SIGKILL in the middle of a pass and run again, then the state database is
 # deleted and cohd runs once more (adoption by tags). After all that, every resource cohd made
 # exists exactly once in AWS (listed with the aws CLI by its cohd:id tag), and a pass with
-# nothing left to create sends no create call for them (the proxy's counters).
+# nothing left to create sends no create call for them (the proxy's counters). Last, --dry-run
+# on a new app prints the plan and sends nothing but reads.
 #
 # Usage: tests/aws-up -- once.sh BUILD_DIR SOURCE_DIR
 set -eu
@@ -67,3 +68,18 @@ for op in CreateVpc CreateSubnet CreateSecurityGroup CreateInternetGateway Creat
 	[ "$(stat_calls ec2 $op)" = 0 ] || fail "a pass with everything in place called $op"
 done
 pass "a further pass sends no create call for what exists"
+
+# --dry-run: the plan is printed and nothing is sent that changes anything
+rm -rf "$tmp/state"
+sed 's/^  app: acme-shop /  app: dryshop /' "$src/examples/acme-shop.yml" >"$tmp/apps/acme-shop.production.yml"
+proxy POST /_proxy/stats/reset >/dev/null
+"$cohd" --once --dry-run --config "$tmp/cohd.yaml" --watch-dir "$tmp/apps" --state-dir "$tmp/state" \
+	--log-level warning >"$tmp/out" 2>&1 || true
+grep -q "would create ec2.vpc app/vpc (CreateVpc)" "$tmp/out" || { cat "$tmp/out" >&2; fail "no plan printed"; }
+mutating=$(proxy GET /_proxy/stats | python3 -c '
+import json, sys
+calls = json.load(sys.stdin)["calls"]
+read = ("Describe", "List", "Get", "BatchGet")
+print(sum(v["total"] for s in calls.values() for op, v in s.items() if not op.startswith(read)))')
+[ "$mutating" = 0 ] || fail "--dry-run sent $mutating mutating calls"
+pass "--dry-run prints the plan and sends no mutating call"

@@ -9,56 +9,17 @@
 
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/resources.h"
+#include "rec_fake.h"
 #include "test.h"
 
 /* ---------------------------------------------------------------------------------------- */
-/* The fake world: AWS state, call log, completions queue, clock, timers, journal.          */
+/* The fake world: AWS state and faults (the ports: tests/helpers/rec_fake.h).              */
 /* ---------------------------------------------------------------------------------------- */
 
-#define MAX_Q 4096
-
-struct completion {
-	bool mutating;
-	cohd_rec_call_cb cb;
-	void *ud;
-	int r;
-	json_t *result;
-	struct cohd_aws_error err;
-};
-
-struct ftimer {
-	usec_t due;
-	void (*cb)(void *);
-	void *arg;
-	bool active;
-};
-
-struct intent {
-	int64_t id;
-	char *logical_id, *service, *operation, *token;
-	bool open, ok;
-};
-
 struct world {
-	json_t *aws;	 /* {"Nets": [...], "Subs": [...], ...} */
-	json_t *log;	 /* ["DescribeNets", "CreateNet", ...] */
-	json_t *mut_log; /* mutating calls: [{"op":..., "params":...}] */
-	unsigned mutations;
-	unsigned outstanding, max_outstanding; /* mutating calls not yet answered */
+	json_t *aws; /* {"Nets": [...], "Subs": [...], ...} */
 	unsigned next_id;
 	json_t *tokens; /* ClientToken -> id */
-
-	struct completion q[MAX_Q];
-	size_t q_head, q_tail;
-	bool drop_completions; /* a crash: calls happen, no answer reaches the engine */
-	bool lose_mutations;   /* calls never reach AWS */
-
-	usec_t now;
-	struct ftimer timers[MAX_Q];
-	size_t n_timers;
-
-	struct intent journal[256];
-	size_t n_journal;
 
 	/* Faults. */
 	const char *fight_field; /* after every ModifyNetAttribute, someone sets it back */
@@ -67,11 +28,6 @@ struct world {
 	const char *delete_says_gone;  /* this delete finds the resource already gone */
 	const char *fail_op;	       /* this operation fails (after the client's retries) */
 	unsigned sub_observe_resolved; /* subnet observes that saw their network's id */
-	unsigned n_rec_observed, n_rec_diff, n_rec_plan, n_rec_action, n_rec_status;
-	json_t *last_plan; /* the last plan recorded */
-
-	bool pass_done;
-	int pass_r;
 };
 
 static struct world W;
@@ -424,225 +380,33 @@ static int fake_exec(const char *op, const json_t *params, json_t **ret, struct 
 	return aws_fail(err, "UnknownOperation", COHD_AWS_ERROR_VALIDATION);
 }
 
-static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_cb cb, void *cbud)
+static int fake_call(const struct cohd_rec_call *call, json_t **ret, struct cohd_aws_error *err)
 {
-	struct completion *c;
-
-	ck_assert_uint_lt(W.q_tail, MAX_Q);
-	json_array_append_new(W.log, json_string(call->operation));
-	/* The engine's own flag must agree with the operation's name. */
-	ck_assert_int_eq(call->mutating, strncmp(call->operation, "Describe", 8) != 0);
-	if (call->mutating) {
-		W.mutations++;
-		json_array_append_new(W.mut_log, json_pack("{s:s, s:O}", "op", call->operation,
-							   "params", call->params));
-	}
-	c = &W.q[W.q_tail++];
-	*c = (struct completion){.cb = cb, .ud = cbud, .mutating = call->mutating};
-	if (call->mutating && ++W.outstanding > W.max_outstanding)
-		W.max_outstanding = W.outstanding;
-	if (call->mutating && W.lose_mutations)
-		c->r = -ETIMEDOUT, c->err.message = strdup("lost"),
-		c->err.class = COHD_AWS_ERROR_TRANSIENT;
-	else
-		c->r = fake_exec(call->operation, call->params, &c->result, &c->err);
-	return 0;
+	return fake_exec(call->operation, call->params, ret, err);
 }
 
-static usec_t f_now(void *ud)
-{
-	return W.now;
-}
+static const char *const fake_reads[] = {"Describe", NULL};
 
-static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg)
-{
-	struct ftimer *t;
-
-	ck_assert_uint_lt(W.n_timers, MAX_Q);
-	t = &W.timers[W.n_timers++];
-	*t = (struct ftimer){.due = W.now + delay, .cb = cb, .arg = arg, .active = true};
-	return t;
-}
-
-static void f_timer_stop(void *ud, void *timer)
-{
-	((struct ftimer *)timer)->active = false;
-}
-
-static int f_journal_intent(void *ud, const char *logical_id, const char *service,
-			    const char *operation, const char *token, const json_t *request,
-			    int64_t *ret_id)
-{
-	struct intent *in = &W.journal[W.n_journal];
-	_cleanup_free_ char *req = json_dumps(request, 0);
-
-	ck_assert_uint_lt(W.n_journal, ELEMENTSOF(W.journal));
-	/* Secrets never reach the journal. */
-	ck_assert_ptr_null(strstr(req, "s3cr3t"));
-	*in = (struct intent){.id = (int64_t)W.n_journal + 1, .open = true};
-	in->logical_id = strdup(logical_id);
-	in->service = strdup(service);
-	in->operation = strdup(operation);
-	in->token = token ? strdup(token) : NULL;
-	W.n_journal++;
-	*ret_id = in->id;
-	return 0;
-}
-
-static int f_journal_complete(void *ud, int64_t id, bool ok, const char *rid, const char *code,
-			      const json_t *result)
-{
-	ck_assert_int_gt(id, 0);
-	ck_assert_int_le(id, (int64_t)W.n_journal);
-	ck_assert_msg(W.journal[id - 1].open, "intent %lld completed twice", (long long)id);
-	W.journal[id - 1].open = false;
-	W.journal[id - 1].ok = ok;
-	return 0;
-}
-
-static int f_random_token(void *ud, char *buf, size_t size)
-{
-	static unsigned n;
-
-	snprintf(buf, size, "tok%029u", ++n);
-	return 0;
-}
-
-static int f_generate(void *ud, const char *id, const json_t *ph, json_t **ret)
-{
-	*ret = json_string("s3cr3t-password");
-	return 0;
-}
-
-static void f_rec_observed(void *ud, const char *id, const char *type, const json_t *item)
-{
-	W.n_rec_observed++;
-}
-
-static void f_rec_diff(void *ud, const char *id, const json_t *diff)
-{
-	W.n_rec_diff++;
-}
-
-static void f_rec_plan(void *ud, const json_t *plan)
-{
-	W.n_rec_plan++;
-	json_decref(W.last_plan);
-	W.last_plan = json_deep_copy(plan);
-}
-
-static void f_rec_action(void *ud, const json_t *action)
-{
-	W.n_rec_action++;
-}
-
-static void f_rec_status(void *ud, const json_t *status)
-{
-	W.n_rec_status++;
-}
-
-static const struct cohd_rec_ops fake_ops = {
-	.record_observed = f_rec_observed,
-	.record_diff = f_rec_diff,
-	.record_plan = f_rec_plan,
-	.record_action = f_rec_action,
-	.record_status = f_rec_status,
-	.aws_call = f_aws_call,
-	.now = f_now,
-	.timer_start = f_timer_start,
-	.timer_stop = f_timer_stop,
-	.journal_intent = f_journal_intent,
-	.journal_complete = f_journal_complete,
-	.random_token = f_random_token,
-	.generate = f_generate,
+/* The fake types' operations are not in any botocore model: no serialisation. */
+static const struct rec_fake_service fake_service = {
+	.exec = fake_call,
+	.read_prefixes = fake_reads,
 };
-
-/* One loop iteration: answer the oldest call; when none is pending, jump the clock to the
- * next timer and fire it. false when idle. */
-static bool step(void)
-{
-	struct ftimer *next = NULL;
-
-	if (W.q_head < W.q_tail) {
-		struct completion c = W.q[W.q_head++];
-
-		if (c.mutating)
-			W.outstanding--;
-		if (!W.drop_completions)
-			c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
-		else
-			c.cb(-ECANCELED, NULL, NULL, c.ud); /* into the tombstone */
-		json_decref(c.result);
-		cohd_aws_error_done(&c.err);
-		return true;
-	}
-	for (size_t i = 0; i < W.n_timers; i++)
-		if (W.timers[i].active && (!next || W.timers[i].due < next->due))
-			next = &W.timers[i];
-	if (!next)
-		return false;
-	if (next->due > W.now)
-		W.now = next->due;
-	next->active = false;
-	next->cb(next->arg);
-	return true;
-}
-
-static void run_loop(void)
-{
-	for (unsigned guard = 0; guard < 100000; guard++)
-		if (!step())
-			return;
-	ck_abort_msg("the loop never went idle");
-}
 
 static void world_init(void)
 {
+	rec_fake_init(&fake_service);
 	W = (struct world){};
 	W.aws = json_object();
-	W.log = json_array();
-	W.mut_log = json_array();
 	W.tokens = json_object();
-	W.now = 1000 * USEC_PER_SEC;
 }
 
 static void world_done(void)
 {
 	json_decref(W.aws);
-	json_decref(W.log);
-	json_decref(W.mut_log);
 	json_decref(W.tokens);
 	json_decref(W.fight_value);
-	json_decref(W.last_plan);
-	for (size_t i = 0; i < W.n_journal; i++) {
-		free(W.journal[i].logical_id);
-		free(W.journal[i].service);
-		free(W.journal[i].operation);
-		free(W.journal[i].token);
-	}
-}
-
-static void pass_cb(struct cohd_rec_engine *e, int r, void *ud)
-{
-	W.pass_done = true;
-	W.pass_r = r;
-}
-
-/* One pass: returns the number of mutating calls it made; *ret_status (if given) the status. */
-static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g, json_t **ret_status)
-{
-	unsigned before = W.mutations;
-
-	W.pass_done = false;
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
-	ck_assert(!W.pass_done); /* never from inside run() */
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), -EBUSY);
-	run_loop();
-	ck_assert(W.pass_done);
-	ck_assert_int_eq(W.pass_r, 0);
-	if (ret_status)
-		*ret_status = cohd_rec_engine_status(e);
-	return W.mutations - before;
+	rec_fake_done();
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -905,7 +669,7 @@ static struct cohd_rec_engine *engine(const struct cohd_rec_config *cfg)
 {
 	struct cohd_rec_engine *e = NULL;
 
-	ck_assert_int_eq(cohd_rec_engine_new(&fake_ops, cfg, &e), 0);
+	ck_assert_int_eq(cohd_rec_engine_new(&rec_fake_ops, cfg, &e), 0);
 	return e;
 }
 
@@ -968,7 +732,7 @@ static int op_index(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.log, i, v)
+	json_array_foreach (RF.log, i, v)
 		if (streq(json_string_value(v), op) && nth-- == 0)
 			return (int)i;
 	return -1;
@@ -980,7 +744,7 @@ static unsigned op_count(const char *op)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.mut_log, i, v)
+	json_array_foreach (RF.mut_log, i, v)
 		n += streq(json_string_value(json_object_get(v, "op")), op);
 	return n;
 }
@@ -990,7 +754,7 @@ static const json_t *mut_params(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.mut_log, i, v)
+	json_array_foreach (RF.mut_log, i, v)
 		if (streq(json_string_value(json_object_get(v, "op")), op) && nth-- == 0)
 			return json_object_get(v, "params");
 	return NULL;
@@ -1039,7 +803,7 @@ START_TEST(test_converge_from_nothing)
 
 	world_init();
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 4);
 
 	/* What the create call does not take is set right after it. */
 	p = mut_params("CreateNet", 0);
@@ -1061,7 +825,7 @@ START_TEST(test_converge_from_nothing)
 	/* JSON documents are serialised just before the call; tags on create; a token. */
 	p = mut_params("CreateNet", 0);
 	ck_assert(json_is_string(json_object_get(p, "Policy")));
-	ck_assert_str_eq(json_string_value(json_object_get(p, "ClientToken")), W.journal[0].token);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "ClientToken")), RF.journal[0].token);
 	ck_assert_str_eq(
 		tag_of(json_array_get(json_object_get(p, "TagSpecifications"), 0), "cohd:id"),
 		"app/net");
@@ -1071,9 +835,9 @@ START_TEST(test_converge_from_nothing)
 			 "s3cr3t-password");
 
 	/* Journal: intent before each call, all completed. */
-	ck_assert_uint_eq(W.n_journal, 4);
-	for (size_t i = 0; i < W.n_journal; i++)
-		ck_assert(!W.journal[i].open && W.journal[i].ok);
+	ck_assert_uint_eq(RF.n_journal, 4);
+	for (size_t i = 0; i < RF.n_journal; i++)
+		ck_assert(!RF.journal[i].open && RF.journal[i].ok);
 
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "health")), "healthy");
@@ -1082,7 +846,7 @@ START_TEST(test_converge_from_nothing)
 
 	/* The second pass changes nothing. Subnets were observed after their network. */
 	ck_assert_uint_eq(W.sub_observe_resolved, 0);
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	ck_assert_uint_eq(W.sub_observe_resolved, 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
 	ck_assert_str_eq(
@@ -1107,7 +871,7 @@ START_TEST(test_drift_corrected)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	/* Someone changes two attributes and removes a tag behind cohd's back. */
 	net = find_item("Nets", "NetId", "net-0001");
 	json_object_set_new(net, "EnableDns", json_false());
@@ -1115,13 +879,13 @@ START_TEST(test_drift_corrected)
 	json_array_remove(json_object_get(net, "Tags"), 3); /* Name */
 
 	/* One call per attribute (ONE_PER_CALL), plus the tag fix. */
-	ck_assert_uint_eq(run_pass(e, g, &st), 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 3);
 	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 3); /* 1 after create + 2 */
 	ck_assert_uint_eq(op_count("CreateTags"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert(
 		json_is_true(json_object_get(find_item("Nets", "NetId", "net-0001"), "EnableDns")));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1147,12 +911,12 @@ START_TEST(test_accepted_drift)
 	cfg.app_rules = &app_rule;
 	cfg.n_app_rules = 1;
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	/* A DBA resizes the database; an operator slows the network. Both allowed. */
 	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "DBInstanceClass",
 			    json_string("db.r6g.large"));
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode", json_string("slow"));
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	f = field_of(st, "env/pr-1/db", "DBInstanceClass");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "accepted");
@@ -1165,12 +929,12 @@ START_TEST(test_accepted_drift)
 
 	/* The rule's condition fails for another value: corrected (one engine for all). */
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode", json_string("odd"));
-	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 1);
 	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2); /* 1 after create + 1 */
 	/* Case normaliser: "16.3" vs "16.3" in another case is not drift. */
 	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "EngineVersion",
 			    json_string("16.3"));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1198,11 +962,11 @@ START_TEST(test_autoscaling_band)
 
 	world_init();
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	/* The autoscaler moved it to 3: inside 1..4, accepted. */
 	json_object_set_new(find_item("Services", "ServiceName", "shop-api"), "DesiredCount",
 			    json_integer(3));
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	f = field_of(st, "svc/api/service", "DesiredCount");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "accepted");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "rule")),
@@ -1210,12 +974,12 @@ START_TEST(test_autoscaling_band)
 	/* Someone set 9: outside, corrected into the band (4), not reset to 1. */
 	json_object_set_new(find_item("Services", "ServiceName", "shop-api"), "DesiredCount",
 			    json_integer(9));
-	ck_assert_uint_eq(run_pass(e, g, &st2), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 1);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(mut_params("UpdateService", 0), "DesiredCount")),
 		4);
 	ck_assert_str_eq(res_sync(st2, "svc/api/service"), "synced");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1230,18 +994,18 @@ START_TEST(test_quarantine)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	/* Something else keeps writing Mode=slow right after every correction. */
 	W.fight_field = "Mode";
 	W.fight_value = json_string("slow");
 	json_object_set(find_item("Nets", "NetId", "net-0001"), "Mode", W.fight_value);
 	for (int i = 0; i < 3; i++)
-		ck_assert_uint_eq(run_pass(e, g, NULL), 1);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+		ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 4); /* 1 after create + 3 */
 	ck_assert_str_eq(res_sync(st, "app/net"), "quarantined");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "quarantined");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* A restart keeps the quarantine when the daemon restores the counter. */
 	{
@@ -1256,13 +1020,13 @@ START_TEST(test_quarantine)
 					 (unsigned)json_integer_value(json_object_get(c, "count")),
 					 true),
 				 0);
-		ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+		ck_assert_uint_eq(rec_fake_run_pass(e2, g, NULL), 0);
 		cohd_rec_engine_free(e2);
 	}
 
 	/* Released by request: corrections resume (and count again from one). */
 	ck_assert_int_eq(cohd_rec_engine_release(e, "app/net"), 0);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 
 	/* Released when the desired value changes. */
 	W.fight_field = NULL;
@@ -1271,7 +1035,7 @@ START_TEST(test_quarantine)
 	add_sub(g2);
 	add_db(g2, "db.t3.micro");
 	ck_assert_int_eq(cohd_graph_finalize(g2, NULL), 0);
-	ck_assert_uint_eq(run_pass(e, g2, &st2), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g2, &st2), 1);
 	ck_assert_str_eq(res_sync(st2, "app/net"), "synced");
 
 	/* Nothing left to release. */
@@ -1293,35 +1057,35 @@ START_TEST(test_crash_recovery_adopts)
 	e = engine(&cfg);
 	/* Start a pass and run the loop until the first creates were sent, then "crash": the
 	 * engine goes away, answers never reach it. */
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, rec_fake_pass_cb, NULL), 0);
 	while (op_count("CreateNet") == 0)
-		ck_assert(step());
+		ck_assert(rec_fake_step());
 	ck_assert_uint_eq(op_count("CreateNet"), 1);
 	e = cohd_rec_engine_free(e);
-	W.drop_completions = true;
-	run_loop(); /* in-flight answers go to the tombstone, which then frees itself */
-	W.drop_completions = false;
-	for (size_t i = 0; i < W.n_journal; i++)
-		if (W.journal[i].open)
+	RF.drop_completions = true;
+	rec_fake_run_loop(); /* in-flight answers go to the tombstone, which then frees itself */
+	RF.drop_completions = false;
+	for (size_t i = 0; i < RF.n_journal; i++)
+		if (RF.journal[i].open)
 			open[n_open++] = (struct cohd_rec_intent){
-				.id = W.journal[i].id,
-				.logical_id = W.journal[i].logical_id,
-				.service = W.journal[i].service,
-				.operation = W.journal[i].operation,
-				.token = W.journal[i].token,
+				.id = RF.journal[i].id,
+				.logical_id = RF.journal[i].logical_id,
+				.service = RF.journal[i].service,
+				.operation = RF.journal[i].operation,
+				.token = RF.journal[i].token,
 			};
 	ck_assert_uint_ge(n_open, 1);
 
 	/* Restart: a new engine, the open intents from the journal. */
 	e = engine(&cfg);
 	ck_assert_int_eq(cohd_rec_engine_recover(e, open, n_open), 0);
-	run_pass(e, g, &st);
+	rec_fake_run_pass(e, g, &st);
 	ck_assert_uint_eq(op_count("CreateNet"), 1); /* adopted, not duplicated */
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_uint_eq(json_array_size(list_of("Subs")), 1);
 	ck_assert_uint_eq(json_array_size(list_of("Dbs")), 1);
-	for (size_t i = 0; i < W.n_journal; i++)
-		ck_assert_msg(!W.journal[i].open, "intent %zu still open", i);
+	for (size_t i = 0; i < RF.n_journal; i++)
+		ck_assert_msg(!RF.journal[i].open, "intent %zu still open", i);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	cohd_rec_engine_free(e);
 	world_done();
@@ -1340,33 +1104,33 @@ START_TEST(test_crash_recovery_resends_same_token)
 	add_net(g, "fast");
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	/* The create never reached AWS, and the engine died before hearing so. */
-	W.lose_mutations = true;
+	RF.lose_mutations = true;
 	e = engine(&cfg);
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
+	ck_assert_int_eq(cohd_rec_engine_run(e, g, rec_fake_pass_cb, NULL), 0);
 	while (op_count("CreateNet") == 0)
-		ck_assert(step());
+		ck_assert(rec_fake_step());
 	ck_assert_uint_eq(op_count("CreateNet"), 1);
 	e = cohd_rec_engine_free(e);
-	W.drop_completions = true;
-	run_loop();
-	W.drop_completions = false;
-	W.lose_mutations = false;
-	ck_assert(W.journal[0].open);
+	RF.drop_completions = true;
+	rec_fake_run_loop();
+	RF.drop_completions = false;
+	RF.lose_mutations = false;
+	ck_assert(RF.journal[0].open);
 
 	in = (struct cohd_rec_intent){.id = 1,
 				      .logical_id = "app/net",
 				      .service = "fake",
 				      .operation = "CreateNet",
-				      .token = W.journal[0].token};
+				      .token = RF.journal[0].token};
 	e = engine(&cfg);
 	ck_assert_int_eq(cohd_rec_engine_recover(e, &in, 1), 0);
-	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* CreateNet + ModifyNetAttribute */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 2); /* CreateNet + ModifyNetAttribute */
 	/* Re-sent under the same intent with the same token. */
-	ck_assert_uint_eq(W.n_journal, 2);
-	ck_assert(!W.journal[0].open && W.journal[0].ok);
+	ck_assert_uint_eq(RF.n_journal, 2);
+	ck_assert(!RF.journal[0].open && RF.journal[0].ok);
 	ck_assert_str_eq(
 		json_string_value(json_object_get(mut_params("CreateNet", 1), "ClientToken")),
-		W.journal[0].token);
+		RF.journal[0].token);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	cohd_rec_engine_free(e);
 	world_done();
@@ -1386,21 +1150,21 @@ START_TEST(test_create_outcome_unknown)
 	add_net(g, "fast");
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	W.lose_mutations = true;
-	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	RF.lose_mutations = true;
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 1);
 	ck_assert_str_eq(res_sync(st, "app/net"), "error");
 	ck_assert_ptr_nonnull(
 		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
 		       "outcome unknown"));
-	ck_assert(W.journal[0].open);
-	W.lose_mutations = false;
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* CreateNet again + its DNS */
+	ck_assert(RF.journal[0].open);
+	RF.lose_mutations = false;
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2); /* CreateNet again + its DNS */
 	ck_assert_str_eq(
 		json_string_value(json_object_get(mut_params("CreateNet", 1), "ClientToken")),
-		W.journal[0].token);
-	ck_assert(!W.journal[0].open && W.journal[0].ok);
+		RF.journal[0].token);
+	ck_assert(!RF.journal[0].open && RF.journal[0].ok);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1417,7 +1181,7 @@ START_TEST(test_adoption_after_database_loss)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	/* The database is lost: a brand-new engine with no state and no journal. The DB also
 	 * lost its cohd:id tag (someone cleaned tags) but keeps ManagedBy/Application. */
 	db = find_item("Dbs", "DbName", "shop-db");
@@ -1427,11 +1191,11 @@ START_TEST(test_adoption_after_database_loss)
 			break;
 		}
 	e2 = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e2, g, &st), 1); /* only the tag that adopts the DB */
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, &st), 1); /* only the tag that adopts the DB */
 	ck_assert_uint_eq(op_count("CreateTags"), 1);
 	ck_assert_uint_eq(op_count("CreateNet") + op_count("CreateSub") + op_count("CreateDb"), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1452,7 +1216,7 @@ START_TEST(test_foreign_never_touched)
 					"DBInstanceClass", "db.m5.large", "Tags", "Key", "Owner",
 					"Value", "someone"));
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/db"), "error");
 	ck_assert_ptr_nonnull(
 		strstr(json_string_value(json_object_get(status_res(st, "env/pr-1/db"), "message")),
@@ -1477,9 +1241,9 @@ START_TEST(test_dry_run)
 	world_init();
 	cfg.dry_run = true;
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
-	ck_assert_uint_eq(W.mutations, 0);
-	ck_assert_uint_eq(W.n_journal, 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(RF.mutations, 0);
+	ck_assert_uint_eq(RF.n_journal, 0);
 	ck_assert_uint_eq(cohd_rec_engine_mutations(e), 0);
 	plan = json_object_get(json_object_get(st, "plan"), "actions");
 	ck_assert_uint_eq(json_array_size(plan), 4);
@@ -1493,11 +1257,11 @@ START_TEST(test_dry_run)
 	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(a, "after"), 0)), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "drifted");
 	/* Recorded: the diffs, the plan (as data), the status; no action ran. */
-	ck_assert_uint_eq(W.n_rec_diff, 3);
-	ck_assert_uint_eq(W.n_rec_plan, 1);
-	ck_assert_uint_eq(json_array_size(json_object_get(W.last_plan, "actions")), 4);
-	ck_assert_uint_eq(W.n_rec_status, 1);
-	ck_assert_uint_eq(W.n_rec_action, 0);
+	ck_assert_uint_eq(RF.n_rec_diff, 3);
+	ck_assert_uint_eq(RF.n_rec_plan, 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(RF.last_plan, "actions")), 4);
+	ck_assert_uint_eq(RF.n_rec_status, 1);
+	ck_assert_uint_eq(RF.n_rec_action, 0);
 
 	/* With the resources there, a dry run still observes and records them and changes
 	 * nothing: drift is shown, not corrected. */
@@ -1507,14 +1271,14 @@ START_TEST(test_dry_run)
 		json_auto_t *st2 = NULL;
 		unsigned before;
 
-		run_pass(e2, g, NULL);
+		rec_fake_run_pass(e2, g, NULL);
 		json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Mode",
 				    json_string("slow"));
-		before = W.mutations;
-		W.n_rec_observed = 0;
-		ck_assert_uint_eq(run_pass(e, g, &st2), 0);
-		ck_assert_uint_eq(W.mutations, before);
-		ck_assert_uint_eq(W.n_rec_observed, 3);
+		before = RF.mutations;
+		RF.n_rec_observed = 0;
+		ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
+		ck_assert_uint_eq(RF.mutations, before);
+		ck_assert_uint_eq(RF.n_rec_observed, 3);
 		ck_assert_str_eq(res_sync(st2, "app/net"), "drifted");
 		ck_assert_str_eq(json_string_value(json_object_get(field_of(st2, "app/net", "Mode"),
 								   "state")),
@@ -1536,9 +1300,9 @@ START_TEST(test_wait_timeout)
 	world_init();
 	W.pending_polls = UINT_MAX; /* the network never becomes available */
 	e = engine(&cfg);
-	t0 = W.now;
-	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* net and db; the rest waits */
-	ck_assert_uint_eq(W.now - t0, 40 * 15 * USEC_PER_SEC);
+	t0 = RF.now;
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 2); /* net and db; the rest waits */
+	ck_assert_uint_eq(RF.now - t0, 40 * 15 * USEC_PER_SEC);
 	ck_assert_str_eq(res_sync(st, "app/net"), "progressing");
 	msg = json_string_value(json_object_get(status_res(st, "app/net"), "message"));
 	ck_assert_ptr_nonnull(strstr(msg, "gave up waiting for network available of app/net "
@@ -1551,7 +1315,7 @@ START_TEST(test_wait_timeout)
 	/* Next pass: it became available; its DNS setting and the subnet follow; no second
 	 * network. */
 	W.pending_polls = 0;
-	ck_assert_uint_eq(run_pass(e, g, &st2), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 2);
 	ck_assert_uint_eq(op_count("CreateNet"), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
 	world_done();
@@ -1570,20 +1334,20 @@ START_TEST(test_delete_reverse_order_and_confirm)
 	cfg.env_type = 0; /* production: the database needs confirmation */
 	cfg.deletion_grace = 60 * USEC_PER_SEC;
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
 
 	/* Someone attached the network to something: its delete must detach it first. */
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "Attached", json_true());
 
 	/* The file is gone: grace period first. */
-	ck_assert_uint_eq(run_pass(e, empty, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, &st), 0);
 	ck_assert_str_eq(res_sync(st, "app/net"), "deleting");
 	ck_assert_ptr_nonnull(
 		strstr(json_string_value(json_object_get(status_res(st, "app/net"), "message")),
 		       "grace period"));
-	W.now += 61 * USEC_PER_SEC;
-	ck_assert_uint_eq(run_pass(e, empty, &st2), 3);
+	RF.now += 61 * USEC_PER_SEC;
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, &st2), 3);
 	/* Dependents first: the subnet goes before the network, which is detached first. */
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DetachNet", 0));
 	ck_assert_int_lt(op_index("DetachNet", 0), op_index("DeleteNet", 0));
@@ -1596,7 +1360,7 @@ START_TEST(test_delete_reverse_order_and_confirm)
 
 	/* Confirmed: deleted, and the wait sees it gone. */
 	cohd_rec_engine_confirm_delete(e);
-	ck_assert_uint_eq(run_pass(e, empty, &st3), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, &st3), 1);
 	ck_assert_uint_eq(json_array_size(list_of("Dbs")), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st3, "sync")), "synced");
 	world_done();
@@ -1613,12 +1377,12 @@ START_TEST(test_delete_already_gone)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
 	/* Preview: no confirmation, no grace. The subnet vanishes between observe and delete:
 	 * DeleteSub answers NotFound, which counts as deleted, and the network follows. */
 	W.delete_says_gone = "DeleteSub";
-	ck_assert_uint_eq(run_pass(e, empty, &st), 4); /* DetachNet + 3 deletes */
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, &st), 4); /* DetachNet + 3 deletes */
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert_uint_eq(json_array_size(list_of("Nets")) + json_array_size(list_of("Subs")) +
 				  json_array_size(list_of("Dbs")),
@@ -1638,7 +1402,7 @@ START_TEST(test_replace)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
 	/* A field AWS cannot change in place drifted: replace, the new one first. The subnet
@@ -1646,7 +1410,7 @@ START_TEST(test_replace)
 	 * pass (created against the new network's id), and each old half goes only after
 	 * everything that depended on it moved: create, its DNS, the new subnet, the old subnet,
 	 * then the old network (detach: not attached, fine; delete). */
-	ck_assert_uint_eq(run_pass(e, g, &st), 6);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 6);
 	ck_assert_int_lt(op_index("CreateNet", 1), op_index("CreateSub", 1));
 	ck_assert_int_lt(op_index("CreateSub", 1), op_index("DeleteSub", 0));
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
@@ -1662,7 +1426,7 @@ START_TEST(test_replace)
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_uint_eq(json_array_size(list_of("Subs")), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st2, "sync")), "synced");
 	world_done();
 }
@@ -1687,14 +1451,14 @@ START_TEST(test_replace_dependents_follow)
 		      cohd_ref("app/net", "NetId")));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(
 				 find_item("Services", "ServiceName", "shop-api"), "Net")),
 			 "net-0001");
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
 	/* CreateNet, its DNS, UpdateService (to net-0002), DetachNet, DeleteNet. */
-	ck_assert_uint_eq(run_pass(e, g, &st), 5);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 5);
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("UpdateService", 0), "Net")),
 			 "net-0002");
 	ck_assert_int_lt(op_index("CreateNet", 1), op_index("UpdateService", 0));
@@ -1705,7 +1469,7 @@ START_TEST(test_replace_dependents_follow)
 	ck_assert_str_eq(json_string_value(json_object_get(f, "state")), "drift");
 	ck_assert_ptr_nonnull(json_object_get(f, "reason"));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1721,22 +1485,22 @@ START_TEST(test_replace_keeps_old_for_held_dependent)
 
 	world_init();
 	e = engine(&cfg);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
 	W.fail_op = "DescribeSubs";
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* CreateNet, its DNS; the old one stays */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2); /* CreateNet, its DNS; the old one stays */
 	ck_assert_uint_eq(op_count("DetachNet") + op_count("DeleteNet"), 0);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
 	W.fail_op = NULL;
 	/* The subnet moves (replaced onto the new network), then the old network goes. */
-	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 4);
 	ck_assert_int_lt(op_index("DeleteSub", 0), op_index("DeleteNet", 0));
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("DeleteNet", 0), "NetId")),
 			 "net-0001");
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1759,11 +1523,11 @@ START_TEST(test_bounded_concurrency)
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	cfg.max_inflight = 3;
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 12);
-	ck_assert_uint_eq(W.max_outstanding, 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 12);
+	ck_assert_uint_eq(RF.max_outstanding, 3);
 	ck_assert_int_ge(op_index("DescribeServices", 2), 0); /* 12 in batches of 5: 3 calls */
 	ck_assert_int_lt(op_index("DescribeServices", 3), 0);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1784,7 +1548,7 @@ START_TEST(test_ec2_vpc_type)
 		      "EnableDnsSupport", 1, "InstanceTenancy", "default"));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 3); /* CreateVpc + one ModifyVpcAttribute each */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 3); /* CreateVpc + one ModifyVpcAttribute each */
 	p = mut_params("CreateVpc", 0);
 	ck_assert_ptr_null(json_object_get(p, "EnableDnsHostnames"));
 	ck_assert_str_eq(json_string_value(json_object_get(
@@ -1795,13 +1559,13 @@ START_TEST(test_ec2_vpc_type)
 	ck_assert(json_is_true(json_object_get(json_object_get(p, "EnableDnsHostnames"), "Value")));
 	ck_assert_str_eq(json_string_value(json_object_get(p, "VpcId")), "vpc-0001");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* Someone turns DNS hostnames off: one call puts it back. */
 	json_object_set_new(find_item("Vpcs", "VpcId", "vpc-0001"), "EnableDnsHostnames",
 			    json_pack("{s:b}", "Value", 0));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* Another app's file compiles to our name, but that VPC is not ours: the look-up before
 	 * create finds it by name and nothing is done. */
@@ -1812,7 +1576,7 @@ START_TEST(test_ec2_vpc_type)
 					"CidrBlock", "10.0.0.0/16", "Tags", "Key", "Name", "Value",
 					"shop-vpc"));
 	e2 = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e2, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, &st2), 0);
 	ck_assert_str_eq(res_sync(st2, "app/vpc"), "error");
 	world_done();
 }
@@ -1830,7 +1594,7 @@ START_TEST(test_observe_failure)
 	world_init();
 	W.fail_op = "DescribeNets";
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 1); /* only the database */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 1); /* only the database */
 	ck_assert_uint_eq(op_count("CreateNet"), 0);
 	ck_assert_uint_eq(op_count("CreateSub"), 0);
 	ck_assert_str_eq(res_sync(st, "app/net"), "error");
@@ -1840,7 +1604,7 @@ START_TEST(test_observe_failure)
 	ck_assert_str_eq(res_sync(st, "app/sub"), "progressing"); /* waits for app/net.NetId */
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "error");
 	W.fail_op = NULL;
-	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 3);
 	world_done();
 }
 END_TEST
@@ -1860,13 +1624,13 @@ START_TEST(test_replace_needs_confirmation_and_unknown_type)
 	add(g, "fake.unknown", "env/pr-1/mystery", "shop-mystery", NULL);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	run_pass(e, g, &st);
+	rec_fake_run_pass(e, g, &st);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/mystery"), "error");
 	ck_assert_ptr_nonnull(strstr(
 		json_string_value(json_object_get(status_res(st, "env/pr-1/mystery"), "message")),
 		"no resource type 'fake.unknown'"));
 	json_object_set_new(find_item("Dbs", "DbName", "shop-db"), "Engine", json_string("mysql"));
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(res_sync(st2, "env/pr-1/db"), "drifted");
 	ck_assert_ptr_nonnull(strstr(
 		json_string_value(json_object_get(status_res(st2, "env/pr-1/db"), "message")),
@@ -1899,13 +1663,13 @@ START_TEST(test_self_reference)
 	ck_assert_uint_eq(cohd_graph_find(g, "app/net")->n_depends_on, 0);
 	e = engine(&cfg);
 	/* CreateNet (without the policy), its DNS (one per call), its policy, the subnet. */
-	ck_assert_uint_eq(run_pass(e, g, &st), 4);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 4);
 	p = mut_params("CreateNet", 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_null(json_object_get(p, "Policy"));
 	ck_assert_str_eq(json_string_value(json_object_get(p, "CidrBlock")), "10.0.0.0/16");
 	ck_assert_uint_eq(op_count("ModifyNetAttribute"), 2);
-	json_array_foreach (W.mut_log, i, x)
+	json_array_foreach (RF.mut_log, i, x)
 		if (json_object_get(json_object_get(x, "params"), "Policy")) {
 			pol = json_object_get(json_object_get(x, "params"), "Policy");
 			/* Not folded into the DNS call: that operation changes one field. */
@@ -1919,7 +1683,7 @@ START_TEST(test_self_reference)
 	ck_assert_int_gt(op_index("ModifyNetAttribute", 1), op_index("CreateNet", 0));
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	/* Converged: the policy found with its own id is what is wanted. */
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	ck_assert_str_eq(
 		json_string_value(json_object_get(field_of(st2, "app/net", "Policy"), "state")),
 		"match");
@@ -1974,7 +1738,7 @@ START_TEST(test_environment_guard)
 	e = engine(&cfg);
 	/* Ours is created; pr-2's are neither deleted nor tagged (adopted), and no subnet is
 	 * created beside the one that carries its name: held, with the reason. */
-	ck_assert_uint_eq(run_pass(e, g, &st), 2); /* CreateNet, its DNS */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 2); /* CreateNet, its DNS */
 	ck_assert_uint_eq(op_count("DeleteNet") + op_count("DetachNet") + op_count("CreateTags") +
 				  op_count("CreateSub"),
 			  0);
@@ -1986,11 +1750,11 @@ START_TEST(test_environment_guard)
 	ck_assert_ptr_nonnull(
 		strstr(json_string_value(json_object_get(status_res(st, "app/sub"), "message")),
 		       "belongs to environment 'pr-2'"));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* The same item, were it this environment's, would be deleted (no longer desired). */
 	set_tag(find_item("Nets", "NetId", "net-9001"), "cohd:environment", "pr-1");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2); /* DetachNet (not attached: fine), DeleteNet */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2); /* DetachNet (not attached: fine), DeleteNet */
 	ck_assert_ptr_null(find_item("Nets", "NetId", "net-9001"));
 	world_done();
 }
@@ -2017,7 +1781,7 @@ START_TEST(test_environment_clash)
 	add_sub(g);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 1);
 	ck_assert_str_eq(res_sync(st, "app/net"), "error");
 	ck_assert_ptr_nonnull(
@@ -2046,11 +1810,11 @@ START_TEST(test_app_environment_tag)
 	ck_assert_int_eq(cohd_resource_tag(add_db(g, "db.t3.micro"), "Environment", "review"), 0);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 3);
 	/* The production environment's engine wrote its own value on both. */
 	set_tag(find_item("Nets", "NetId", "net-0001"), "Environment", "production");
 	set_tag(find_item("Dbs", "DbName", "shop-db"), "Environment", "production");
-	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 1);
 	ck_assert_str_eq(json_string_value(json_array_get(
 				 json_object_get(mut_params("CreateTags", 0), "Resources"), 0)),
 			 "shop-db");
@@ -2064,12 +1828,12 @@ START_TEST(test_app_environment_tag)
 	ck_assert_str_eq(json_string_value(json_object_get(acc, "desired")), "review");
 	ck_assert_str_eq(json_string_value(json_object_get(acc, "rule")),
 			 "built-in: app/*:Tags.Environment");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	/* Removed: added back. */
 	set_tag(find_item("Nets", "NetId", "net-0001"), "Environment", NULL);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 	ck_assert_str_eq(tag_of(find_item("Nets", "NetId", "net-0001"), "Environment"), "review");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -2094,7 +1858,7 @@ START_TEST(test_tag_removal)
 	add_sub(g);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 3);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 3);
 	net = find_item("Nets", "NetId", "net-0001");
 	sub = find_item("Subs", "SubId", "sub-0002");
 	ck_assert_str_eq(tag_of(net, "cohd:environment"), "pr-1");
@@ -2106,7 +1870,7 @@ START_TEST(test_tag_removal)
 	add_net(g2, "fast");
 	add_sub(g2);
 	ck_assert_int_eq(cohd_graph_finalize(g2, NULL), 0);
-	ck_assert_uint_eq(run_pass(e, g2, &st), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g2, &st), 1);
 	p = mut_params("DeleteTags", 0);
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p, "Resources"), 0)),
 			 "net-0001");
@@ -2126,7 +1890,7 @@ START_TEST(test_tag_removal)
 			 "x");
 	ck_assert_str_eq(tag_of(sub, "cohd:old"), "x");
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
-	ck_assert_uint_eq(run_pass(e, g2, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g2, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -2579,7 +2343,7 @@ static unsigned log_count(const char *op)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.log, i, v)
+	json_array_foreach (RF.log, i, v)
 		n += streq(json_string_value(v), op);
 	return n;
 }
@@ -2616,12 +2380,12 @@ START_TEST(test_tag_reads_before_matching)
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = gap_engine();
 
-	ck_assert_uint_eq(run_pass(e, g, NULL), 5);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 5);
 	ck_assert_uint_eq(log_count("DescribeLbTags"), 0); /* nothing of ours yet */
 
 	/* Found by their tags: nothing to do; 1 describe + 3 tag reads for 5 resources. */
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
 	ck_assert_str_eq(res_sync(st, "env/pr-1/lb/3"), "synced");
 	ck_assert_uint_eq(log_count("DescribeLbs"), 1);
@@ -2632,20 +2396,20 @@ START_TEST(test_tag_reads_before_matching)
 	}
 
 	/* The tags just read are reused (tag_reread_passes 3): a no-change pass is 1 call. */
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
-	ck_assert_uint_eq(json_array_size(W.log), 1);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(json_array_size(RF.log), 1);
 
 	/* Drift is corrected on the item matched through the tag read. */
 	json_object_set_new(find_item("Lbs", "Arn", "arn:fake:lb/shop-a1b2c3-pr-1-lb4"), "Size",
 			    json_integer(7));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("ModifyLb", 0), "Arn")),
 			 "arn:fake:lb/shop-a1b2c3-pr-1-lb4");
 	/* Three passes after they were read, the tags are read again (tags changed by hand
 	 * are seen): 3 batches. */
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	ck_assert_uint_eq(log_count("DescribeLbTags"), 3);
 	json_decref(tag_read_arns);
 	tag_read_arns = NULL;
@@ -2689,23 +2453,23 @@ START_TEST(test_owned_by_name)
 
 	world_init();
 	e = gap_engine();
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/svc/web/scaler"), "synced");
 	json_object_set_new(find_item("Scalers", "ScalerId",
 				      "service/shop-a1b2c3/shop-a1b2c3-pr-1-web"),
 			    "Min", json_integer(5));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 	ck_assert_uint_eq(op_count("ModifyScaler"), 1);
 
 	/* web leaves the file: found by its last name, deleted (preview, no grace). */
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g1, NULL), 1);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g1, NULL), 1);
 	ck_assert_str_eq(
 		json_string_value(json_object_get(mut_params("DeleteScaler", 0), "ScalerId")),
 		"service/shop-a1b2c3/shop-a1b2c3-pr-1-web");
 	ck_assert_uint_eq(json_array_size(list_of("Scalers")), 1);
-	ck_assert_uint_eq(run_pass(e, g1, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g1, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -2720,7 +2484,7 @@ START_TEST(test_remembered_name_after_restart)
 
 	world_init();
 	e = gap_engine();
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	e2 = gap_engine();
 	ck_assert_int_eq(cohd_rec_engine_remember(e2, "env/pr-1/svc/web/scaler", "fake.scaler",
 						  COHD_DELETION_DEFAULT, NULL, 0),
@@ -2729,8 +2493,8 @@ START_TEST(test_remembered_name_after_restart)
 						       "service/shop-a1b2c3/shop-a1b2c3-pr-1-web"),
 			 0);
 	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/nothing", "x"), -ENOENT);
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e2, g1, NULL), 1);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g1, NULL), 1);
 	ck_assert_str_eq(
 		json_string_value(json_object_get(mut_params("DeleteScaler", 0), "ScalerId")),
 		"service/shop-a1b2c3/shop-a1b2c3-pr-1-web");
@@ -2753,17 +2517,17 @@ START_TEST(test_one_object_and_absent_codes)
 	    json_pack("{s:s, s:s}", "Name", "shop-a1b2c3-pr-1-web", "Image", "web:1"));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = gap_engine();
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	ck_assert_uint_eq(op_count("RegisterFamily"), 2);
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/svc/api/task"), "synced");
 	ck_assert_uint_eq(log_count("DescribeFamily"), 2);
 
 	family_fails = true;
 	list_of("Families");
 	json_array_clear(json_object_get(W.aws, "Families"));
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
 					     status_res(st2, "env/pr-1/svc/api/task"), "message")),
 				     "not observed"));
@@ -2789,11 +2553,11 @@ START_TEST(test_project_create_result)
 		      cohd_ref("env/pr-1/svc/api/task", "Arn")));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = gap_engine();
-	ck_assert_uint_eq(run_pass(e, g, &st), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(mut_params("CreateLb", 0), "Family")),
 			 "arn:fake:family/shop-a1b2c3-pr-1-api:1");
 	ck_assert_str_eq(res_sync(st, "env/pr-1/lb/1"), "synced");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	json_decref(tag_read_arns);
 	tag_read_arns = NULL;
 	world_done();

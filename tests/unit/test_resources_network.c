@@ -17,61 +17,21 @@
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/ec2_common.h"
 #include "lib/resources/resources.h"
+#include "rec_fake.h"
 #include "test.h"
 
-#define MAX_Q 4096
-
-/* ---- the fake world ---- */
-
-struct completion {
-	bool mutating;
-	cohd_rec_call_cb cb;
-	void *ud;
-	int r;
-	json_t *result;
-	struct cohd_aws_error err;
-};
-
-struct ftimer {
-	usec_t due;
-	void (*cb)(void *);
-	void *arg;
-	bool active;
-};
+/* ---- the fake world (the ports: tests/helpers/rec_fake.h) ---- */
 
 static struct {
-	json_t *aws;     /* {"Vpcs": [...], "Subnets": [...], ...} */
-	json_t *mut_log; /* ["CreateVpc", ...] */
-	json_t *tokens;  /* ClientToken -> NatGatewayId */
+	json_t *aws;    /* {"Vpcs": [...], "Subnets": [...], ...} */
+	json_t *tokens; /* ClientToken -> NatGatewayId */
 	unsigned next_id;
-	struct completion q[MAX_Q];
-	size_t q_head, q_tail;
-	usec_t now;
-	struct ftimer timers[MAX_Q];
-	size_t n_timers;
-	int64_t n_intents;
-	bool pass_done;
 } W;
-
-static const struct cohd_aws_service_model *ec2_model(void)
-{
-	const struct cohd_aws_service_model *m = NULL;
-
-	ck_assert_int_eq(cohd_aws_service_model(cohd_aws_service_find("ec2"), &m), 0);
-	return m;
-}
 
 /* Every params document must serialise against botocore's EC2 model. */
 static void assert_serialises(const char *op, const json_t *params)
 {
-	struct cohd_aws_http_request req = {};
-	struct cohd_error err = {};
-	_cleanup_free_ char *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-	int r = cohd_aws_serialize(ec2_model(), op, params, &req, &err);
-
-	ck_assert_msg(r == 0, "%s %s does not serialise: %s", op, text, cohd_error_str(&err));
-	cohd_aws_http_request_done(&req);
-	cohd_error_done(&err);
+	rec_fake_check_serialises("ec2", op, params, "fake EC2");
 }
 
 static json_t *list_of(const char *key)
@@ -873,128 +833,31 @@ static int exec(const char *op, const json_t *p, json_t **ret, struct cohd_aws_e
 	return -EINVAL;
 }
 
-static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_cb cb, void *cbud)
+static int ec2_call(const struct cohd_rec_call *call, json_t **ret, struct cohd_aws_error *err)
 {
-	struct completion *c;
-
-	ck_assert_uint_lt(W.q_tail, MAX_Q);
 	ck_assert_str_eq(call->service, "ec2");
-	assert_serialises(call->operation, call->params);
-	if (call->mutating)
-		json_array_append_new(W.mut_log, json_string(call->operation));
-	if (call->mutating && getenv("DEBUG_CALLS")) {
-		_cleanup_free_ char *t = json_dumps(call->params, JSON_COMPACT);
-
-		fprintf(stderr, "%s %s\n", call->operation, t);
-	}
-	c = &W.q[W.q_tail++];
-	*c = (struct completion){ .cb = cb, .ud = cbud, .mutating = call->mutating };
-	c->r = exec(call->operation, call->params, &c->result, &c->err);
-	return 0;
+	return exec(call->operation, call->params, ret, err);
 }
 
-static usec_t f_now(void *ud)
-{
-	return W.now;
-}
-
-static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg)
-{
-	struct ftimer *t;
-
-	ck_assert_uint_lt(W.n_timers, MAX_Q);
-	t = &W.timers[W.n_timers++];
-	*t = (struct ftimer){ .due = W.now + delay, .cb = cb, .arg = arg, .active = true };
-	return t;
-}
-
-static void f_timer_stop(void *ud, void *timer)
-{
-	((struct ftimer *)timer)->active = false;
-}
-
-static int f_journal_intent(void *ud, const char *logical_id, const char *service,
-			    const char *operation, const char *token, const json_t *request,
-			    int64_t *ret_id)
-{
-	*ret_id = ++W.n_intents;
-	return 0;
-}
-
-static int f_random_token(void *ud, char *buf, size_t size)
-{
-	static unsigned n;
-
-	snprintf(buf, size, "tok%029u", ++n);
-	return 0;
-}
-
-static const struct cohd_rec_ops fake_ops = {
-	.aws_call = f_aws_call,
-	.now = f_now,
-	.timer_start = f_timer_start,
-	.timer_stop = f_timer_stop,
-	.journal_intent = f_journal_intent,
-	.random_token = f_random_token,
+/* Every call the engine makes is serialised against the real EC2 model. */
+static const struct rec_fake_service fake_ec2 = {
+	.exec = ec2_call,
+	.serialise = true,
 };
-
-static bool step(void)
-{
-	struct ftimer *next = NULL;
-
-	if (W.q_head < W.q_tail) {
-		struct completion c = W.q[W.q_head++];
-
-		c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
-		json_decref(c.result);
-		cohd_aws_error_done(&c.err);
-		return true;
-	}
-	for (size_t i = 0; i < W.n_timers; i++)
-		if (W.timers[i].active && (!next || W.timers[i].due < next->due))
-			next = &W.timers[i];
-	if (!next)
-		return false;
-	if (next->due > W.now)
-		W.now = next->due;
-	next->active = false;
-	next->cb(next->arg);
-	return true;
-}
-
-static void pass_cb(struct cohd_rec_engine *e, int r, void *ud)
-{
-	ck_assert_int_eq(r, 0);
-	W.pass_done = true;
-}
-
-/* One pass; returns how many mutating calls it made. */
-static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g)
-{
-	size_t before = json_array_size(W.mut_log);
-
-	W.pass_done = false;
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
-	for (unsigned guard = 0; guard < 100000 && step(); guard++)
-		;
-	ck_assert(W.pass_done);
-	return (unsigned)(json_array_size(W.mut_log) - before);
-}
 
 static void world_init(void)
 {
+	rec_fake_init(&fake_ec2);
 	W = (typeof(W)){};
 	W.aws = json_object();
-	W.mut_log = json_array();
 	W.tokens = json_object();
-	W.now = 1000 * USEC_PER_SEC;
 }
 
 static void world_done(void)
 {
 	json_decref(W.aws);
-	json_decref(W.mut_log);
 	json_decref(W.tokens);
+	rec_fake_done();
 }
 
 /* ---- the desired graph: the compiler's network resources for data.yml ---- */
@@ -1075,7 +938,7 @@ static struct cohd_rec_engine *engine(void)
 	};
 	struct cohd_rec_engine *e = NULL;
 
-	ck_assert_int_eq(cohd_rec_engine_new(&fake_ops, &cfg, &e), 0);
+	ck_assert_int_eq(cohd_rec_engine_new(&rec_fake_ops, &cfg, &e), 0);
 	return e;
 }
 
@@ -1085,8 +948,8 @@ static unsigned count_ops(const char *op)
 	unsigned n = 0;
 	size_t i;
 
-	json_array_foreach(W.mut_log, i, x)
-		n += streq(json_string_value(x), op);
+	json_array_foreach(RF.mut_log, i, x)
+		n += streq(str(x, "op"), op);
 	return n;
 }
 
@@ -1107,7 +970,7 @@ static void assert_synced(struct cohd_rec_engine *e)
 
 static void converge(struct cohd_rec_engine *e, struct cohd_graph *g)
 {
-	unsigned n = run_pass(e, g);
+	unsigned n = rec_fake_run_pass(e, g, NULL);
 
 	ck_assert_uint_gt(n, 0);
 }
@@ -1209,7 +1072,7 @@ START_TEST(test_converge_from_nothing)
 	}
 
 	/* The second pass finds everything as wanted: not one mutating call. */
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1226,7 +1089,7 @@ START_TEST(test_drift_corrected)
 	g = network_graph();
 	e = engine();
 	converge(e, g);
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* Someone: turns off public IPs, detaches the IGW, points the private default route at
 	 * the IGW, disassociates a public subnet, and removes the db group's rules. */
@@ -1250,8 +1113,8 @@ START_TEST(test_drift_corrected)
 	json_object_set_new(json_object_get(inst, "MetadataOptions"), "HttpTokens",
 			    json_string("optional"));
 
-	before = json_array_size(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g), 7);
+	before = json_array_size(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 7);
 	ck_assert_uint_eq(count_ops("ModifySubnetAttribute"), 4 + 1);
 	ck_assert_uint_eq(count_ops("AttachInternetGateway"), 1 + 1);
 	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
@@ -1259,7 +1122,7 @@ START_TEST(test_drift_corrected)
 	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 4 + 1);
 	ck_assert_uint_eq(count_ops("ModifyInstanceAttribute"), 1);
 	ck_assert_uint_eq(count_ops("ModifyInstanceMetadataOptions"), 1);
-	ck_assert_uint_eq(json_array_size(W.mut_log) - before, 7);
+	ck_assert_uint_eq(json_array_size(RF.mut_log) - before, 7);
 	ck_assert_uint_eq(json_array_size(json_object_get(inst, "SecurityGroups")), 4);
 	ck_assert_str_eq(json_string_value(cohd_rec_json_path(inst, "MetadataOptions.HttpTokens")),
 			 "required");
@@ -1272,7 +1135,7 @@ START_TEST(test_drift_corrected)
 	ck_assert_uint_eq(json_array_size(assocs), 2);
 	ck_assert_uint_eq(json_array_size(json_object_get(sg, "IpPermissions")), 3);
 
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1313,7 +1176,7 @@ START_TEST(test_rules_normalised)
 	rules = json_object_get(by_lid("SecurityGroups", "app/sg/inbound"), "IpPermissions");
 	json_object_set_new(json_array_get(json_object_get(json_array_get(rules, 0), "IpRanges"), 0),
 			    "Description", json_string("web"));
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1348,15 +1211,15 @@ START_TEST(test_rules_corrected)
 	json_array_append_new(json_object_get(access, "IpPermissionsEgress"),
 			      json_pack("{s:s, s:[{s:s}]}", "IpProtocol", "-1", "IpRanges",
 					"CidrIp", "0.0.0.0/0"));
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g), 4);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 4);
 	ck_assert_uint_eq(count_ops("RevokeSecurityGroupIngress"), 2);
 	ck_assert_uint_eq(count_ops("AuthorizeSecurityGroupIngress"), 1);
 	ck_assert_uint_eq(count_ops("RevokeSecurityGroupEgress"), 1);
 	ck_assert_uint_eq(json_array_size(json_object_get(ecs, "IpPermissions")), 0);
 	ck_assert_uint_eq(json_array_size(json_object_get(inbound, "IpPermissions")), 2);
 	ck_assert_uint_eq(json_array_size(json_object_get(access, "IpPermissionsEgress")), 0);
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1376,13 +1239,13 @@ START_TEST(test_igw_moved_back)
 	igw = by_lid("InternetGateways", "app/igw");
 	att = json_array_get(json_object_get(igw, "Attachments"), 0);
 	json_object_set_new(att, "VpcId", json_string("vpc-elsewhere"));
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g), 2);
-	ck_assert_str_eq(json_string_value(json_array_get(W.mut_log, 0)), "DetachInternetGateway");
-	ck_assert_str_eq(json_string_value(json_array_get(W.mut_log, 1)), "AttachInternetGateway");
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
+	ck_assert_str_eq(str(json_array_get(RF.mut_log, 0), "op"), "DetachInternetGateway");
+	ck_assert_str_eq(str(json_array_get(RF.mut_log, 1), "op"), "AttachInternetGateway");
 	ck_assert_str_eq(str(json_array_get(json_object_get(igw, "Attachments"), 0), "VpcId"),
 			 str(by_lid("Vpcs", "app/vpc"), "VpcId"));
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1408,17 +1271,17 @@ START_TEST(test_nat_replaced)
 	/* Someone recreated it elsewhere by hand, with our tags: SubnetId drifted. */
 	json_object_set(nat, "SubnetId",
 			json_object_get(by_lid("Subnets", "app/subnet/public-1"), "SubnetId"));
-	json_array_clear(W.mut_log);
-	run_pass(e, g);
+	json_array_clear(RF.mut_log);
+	rec_fake_run_pass(e, g, NULL);
 	ck_assert_uint_eq(count_ops("CreateNatGateway"), 1);
 	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
 	ck_assert_uint_eq(count_ops("DeleteNatGateway"), 1);
-	json_array_foreach(W.mut_log, i, x) {
-		if (streq(json_string_value(x), "CreateNatGateway"))
+	json_array_foreach(RF.mut_log, i, x) {
+		if (streq(str(x, "op"), "CreateNatGateway"))
 			created = i;
-		else if (streq(json_string_value(x), "ReplaceRoute"))
+		else if (streq(str(x, "op"), "ReplaceRoute"))
 			moved = i;
-		else if (streq(json_string_value(x), "DeleteNatGateway"))
+		else if (streq(str(x, "op"), "DeleteNatGateway"))
 			deleted = i;
 	}
 	ck_assert_uint_lt(created, moved);
@@ -1431,7 +1294,7 @@ START_TEST(test_nat_replaced)
 	ck_assert_str_eq(str(route, "NatGatewayId"),
 			 str(json_array_get(list_of("NatGateways"), 1), "NatGatewayId"));
 	assert_synced(e);
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1457,17 +1320,17 @@ START_TEST(test_delete_order)
 	e = engine();
 	converge(e, g);
 	ck_assert_int_eq(cohd_graph_finalize(empty, &err), 0);
-	json_array_clear(W.mut_log);
+	json_array_clear(RF.mut_log);
 
-	run_pass(e, empty);
+	rec_fake_run_pass(e, empty, NULL);
 	ck_assert_uint_eq(json_array_size(list_of("Vpcs")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("Subnets")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("SecurityGroups")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("Addresses")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("InternetGateways")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("RouteTables")), 0);
-	json_array_foreach(W.mut_log, i, x) {
-		const char *op = json_string_value(x);
+	json_array_foreach(RF.mut_log, i, x) {
+		const char *op = str(x, "op");
 
 		if (streq(op, "DeleteNatGateway"))
 			nat_del = i;
@@ -1540,7 +1403,7 @@ START_TEST(test_self_reference)
 		}
 		ck_assert_msg(self_rule, "%s has no rule naming itself", selfish[k]);
 	}
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }
@@ -1563,13 +1426,13 @@ START_TEST(test_stale_tag_removed)
 	json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "cohd:environment", "Value",
 					      "production"));
 	json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "Owner", "Value", "ops"));
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, g), 1);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 	ck_assert_uint_eq(count_ops("DeleteTags"), 1);
 	ck_assert_ptr_null(tag_of(vpc, "cohd:environment"));
 	ck_assert_str_eq(tag_of(vpc, "Owner"), "ops");
 	ck_assert_str_eq(tag_of(vpc, "cohd:id"), "app/vpc");
-	ck_assert_uint_eq(run_pass(e, g), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	assert_synced(e);
 	world_done();
 }

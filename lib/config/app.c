@@ -2394,8 +2394,8 @@ int cohd_app_load_file(const char *path, struct cohd_diag_list *diags, struct co
 	int r;
 
 	cohd_assert_return(path && diags && ret_app, -EINVAL);
-	r = cohd_config_read_file(path, COHD_APP_FILE_MAX, COHD_CONFIG_READ_SIZE_FIRST, diags, &data,
-				  &len);
+	r = cohd_config_read_file(path, COHD_APP_FILE_MAX, COHD_CONFIG_READ_SIZE_FIRST, diags,
+				  &data, &len);
 	if (r < 0)
 		return r;
 	return cohd_app_parse(path, data, len, diags, ret_app);

@@ -1489,7 +1489,8 @@ START_TEST(test_replace_keeps_old_for_held_dependent)
 	json_object_set_new(find_item("Nets", "NetId", "net-0001"), "CidrBlock",
 			    json_string("10.9.0.0/16"));
 	W.fail_op = "DescribeSubs";
-	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2); /* CreateNet, its DNS; the old one stays */
+	/* CreateNet, its DNS; the old one stays */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	ck_assert_uint_eq(op_count("DetachNet") + op_count("DeleteNet"), 0);
 	ck_assert_uint_eq(json_array_size(list_of("Nets")), 2);
 	W.fail_op = NULL;
@@ -1548,7 +1549,8 @@ START_TEST(test_ec2_vpc_type)
 		      "EnableDnsSupport", 1, "InstanceTenancy", "default"));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(&cfg);
-	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 3); /* CreateVpc + one ModifyVpcAttribute each */
+	/* CreateVpc + one ModifyVpcAttribute each */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 3);
 	p = mut_params("CreateVpc", 0);
 	ck_assert_ptr_null(json_object_get(p, "EnableDnsHostnames"));
 	ck_assert_str_eq(json_string_value(json_object_get(
@@ -1754,7 +1756,8 @@ START_TEST(test_environment_guard)
 
 	/* The same item, were it this environment's, would be deleted (no longer desired). */
 	set_tag(find_item("Nets", "NetId", "net-9001"), "cohd:environment", "pr-1");
-	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2); /* DetachNet (not attached: fine), DeleteNet */
+	/* DetachNet (not attached: fine), DeleteNet */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	ck_assert_ptr_null(find_item("Nets", "NetId", "net-9001"));
 	world_done();
 }

@@ -17,6 +17,7 @@
 #include "lib/model/compile.h"
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/resources.h"
+#include "rec_fake.h"
 #include "test.h"
 
 static const struct cohd_rec_type *const my_types[] = {
@@ -45,26 +46,6 @@ static const struct cohd_rec_type *my_type(const char *name)
 	return NULL;
 }
 
-/* Serialise params for service/operation against the embedded real model. */
-static void check_serializes(const char *service, const char *op, const json_t *params,
-			     const char *what)
-{
-	const struct cohd_aws_service *svc = cohd_aws_service_find(service);
-	const struct cohd_aws_service_model *m = NULL;
-	struct cohd_aws_http_request req = {};
-	struct cohd_error err = {};
-	_cleanup_free_ char *text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-	int r;
-
-	ck_assert_msg(svc, "no built-in model for %s", service);
-	ck_assert_int_eq(cohd_aws_service_model(svc, &m), 0);
-	r = cohd_aws_serialize(m, op, params, &req, &err);
-	ck_assert_msg(r == 0, "%s: %s %s does not serialise: %s\n  params: %s", what, service, op,
-		      cohd_error_str(&err), text);
-	cohd_aws_http_request_done(&req);
-	cohd_error_done(&err);
-}
-
 /* A builder's result: the params of op, or a sequence of calls [{Operation, Params}]. */
 static void check_call_or_steps(const char *service, const char *op, const json_t *params,
 				const char *what)
@@ -73,13 +54,14 @@ static void check_call_or_steps(const char *service, const char *op, const json_
 	size_t i;
 
 	if (!json_is_array(params)) {
-		check_serializes(service, op, params, what);
+		rec_fake_check_serialises(service, op, params, what);
 		return;
 	}
 	ck_assert_uint_gt(json_array_size(params), 0);
 	json_array_foreach (params, i, st)
-		check_serializes(service, json_string_value(json_object_get(st, "Operation")),
-				 json_object_get(st, "Params"), what);
+		rec_fake_check_serialises(service,
+					  json_string_value(json_object_get(st, "Operation")),
+					  json_object_get(st, "Params"), what);
 	/* the type's own operation is the last step */
 	ck_assert_str_eq(json_string_value(json_object_get(
 				 json_array_get(params, json_array_size(params) - 1), "Operation")),
@@ -191,7 +173,7 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 		return 0;
 	}
 	ck_assert_int_eq((t->create_params ?: cohd_rec_default_create_params)(&ctx, &params), 0);
-	check_serializes(t->service, t->create_op, params, what);
+	rec_fake_check_serialises(t->service, t->create_op, params, what);
 	n++;
 	/* the generated secret is in the create call, once */
 	if (streq(t->name, "secretsmanager.secret") &&
@@ -236,7 +218,7 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 					       json_deep_copy(cohd_rec_json_path(props, f->path)));
 		}
 		/* write-only fields are set via their op like any other */
-		check_serializes(t->service, op, params, what);
+		rec_fake_check_serialises(t->service, op, params, what);
 		json_decref(params);
 		params = NULL;
 		n++;
@@ -246,7 +228,7 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 	if (t->tag_op) { /* Application Auto Scaling has no tags in this API version */
 		ck_assert_ptr_nonnull(t->tag_params);
 		ck_assert_int_eq(t->tag_params(&ctx, &params), 0);
-		check_serializes(t->service, t->tag_op, params, what);
+		rec_fake_check_serialises(t->service, t->tag_op, params, what);
 		json_decref(params);
 		params = NULL;
 	}
@@ -274,33 +256,33 @@ static unsigned check_resource(const struct cohd_rec_type *t, const struct cohd_
 		snprintf(what, sizeof what, "%s %s detail %s", t->name, res->id,
 			 t->details[i].operation);
 		ck_assert_int_eq(t->details[i].params(&live, &params), 0);
-		check_serializes(t->service, t->details[i].operation, params, what);
+		rec_fake_check_serialises(t->service, t->details[i].operation, params, what);
 		json_decref(params);
 		params = NULL;
 	}
 
 	snprintf(what, sizeof what, "%s %s observe", t->name, res->id);
 	ck_assert_int_eq(t->observe_params(&octx, &params), 0);
-	check_serializes(t->service, t->describe_op, params, what);
+	rec_fake_check_serialises(t->service, t->describe_op, params, what);
 	json_decref(params);
 	params = NULL;
 	octx.n_wanted = 0; /* nothing wanted: NULL = nothing to ask, or a valid call */
 	ck_assert_int_eq(t->observe_params(&octx, &params), 0);
 	if (params)
-		check_serializes(t->service, t->describe_op, params, what);
+		rec_fake_check_serialises(t->service, t->describe_op, params, what);
 	json_decref(params);
 	params = NULL;
 	if (t->lookup_params) {
 		snprintf(what, sizeof what, "%s %s lookup", t->name, res->id);
 		ck_assert_int_eq(t->lookup_params(&ctx, &params), 0);
-		check_serializes(t->service, t->describe_op, params, what);
+		rec_fake_check_serialises(t->service, t->describe_op, params, what);
 		json_decref(params);
 		params = NULL;
 	}
 	if (t->by_id_params) {
 		snprintf(what, sizeof what, "%s %s by id", t->name, res->id);
 		ck_assert_int_eq(t->by_id_params(&ctx, &params), 0);
-		check_serializes(t->service, t->describe_op, params, what);
+		rec_fake_check_serialises(t->service, t->describe_op, params, what);
 	}
 	return n;
 }
@@ -338,73 +320,15 @@ START_TEST(test_builders_serialize)
 END_TEST
 
 /* ---------------------------------------------------------------------------------------- */
-/* The fake world: Secrets Manager, IAM and ECS in memory; a call queue, a clock, timers.   */
+/* The fake world: Secrets Manager, IAM, ECS and Logs in memory (ports: helpers/rec_fake).  */
 /* ---------------------------------------------------------------------------------------- */
-
-#define MAX_Q 4096
-
-struct completion {
-	bool mutating;
-	cohd_rec_call_cb cb;
-	void *ud;
-	int r;
-	json_t *result;
-	struct cohd_aws_error err;
-};
-
-struct ftimer {
-	usec_t due;
-	void (*cb)(void *);
-	void *arg;
-	bool active;
-};
 
 static struct world {
 	json_t *secrets, *roles, *clusters, *services, *groups; /* lists of AWS-shaped items */
 	json_t *secret_values; /* ARN -> SecretString (never observed) */
 	json_t *tokens;	       /* token -> ARN */
-	json_t *log;	       /* every operation, in order */
-	json_t *mut_log;       /* [{"op", "params"}] */
-	unsigned mutations, next_id;
-	struct completion q[MAX_Q];
-	size_t q_head, q_tail;
-	usec_t now;
-	struct ftimer timers[MAX_Q];
-	size_t n_timers;
-	bool pass_done;
-	int pass_r;
-	json_t *journal; /* every intent's request, to check that no secret reaches it */
+	unsigned next_id;
 } W;
-
-static void world_init(void)
-{
-	W = (struct world){};
-	W.secrets = json_array();
-	W.roles = json_array();
-	W.clusters = json_array();
-	W.services = json_array();
-	W.groups = json_array();
-	W.secret_values = json_object();
-	W.tokens = json_object();
-	W.log = json_array();
-	W.mut_log = json_array();
-	W.journal = json_array();
-	W.now = 1000 * USEC_PER_SEC;
-}
-
-static void world_done(void)
-{
-	json_decref(W.secrets);
-	json_decref(W.roles);
-	json_decref(W.clusters);
-	json_decref(W.services);
-	json_decref(W.groups);
-	json_decref(W.secret_values);
-	json_decref(W.tokens);
-	json_decref(W.log);
-	json_decref(W.mut_log);
-	json_decref(W.journal);
-}
 
 static int aws_fail(struct cohd_aws_error *err, const char *code)
 {
@@ -892,160 +816,61 @@ static int fake_logs(const char *op, const json_t *p, json_t **ret, struct cohd_
 
 /* ---- the ports ---- */
 
-static int f_aws_call(void *ud, const struct cohd_rec_call *call, cohd_rec_call_cb cb, void *cbud)
+static int fake_call(const struct cohd_rec_call *call, json_t **ret, struct cohd_aws_error *err)
 {
-	struct completion *c;
-	bool reads = strncmp(call->operation, "Describe", 8) == 0 ||
-		     strncmp(call->operation, "List", 4) == 0 ||
-		     strncmp(call->operation, "Get", 3) == 0;
-
-	ck_assert_uint_lt(W.q_tail, MAX_Q);
-	/* What the real client would send: every member must exist in the real model. */
-	check_serializes(call->service, call->operation, call->params, "engine call");
-	ck_assert_int_eq(call->mutating, !reads);
-	json_array_append_new(W.log, json_string(call->operation));
-	if (call->mutating) {
-		W.mutations++;
-		json_array_append_new(W.mut_log, json_pack("{s:s, s:O}", "op", call->operation,
-							   "params", call->params));
-	}
-	c = &W.q[W.q_tail++];
-	*c = (struct completion){.cb = cb, .ud = cbud, .mutating = call->mutating};
 	if (streq(call->service, "secretsmanager"))
-		c->r = fake_secrets(call->operation, call->params, &c->result, &c->err);
-	else if (streq(call->service, "iam"))
-		c->r = fake_iam(call->operation, call->params, &c->result, &c->err);
-	else if (streq(call->service, "ecs"))
-		c->r = fake_ecs(call->operation, call->params, &c->result, &c->err);
-	else if (streq(call->service, "logs"))
-		c->r = fake_logs(call->operation, call->params, &c->result, &c->err);
-	else
-		ck_abort_msg("unexpected service %s", call->service);
-	return 0;
+		return fake_secrets(call->operation, call->params, ret, err);
+	if (streq(call->service, "iam"))
+		return fake_iam(call->operation, call->params, ret, err);
+	if (streq(call->service, "ecs"))
+		return fake_ecs(call->operation, call->params, ret, err);
+	if (streq(call->service, "logs"))
+		return fake_logs(call->operation, call->params, ret, err);
+	ck_abort_msg("unexpected service %s", call->service);
+	return -EINVAL;
 }
 
-static usec_t f_now(void *ud)
-{
-	return W.now;
-}
+static const char *const fake_reads[] = {"Describe", "List", "Get", NULL};
 
-static void *f_timer_start(void *ud, usec_t delay, void (*cb)(void *), void *arg)
-{
-	struct ftimer *t;
-
-	ck_assert_uint_lt(W.n_timers, MAX_Q);
-	t = &W.timers[W.n_timers++];
-	*t = (struct ftimer){.due = W.now + delay, .cb = cb, .arg = arg, .active = true};
-	return t;
-}
-
-static void f_timer_stop(void *ud, void *timer)
-{
-	((struct ftimer *)timer)->active = false;
-}
-
-static int f_journal_intent(void *ud, const char *logical_id, const char *service,
-			    const char *operation, const char *token, const json_t *request,
-			    int64_t *ret_id)
-{
-	_cleanup_free_ char *req = json_dumps(request, 0);
-
-	/* The generated password never reaches the journal. */
-	ck_assert_ptr_null(strstr(req, "s3cr3t"));
-	json_array_append_new(W.journal, json_string(req));
-	*ret_id = (int64_t)json_array_size(W.journal);
-	return 0;
-}
-
-static int f_journal_complete(void *ud, int64_t id, bool ok, const char *rid, const char *code,
-			      const json_t *result)
-{
-	return 0;
-}
-
-static int f_random_token(void *ud, char *buf, size_t size)
-{
-	static unsigned n;
-
-	snprintf(buf, size, "tok%029u", ++n);
-	return 0;
-}
-
-static int f_generate(void *ud, const char *id, const json_t *ph, json_t **ret)
-{
-	*ret = json_string("s3cr3t-password");
-	return 0;
-}
-
-static void f_record_observed(void *ud, const char *id, const char *type, const json_t *item)
-{
-	_cleanup_free_ char *s = json_dumps(item, 0);
-
-	ck_assert_ptr_null(strstr(s, "s3cr3t"));
-}
-
-static const struct cohd_rec_ops fake_ops = {
-	.aws_call = f_aws_call,
-	.now = f_now,
-	.timer_start = f_timer_start,
-	.timer_stop = f_timer_stop,
-	.journal_intent = f_journal_intent,
-	.journal_complete = f_journal_complete,
-	.random_token = f_random_token,
-	.generate = f_generate,
-	.record_observed = f_record_observed,
+/* What the real client would send: every member of every call must exist in the real model;
+ * the generated password is never observed. */
+static const struct rec_fake_service fake_service = {
+	.exec = fake_call,
+	.serialise = true,
+	.read_prefixes = fake_reads,
+	.secret_never_observed = true,
 };
 
-static bool step(void)
+static void world_init(void)
 {
-	struct ftimer *next = NULL;
-
-	if (W.q_head < W.q_tail) {
-		struct completion c = W.q[W.q_head++];
-
-		c.cb(c.r, c.result, c.r < 0 ? &c.err : NULL, c.ud);
-		json_decref(c.result);
-		cohd_aws_error_done(&c.err);
-		return true;
-	}
-	for (size_t i = 0; i < W.n_timers; i++)
-		if (W.timers[i].active && (!next || W.timers[i].due < next->due))
-			next = &W.timers[i];
-	if (!next)
-		return false;
-	if (next->due > W.now)
-		W.now = next->due;
-	next->active = false;
-	next->cb(next->arg);
-	return true;
+	rec_fake_init(&fake_service);
+	W = (struct world){};
+	W.secrets = json_array();
+	W.roles = json_array();
+	W.clusters = json_array();
+	W.services = json_array();
+	W.groups = json_array();
+	W.secret_values = json_object();
+	W.tokens = json_object();
 }
 
-static void pass_cb(struct cohd_rec_engine *e, int r, void *ud)
+static void world_done(void)
 {
-	W.pass_done = true;
-	W.pass_r = r;
-}
-
-static unsigned run_pass(struct cohd_rec_engine *e, const struct cohd_graph *g, json_t **ret_status)
-{
-	unsigned before = W.mutations;
-
-	W.pass_done = false;
-	ck_assert_int_eq(cohd_rec_engine_run(e, g, pass_cb, NULL), 0);
-	for (unsigned guard = 0; step(); guard++)
-		ck_assert_uint_lt(guard, 100000);
-	ck_assert(W.pass_done);
-	ck_assert_int_eq(W.pass_r, 0);
-	if (ret_status)
-		*ret_status = cohd_rec_engine_status(e);
-	return W.mutations - before;
+	json_decref(W.secrets);
+	json_decref(W.roles);
+	json_decref(W.clusters);
+	json_decref(W.services);
+	json_decref(W.groups);
+	json_decref(W.secret_values);
+	json_decref(W.tokens);
+	rec_fake_done();
 }
 
 /* Passes until one makes no call (at most 3: see test_converge_from_nothing). */
 static void converge(struct cohd_rec_engine *e, const struct cohd_graph *g)
 {
 	for (int i = 0; i < 3; i++)
-		if (run_pass(e, g, NULL) == 0)
+		if (rec_fake_run_pass(e, g, NULL) == 0)
 			return;
 	ck_abort_msg("did not converge in 3 passes");
 }
@@ -1066,7 +891,7 @@ static struct cohd_rec_engine *engine_with(int env_type, const struct cohd_rec_t
 	};
 	struct cohd_rec_engine *e = NULL;
 
-	ck_assert_int_eq(cohd_rec_engine_new(&fake_ops, &cfg, &e), 0);
+	ck_assert_int_eq(cohd_rec_engine_new(&rec_fake_ops, &cfg, &e), 0);
 	return e;
 }
 
@@ -1081,7 +906,7 @@ static unsigned op_count(const char *op)
 	unsigned n = 0;
 	size_t i;
 
-	json_array_foreach (W.mut_log, i, v)
+	json_array_foreach (RF.mut_log, i, v)
 		n += streq(str(v, "op"), op);
 	return n;
 }
@@ -1091,7 +916,7 @@ static const json_t *mut_params(const char *op, unsigned nth)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.mut_log, i, v)
+	json_array_foreach (RF.mut_log, i, v)
 		if (streq(str(v, "op"), op) && nth-- == 0)
 			return json_object_get(v, "params");
 	ck_abort_msg("no %s call", op);
@@ -1103,7 +928,7 @@ static int mut_index(const char *op)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach (W.mut_log, i, v)
+	json_array_foreach (RF.mut_log, i, v)
 		if (streq(str(v, "op"), op))
 			return (int)i;
 	return -1;
@@ -1221,7 +1046,7 @@ START_TEST(test_converge_from_nothing)
 	 * CreateSecret answer spells "ARN" (the type's `project` applies to create results too);
 	 * DescribeServices on a cluster that does not exist yet (ClusterNotFoundException) means
 	 * "no services there", so the service is created on the pass that creates the cluster. */
-	run_pass(e, g, &st);
+	rec_fake_run_pass(e, g, &st);
 	if (getenv("DEBUG_STATUS"))
 		json_dumpf(st, stderr, JSON_INDENT(1));
 	ck_assert_uint_eq(op_count("CreateSecret"), 1);
@@ -1245,7 +1070,7 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_int_gt(mut_index("AttachRolePolicy"), mut_index("CreateRole"));
 
 	/* Pass 2: nothing more. */
-	ck_assert_uint_eq(run_pass(e, g, &st2), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st2), 0);
 	if (getenv("DEBUG_STATUS"))
 		json_dumpf(st2, stderr, JSON_INDENT(1));
 	ck_assert_uint_eq(op_count("CreateRole"), 2);
@@ -1262,16 +1087,16 @@ START_TEST(test_converge_from_nothing)
 	ck_assert_uint_eq(strlen(str(p, "clientToken")), 32);
 	ck_assert_str_eq(str(json_array_get(json_object_get(p, "tags"), 0), "key"), "ManagedBy");
 	ck_assert_str_eq(str(st2, "sync"), "synced");
-	ck_assert_uint_eq(W.mutations, 7);
+	ck_assert_uint_eq(RF.mutations, 7);
 
 	role = find_by(W.roles, "RoleName", "shop-a1b2c3-pr-1-exec");
 	ck_assert_uint_eq(json_array_size(json_object_get(role, "RolePolicyList")), 1);
 
 	/* Pass 3: nothing to do, one describe per type (no per-role reads). */
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, &st3), 0);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st3), 0);
 	ck_assert_str_eq(str(st3, "sync"), "synced");
-	ck_assert_uint_eq(json_array_size(W.log), 4);
+	ck_assert_uint_eq(json_array_size(RF.log), 4);
 	world_done();
 }
 END_TEST
@@ -1316,11 +1141,11 @@ START_TEST(test_drift_corrected)
 			      json_pack("{s:s, s:s}", "Key", "Application", "Value", "shop"));
 	json_array_append_new(json_object_get(sec, "Tags"),
 			      json_pack("{s:s, s:s}", "Key", "ManagedBy", "Value", "coherence"));
-	json_array_clear(W.mut_log);
+	json_array_clear(RF.mut_log);
 
 	/* UpdateAssumeRolePolicy, PutRolePolicy, one UpdateService, PutClusterCapacityProviders,
 	 * UpdateSecret, TagResource (the Environment tag) */
-	ck_assert_uint_eq(run_pass(e, g, NULL), 6);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 6);
 	p = mut_params("UpdateAssumeRolePolicy", 0);
 	ck_assert_ptr_nonnull(strstr(str(p, "PolicyDocument"), "ecs-tasks.amazonaws.com"));
 	ck_assert_uint_eq(op_count("PutRolePolicy"), 1);
@@ -1336,13 +1161,13 @@ START_TEST(test_drift_corrected)
 	ck_assert_ptr_null(json_object_get(p, "SecretString"));
 	p = mut_params("TagResource", 0);
 	ck_assert_str_eq(str(json_array_get(json_object_get(p, "Tags"), 0), "Key"), "Environment");
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
 	/* A policy added by hand whose name sorts first is left alone; ours is still compared. */
 	json_array_append_new(
 		json_object_get(role, "RolePolicyList"),
 		json_pack("{s:s, s:s}", "PolicyName", "aaa-by-hand", "PolicyDocument", "%7B%7D"));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1370,7 +1195,7 @@ START_TEST(test_equivalent_forms_match)
 	json_object_set_new(
 		svc, "capacityProviderStrategy",
 		json_pack("[{s:s, s:i}]", "capacityProvider", "FARGATE_SPOT", "weight", 100));
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1385,16 +1210,16 @@ START_TEST(test_desired_count_and_adopt)
 	e = engine(2);
 	converge(e, g);
 	json_object_set_new(json_array_get(W.services, 0), "desiredCount", json_integer(5));
-	json_array_clear(W.mut_log);
+	json_array_clear(RF.mut_log);
 	/* no autoscaling target governs it in this graph: corrected */
-	ck_assert_uint_eq(run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
 	p = mut_params("UpdateService", 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "desiredCount")), 2);
 	ck_assert_ptr_null(json_object_get(p, "forceNewDeployment"));
 
 	/* The database is lost: a new engine finds everything by tags and makes nothing. */
 	e2 = engine(2);
-	ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, NULL), 0);
 
 	/* A role with our name and our tags but no cohd:id (made by a crashed create before it
 	 * could be tagged? CreateRole tags atomically, so by hand): adopted with TagRole. */
@@ -1406,10 +1231,10 @@ START_TEST(test_desired_count_and_adopt)
 	json_array_append_new(
 		json_object_get(find_by(W.roles, "RoleName", "shop-a1b2c3-bastion"), "Tags"),
 		json_pack("{s:s, s:s}", "Key", "Application", "Value", "shop"));
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e2, g, NULL), 1);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, NULL), 1);
 	ck_assert_uint_eq(op_count("TagRole"), 1);
-	ck_assert_uint_eq(run_pass(e2, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e2, g, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1429,7 +1254,7 @@ START_TEST(test_foreign_role_untouched)
 					"AssumeRolePolicyDocument", "%7B%7D", "RolePolicyList",
 					"AttachedManagedPolicies", "Tags"));
 	e = engine(2);
-	run_pass(e, g, &st);
+	rec_fake_run_pass(e, g, &st);
 	ck_assert_str_eq(res_sync(st, "app/iam/bastion-role"), "error");
 	ck_assert_uint_eq(op_count("CreateRole"), 1); /* only the other role */
 	ck_assert_uint_eq(op_count("TagRole"), 0);
@@ -1455,11 +1280,11 @@ START_TEST(test_delete)
 	 * confirmation). DescribeServices needs names: observe is told the remembered services
 	 * too (by their last name), so the orphaned service is found and deleted before the
 	 * cluster. */
-	json_array_clear(W.mut_log);
-	run_pass(e, empty, &st);
+	json_array_clear(RF.mut_log);
+	rec_fake_run_pass(e, empty, &st);
 	if (getenv("DEBUG_STATUS")) {
 		json_dumpf(st, stderr, JSON_INDENT(1));
-		json_dumpf(W.log, stderr, 0);
+		json_dumpf(RF.log, stderr, 0);
 	}
 	/* previews delete secrets at once (no recovery window) */
 	p = mut_params("DeleteSecret", 0);
@@ -1479,8 +1304,8 @@ START_TEST(test_delete)
 
 	/* INACTIVE leftovers are not resources: the pass after deletes nothing. */
 	ck_assert_str_eq(str(json_array_get(W.clusters, 0), "status"), "INACTIVE");
-	json_array_clear(W.mut_log);
-	ck_assert_uint_eq(run_pass(e, empty, NULL), 0);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1499,12 +1324,12 @@ START_TEST(test_secret_delete_needs_confirmation)
 	e = engine(0);
 	converge(e, g);
 	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
-	json_array_clear(W.mut_log);
-	run_pass(e, empty, &st);
+	json_array_clear(RF.mut_log);
+	rec_fake_run_pass(e, empty, &st);
 	ck_assert_uint_eq(op_count("DeleteSecret"), 0);
 	ck_assert_str_eq(res_sync(st, "env/pr-1/db/credentials"), "deleting");
 	cohd_rec_engine_confirm_delete(e);
-	run_pass(e, empty, NULL);
+	rec_fake_run_pass(e, empty, NULL);
 	p = mut_params("DeleteSecret", 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "RecoveryWindowInDays")), 30);
 	ck_assert_ptr_null(json_object_get(p, "ForceDeleteWithoutRecovery"));
@@ -1529,7 +1354,7 @@ START_TEST(test_log_group)
 		      7));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine_with(2, types);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 2);
 	p = mut_params("CreateLogGroup", 0);
 	ck_assert_str_eq(str(json_object_get(p, "tags"), "cohd:id"), "svc/api/log-group");
 	ck_assert_ptr_null(json_object_get(p, "retentionInDays"));
@@ -1540,16 +1365,16 @@ START_TEST(test_log_group)
 		7);
 
 	/* Found by its tags: synced, one describe and one tag read. */
-	json_array_clear(W.mut_log);
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, &st), 0);
+	json_array_clear(RF.mut_log);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
 	ck_assert_str_eq(res_sync(st, "svc/api/log-group"), "synced");
-	ck_assert_uint_eq(json_array_size(W.log), 2);
+	ck_assert_uint_eq(json_array_size(RF.log), 2);
 	/* A retention changed by hand is corrected. */
 	json_object_set_new(json_array_get(W.groups, 0), "retentionInDays", json_integer(30));
 	json_decref(st); /* the next pass's status replaces it */
 	st = NULL;
-	ck_assert_uint_eq(run_pass(e, g, &st), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 1);
 	ck_assert_uint_eq(op_count("PutRetentionPolicy"), 1);
 	world_done();
 }
@@ -1599,7 +1424,7 @@ START_TEST(test_service_cluster_from_props)
 	e = engine(2);
 	converge(e, g);
 	ck_assert_uint_eq(op_count("CreateService"), 1);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 	name_prefix_override = NULL;
 	world_done();
 }
@@ -1671,9 +1496,9 @@ START_TEST(test_services_in_tens)
 	e = engine(2);
 	converge(e, g);
 	ck_assert_uint_eq(op_count("CreateService"), 12);
-	json_array_clear(W.log);
-	ck_assert_uint_eq(run_pass(e, g, NULL), 0);
-	json_array_foreach (W.log, i, v)
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+	json_array_foreach (RF.log, i, v)
 		n += streq(json_string_value(v), "DescribeServices");
 	ck_assert_uint_eq(n, 2);
 	world_done();
@@ -1693,8 +1518,8 @@ START_TEST(test_service_replace)
 	world_init();
 	e = engine(2);
 	converge(e, spot);
-	json_array_clear(W.mut_log);
-	run_pass(e, fargate, &st);
+	json_array_clear(RF.mut_log);
+	rec_fake_run_pass(e, fargate, &st);
 	if (getenv("DEBUG_STATUS"))
 		json_dumpf(st, stderr, JSON_INDENT(1));
 	p = mut_params("DeleteService", 0);
@@ -1705,7 +1530,7 @@ START_TEST(test_service_replace)
 	p = mut_params("CreateService", 0);
 	ck_assert_str_eq(str(p, "launchType"), "FARGATE");
 	ck_assert_str_eq(str(st, "sync"), "synced");
-	ck_assert_uint_eq(run_pass(e, fargate, NULL), 0);
+	ck_assert_uint_eq(rec_fake_run_pass(e, fargate, NULL), 0);
 	world_done();
 }
 END_TEST
@@ -1725,7 +1550,7 @@ START_TEST(test_existing_secret_never_created)
 			 0);
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	e = engine(0);
-	run_pass(e, g, NULL);
+	rec_fake_run_pass(e, g, NULL);
 	ck_assert_uint_eq(op_count("CreateSecret"), 0);
 	world_done();
 }

@@ -23,7 +23,7 @@
 /* ---- the fake world (the ports: tests/helpers/rec_fake.h) ---- */
 
 static struct {
-	json_t *aws;    /* {"Vpcs": [...], "Subnets": [...], ...} */
+	json_t *aws;	/* {"Vpcs": [...], "Subnets": [...], ...} */
 	json_t *tokens; /* ClientToken -> NatGatewayId */
 	unsigned next_id;
 } W;
@@ -948,7 +948,7 @@ static unsigned count_ops(const char *op)
 	unsigned n = 0;
 	size_t i;
 
-	json_array_foreach(RF.mut_log, i, x)
+	json_array_foreach (RF.mut_log, i, x)
 		n += streq(str(x, "op"), op);
 	return n;
 }
@@ -1276,7 +1276,7 @@ START_TEST(test_nat_replaced)
 	ck_assert_uint_eq(count_ops("CreateNatGateway"), 1);
 	ck_assert_uint_eq(count_ops("ReplaceRoute"), 1);
 	ck_assert_uint_eq(count_ops("DeleteNatGateway"), 1);
-	json_array_foreach(RF.mut_log, i, x) {
+	json_array_foreach (RF.mut_log, i, x) {
 		if (streq(str(x, "op"), "CreateNatGateway"))
 			created = i;
 		else if (streq(str(x, "op"), "ReplaceRoute"))
@@ -1329,7 +1329,7 @@ START_TEST(test_delete_order)
 	ck_assert_uint_eq(json_array_size(list_of("Addresses")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("InternetGateways")), 0);
 	ck_assert_uint_eq(json_array_size(list_of("RouteTables")), 0);
-	json_array_foreach(RF.mut_log, i, x) {
+	json_array_foreach (RF.mut_log, i, x) {
 		const char *op = str(x, "op");
 
 		if (streq(op, "DeleteNatGateway"))

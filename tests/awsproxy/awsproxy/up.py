@@ -138,9 +138,15 @@ class Stack:
 
 
 def _command_env(url, ca):
+    # The interpreter running us has moto and botocore, and usually the aws CLI beside it:
+    # put its directory first on PATH so COMMAND finds `aws` even from a clean environment
+    # (env -i has only /usr/bin, where neither is).
+    bindir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     env = dict(os.environ, AWS_ENDPOINT_URL=url, COHD_AWSPROXY_URL=url,
                AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1")
+               AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
+               PATH=bindir + os.pathsep + path)
     env.pop("AWS_SESSION_TOKEN", None)
     env.pop("AWS_PROFILE", None)
     if ca:

@@ -45,34 +45,6 @@ static json_t *listener_project(const json_t *raw)
 	return o;
 }
 
-static int tags_params(const struct cohd_rec_item *item, json_t **ret)
-{
-	if (!item->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s]}", "ResourceArns", item->physical_id);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static const struct cohd_rec_detail listener_details[] = {
-	{.operation = "DescribeTags",
-	 .params = tags_params,
-	 .result_path = "Tags",
-	 .merge_as = "Tags",
-	 .batch_max = COHD_ELBV2_TAGS_MAX,
-	 .batch_params = cohd_elbv2_tags_params,
-	 .batch_list_path = "TagDescriptions",
-	 .batch_id_path = "ResourceArn"},
-};
-
-static int listener_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	if (!ctx->live || !ctx->live->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s], s:o}", "ResourceArns", ctx->live->physical_id, "Tags",
-			 cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE));
-	return *ret ? 0 : -ENOMEM;
-}
-
 static void set_default(json_t *o, const char *key, const char *v)
 {
 	if (!json_object_get(o, key))
@@ -138,8 +110,8 @@ const struct cohd_rec_type cohd_resource_elbv2_listener = {
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
 	.project = listener_project,
 	.id_list_member = "ListenerArns",
-	.details = listener_details,
-	.n_details = ELEMENTSOF(listener_details),
+	.details = &cohd_elbv2_tags_detail,
+	.n_details = 1,
 
 	.fields = listener_fields,
 	.n_fields = ELEMENTSOF(listener_fields),
@@ -151,6 +123,6 @@ const struct cohd_rec_type cohd_resource_elbv2_listener = {
 	.update_op = "ModifyListener", /* default builder: {ListenerArn, fields...} */
 	.id_member = "ListenerArn",
 	.tag_op = "AddTags",
-	.tag_params = listener_tag,
+	.tag_params = cohd_elbv2_tag_params,
 	.delete_op = "DeleteListener",
 };

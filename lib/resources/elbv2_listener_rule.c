@@ -35,34 +35,6 @@ static json_t *rule_project(const json_t *raw)
 	return json_deep_copy(raw);
 }
 
-static int tags_params(const struct cohd_rec_item *item, json_t **ret)
-{
-	if (!item->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s]}", "ResourceArns", item->physical_id);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static const struct cohd_rec_detail rule_details[] = {
-	{.operation = "DescribeTags",
-	 .params = tags_params,
-	 .result_path = "Tags",
-	 .merge_as = "Tags",
-	 .batch_max = COHD_ELBV2_TAGS_MAX,
-	 .batch_params = cohd_elbv2_tags_params,
-	 .batch_list_path = "TagDescriptions",
-	 .batch_id_path = "ResourceArn"},
-};
-
-static int rule_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	if (!ctx->live || !ctx->live->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s], s:o}", "ResourceArns", ctx->live->physical_id, "Tags",
-			 cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE));
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int cmp_json(const void *a, const void *b)
 {
 	_cleanup_free_ char *x =
@@ -160,8 +132,8 @@ const struct cohd_rec_type cohd_resource_elbv2_listener_rule = {
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
 	.project = rule_project,
 	.id_list_member = "RuleArns",
-	.details = rule_details,
-	.n_details = ELEMENTSOF(rule_details),
+	.details = &cohd_elbv2_tags_detail,
+	.n_details = 1,
 
 	.fields = rule_fields,
 	.n_fields = ELEMENTSOF(rule_fields),
@@ -173,6 +145,6 @@ const struct cohd_rec_type cohd_resource_elbv2_listener_rule = {
 	.update_op = "ModifyRule", /* default builder: {RuleArn, Conditions, Actions} */
 	.id_member = "RuleArn",
 	.tag_op = "AddTags",
-	.tag_params = rule_tag,
+	.tag_params = cohd_elbv2_tag_params,
 	.delete_op = "DeleteRule",
 };

@@ -21,42 +21,6 @@ static int lb_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int tags_params(const struct cohd_rec_item *item, json_t **ret)
-{
-	if (!item->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s]}", "ResourceArns", item->physical_id);
-	return *ret ? 0 : -ENOMEM;
-}
-
-int cohd_elbv2_tags_params(const struct cohd_rec_item *const *items, size_t n, json_t **ret)
-{
-	json_t *arns = json_array();
-
-	if (!arns)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && i < COHD_ELBV2_TAGS_MAX; i++)
-		if (items[i]->physical_id)
-			json_array_append_new(arns, json_string(items[i]->physical_id));
-	if (json_array_size(arns) == 0) {
-		json_decref(arns);
-		return -EINVAL;
-	}
-	*ret = json_pack("{s:o}", "ResourceArns", arns);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static const struct cohd_rec_detail lb_details[] = {
-	{.operation = "DescribeTags",
-	 .params = tags_params,
-	 .result_path = "Tags",
-	 .merge_as = "Tags",
-	 .batch_max = COHD_ELBV2_TAGS_MAX,
-	 .batch_params = cohd_elbv2_tags_params,
-	 .batch_list_path = "TagDescriptions",
-	 .batch_id_path = "ResourceArn"},
-};
-
 /* "Subnets" as CreateLoadBalancer spells them, from AvailabilityZones. */
 static json_t *lb_project(const json_t *raw)
 {
@@ -73,15 +37,6 @@ static json_t *lb_project(const json_t *raw)
 			json_array_append(subnets, json_object_get(az, "SubnetId"));
 	json_object_set_new(o, "Subnets", subnets);
 	return o;
-}
-
-static int lb_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	if (!ctx->live || !ctx->live->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s], s:o}", "ResourceArns", ctx->live->physical_id, "Tags",
-			 cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE));
-	return *ret ? 0 : -ENOMEM;
 }
 
 /* Each Set* call takes one field: the default builder writes {LoadBalancerArn, <field>}. */
@@ -145,8 +100,8 @@ const struct cohd_rec_type cohd_resource_elbv2_load_balancer = {
 	.tag_read_prefix = true, /* the describe lists the whole region */
 	.project = lb_project,
 	.id_list_member = "LoadBalancerArns",
-	.details = lb_details,
-	.n_details = ELEMENTSOF(lb_details),
+	.details = &cohd_elbv2_tags_detail,
+	.n_details = 1,
 	.health = lb_health,
 
 	.fields = lb_fields,
@@ -159,7 +114,7 @@ const struct cohd_rec_type cohd_resource_elbv2_load_balancer = {
 
 	.id_member = "LoadBalancerArn",
 	.tag_op = "AddTags",
-	.tag_params = lb_tag,
+	.tag_params = cohd_elbv2_tag_params,
 	.delete_op = "DeleteLoadBalancer",
 	.delete_wait = &lb_delete_wait,
 };

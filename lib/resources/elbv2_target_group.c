@@ -24,34 +24,6 @@ static int tg_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int tags_params(const struct cohd_rec_item *item, json_t **ret)
-{
-	if (!item->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s]}", "ResourceArns", item->physical_id);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static const struct cohd_rec_detail tg_details[] = {
-	{.operation = "DescribeTags",
-	 .params = tags_params,
-	 .result_path = "Tags",
-	 .merge_as = "Tags",
-	 .batch_max = COHD_ELBV2_TAGS_MAX,
-	 .batch_params = cohd_elbv2_tags_params,
-	 .batch_list_path = "TagDescriptions",
-	 .batch_id_path = "ResourceArn"},
-};
-
-static int tg_tag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
-{
-	if (!ctx->live || !ctx->live->physical_id)
-		return -EINVAL;
-	*ret = json_pack("{s:[s], s:o}", "ResourceArns", ctx->live->physical_id, "Tags",
-			 cohd_rec_tags_to_list(ctx->tags, COHD_REC_TAGS_KEY_VALUE));
-	return *ret ? 0 : -ENOMEM;
-}
-
 static const struct cohd_rec_field tg_fields[] = {
 	{.path = "Protocol", .flags = COHD_REC_F_REPLACE},
 	{.path = "ProtocolVersion", .flags = COHD_REC_F_REPLACE, .default_json = "\"HTTP1\""},
@@ -85,8 +57,8 @@ const struct cohd_rec_type cohd_resource_elbv2_target_group = {
 	.tag_style = COHD_REC_TAGS_KEY_VALUE,
 	.tag_read_prefix = true, /* the describe lists the whole region */
 	.id_list_member = "TargetGroupArns",
-	.details = tg_details,
-	.n_details = ELEMENTSOF(tg_details),
+	.details = &cohd_elbv2_tags_detail,
+	.n_details = 1,
 
 	.fields = tg_fields,
 	.n_fields = ELEMENTSOF(tg_fields),
@@ -98,7 +70,7 @@ const struct cohd_rec_type cohd_resource_elbv2_target_group = {
 	.update_op = "ModifyTargetGroup", /* default builder: {TargetGroupArn, fields...} */
 	.id_member = "TargetGroupArn",
 	.tag_op = "AddTags",
-	.tag_params = tg_tag,
+	.tag_params = cohd_elbv2_tag_params,
 	.delete_op = "DeleteTargetGroup",
 	.gone_codes = tg_gone,
 };

@@ -32,10 +32,12 @@ extern const struct cohd_rec_type cohd_resource_elbv2_listener;
 extern const struct cohd_rec_type cohd_resource_elbv2_listener_rule;
 extern const struct cohd_rec_type cohd_resource_iam_instance_profile;
 
-/* ELBv2 DescribeTags for up to 20 resources ({"ResourceArns": [...]}): the batched tag read of
- * every elbv2 type (elbv2_load_balancer.c). */
+/* What every elbv2 type shares (elbv2_common.c): the tag read, DescribeTags for up to 20
+ * resources at a time ({"ResourceArns": [...]}), and AddTags for corrections. */
 #define COHD_ELBV2_TAGS_MAX 20
 int cohd_elbv2_tags_params(const struct cohd_rec_item *const *items, size_t n, json_t **ret);
+extern const struct cohd_rec_detail cohd_elbv2_tags_detail;
+int cohd_elbv2_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

@@ -13,7 +13,7 @@ import time
 import traceback
 from urllib.parse import parse_qs
 
-from . import errors, sigv4, validate
+from . import emulate, errors, sigv4, validate
 from .errors import Dialect, ProxyError
 from .pending import LAMBDA_UPDATES
 
@@ -80,7 +80,8 @@ class Reply:
 class Call:
     """What the pipeline learned about one request (for stats and logs)."""
 
-    __slots__ = ("service", "operation", "protocol", "dialect", "op", "candidates", "params")
+    __slots__ = ("service", "operation", "protocol", "dialect", "op", "candidates", "params",
+                 "akid", "region")
 
     def __init__(self):
         self.service = "unknown"
@@ -90,6 +91,8 @@ class Call:
         self.op = None
         self.candidates = ()
         self.params = None
+        self.akid = "test"  # the caller's access key and region (SigV4 scope)
+        self.region = "us-east-1"
 
 
 class Proxy:
@@ -103,6 +106,7 @@ class Proxy:
         self.pending = pending
         self.cloudfront = cloudfront
         self.pool = pool
+        self.moto_url = f"http://{pool.host}:{pool.port}"
         self.log = log
 
     def handle(self, req):
@@ -146,6 +150,11 @@ class Proxy:
             raise errors.internal_error(call.dialect, decision.status)
         if decision.fault == "drop" and decision.drop_when == "before":
             return DROP
+        emulated = emulate.handler(call.service, call.operation)
+        if emulated is not None:  # an operation moto lacks (emulate/__init__.py)
+            ctx = emulate.Context(call, req, self.moto_url, call.akid, call.region)
+            reply = Reply(*emulate.answer(emulated, ctx))
+            return DROP if decision.fault == "drop" else reply
         try:
             resp = self.pool.request(req.method, req.raw_path, req.headers.pairs, req.body)
         except OSError as e:
@@ -175,6 +184,7 @@ class Proxy:
                 raise errors.auth_error(call.dialect, failure.meaning, failure.message) from None
             self._validate(req, call, form, svc)
             return svc
+        call.akid, call.region = info.akid, info.region
         svc = self.catalog.by_signing_name.get(info.service)
         if svc is None:
             raise ProxyError("UnknownService", f"awsproxy does not serve service "

@@ -39,5 +39,12 @@ int cohd_elbv2_tags_params(const struct cohd_rec_item *const *items, size_t n, j
 extern const struct cohd_rec_detail cohd_elbv2_tags_detail;
 int cohd_elbv2_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 
+/* The deterministic zip of a Zip placeholder's files ({"name": "contents"}: name order, stored,
+ * dated 1980-01-01, mode 0644; lambda_zip.c). *ret: malloc'd bytes (NUL-terminated beyond
+ * *ret_len). -EINVAL for an empty or malformed file map, -ENOMEM, -EIO (libzip). */
+int cohd_lambda_zip_build(const json_t *files, unsigned char **ret, size_t *ret_len);
+/* The base64 of the SHA-256 of that archive (Lambda's CodeSha256); NULL on failure. */
+char *cohd_lambda_zip_sha256(const json_t *files);
+
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

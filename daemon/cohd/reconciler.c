@@ -24,6 +24,7 @@
 #include <openssl/rand.h>
 
 #include "daemon/cohd/daemon.h"
+#include "daemon/cohd/zip.h"
 #include "lib/aws/client/client.h"
 #include "lib/config/app.h"
 #include "lib/model/compile.h"
@@ -246,6 +247,8 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 	}
 	if (json_object_get(placeholder, "Allocate"))
 		return allocate_priority(placeholder, ret_value);
+	if (json_object_get(placeholder, "Zip"))
+		return cohd_zip_generate(placeholder, ret_value);
 	log_debug(RECONCILE, "%s: no generator for this placeholder", logical_id);
 	return -EOPNOTSUPP;
 }

@@ -426,6 +426,12 @@ int cohd_rec_diff_resource(const struct cohd_rec_type *t, const struct cohd_rec_
 			d.replace = true;
 	}
 
+	/* A type whose items carry no tags (no tags_path: Application Auto Scaling targets and
+	 * policies, owned by name) has none to compare: they can be neither seen nor set. */
+	if (!t->tags_path) {
+		*ret = d;
+		return 0;
+	}
 	/* Tags: every desired tag must be on the resource with its value; extra tags (added by
 	 * people or by AWS) are left alone. */
 	json_object_foreach ((json_t *)tags, key, v) {

@@ -2477,6 +2477,35 @@ START_TEST(test_owned_by_name)
 }
 END_TEST
 
+/* The compiler tags every resource, also those of an API without tags: a type that cannot see
+ * tags (no tags_path) has none to compare, so its resources are synced, not drifted forever. */
+START_TEST(test_untaggable_type_ignores_tags)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	struct cohd_resource *r = NULL;
+	json_auto_t *st = NULL;
+
+	ck_assert_int_eq(cohd_graph_add(g, "fake.scaler", "env/pr-1/svc/api/scaler",
+					"service/shop-a1b2c3/shop-a1b2c3-pr-1-api",
+					COHD_SCOPE_ENVIRONMENT,
+					json_pack("{s:s, s:i}", "ScalerId",
+						  "service/shop-a1b2c3/shop-a1b2c3-pr-1-api", "Min", 1),
+					&r),
+			 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "ManagedBy", "coherence"), 0);
+	ck_assert_int_eq(cohd_resource_tag(r, "cohd:id", "env/pr-1/svc/api/scaler"), 0);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	world_init();
+	e = gap_engine();
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 0);
+	ck_assert_str_eq(res_sync(st, "env/pr-1/svc/api/scaler"), "synced");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+	world_done();
+}
+END_TEST
+
 /* After a restart the daemon hands back the names of what the last graph had: a resource of a
  * name-list type removed from the file while cohd was down is still asked for, and deleted. */
 START_TEST(test_remembered_name_after_restart)
@@ -2604,6 +2633,7 @@ static Suite *reconcile_suite(void)
 		{"app_environment_tag", test_app_environment_tag},
 		{"tag_reads", test_tag_reads_before_matching},
 		{"owned_by_name", test_owned_by_name},
+		{"untaggable_tags", test_untaggable_type_ignores_tags},
 		{"one_object_absent", test_one_object_and_absent_codes},
 		{"project_create", test_project_create_result},
 		{"remembered_name", test_remembered_name_after_restart},

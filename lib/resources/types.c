@@ -27,5 +27,7 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_autoscaling_scalable_target,
 	&cohd_resource_autoscaling_scaling_policy,
 	&cohd_resource_cloudwatch_alarm,
+	&cohd_resource_s3_bucket,
+	&cohd_resource_ecr_repository,
 	NULL,
 };

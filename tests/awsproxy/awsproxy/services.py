@@ -21,6 +21,7 @@ SERVICES = {
     "ec2": "ec2",
     "elbv2": "elasticloadbalancing",
     "ecs": "ecs",
+    "ecr": "ecr",
     "application-autoscaling": "application-autoscaling",
     "cloudwatch": "monitoring",
     "logs": "logs",

@@ -24,7 +24,7 @@
 #include <openssl/rand.h>
 
 #include "daemon/cohd/daemon.h"
-#include "daemon/cohd/zip.h"
+#include "daemon/cohd/shared_reads.h"
 #include "lib/aws/client/client.h"
 #include "lib/config/app.h"
 #include "lib/model/compile.h"
@@ -52,6 +52,7 @@ struct aws_account {
 	struct cohd_daemon *d;
 	char *role_arn; /* NULL: the daemon's own credentials */
 	struct cohd_aws_client *client;
+	struct shared_reads *reads; /* every engine call goes through it */
 	enum { ACCT_STARTING, ACCT_READY, ACCT_FAILED } state;
 	char *account, *partition;
 	struct region_azs *regions;
@@ -135,8 +136,7 @@ static int port_aws_call(void *userdata, const struct cohd_rec_call *call, cohd_
 		.max_pages = call->all_pages ? UINT_MAX : 1,
 	};
 
-	return cohd_aws_call_ex(a->acct->client, &opts, call->service, call->operation,
-				call->params, cb, cb_userdata);
+	return shared_reads_call(a->acct->reads, &opts, call, cb, cb_userdata);
 }
 
 /* ---- ports: the journal and randomness ---- */
@@ -247,8 +247,6 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 	}
 	if (json_object_get(placeholder, "Allocate"))
 		return allocate_priority(placeholder, ret_value);
-	if (json_object_get(placeholder, "Zip"))
-		return cohd_zip_generate(placeholder, ret_value);
 	log_debug(RECONCILE, "%s: no generator for this placeholder", logical_id);
 	return -EOPNOTSUPP;
 }
@@ -591,7 +589,11 @@ static struct aws_account *account_free(struct aws_account *acct)
 {
 	if (!acct)
 		return NULL;
+	/* answers queued for engines first; the client's cancelled calls still come back
+	 * through the shared reads, which go last */
+	shared_reads_cancel(acct->reads);
 	acct->client = cohd_aws_client_free(acct->client);
+	acct->reads = shared_reads_free(acct->reads);
 	for (size_t i = 0; i < acct->n_regions; i++) {
 		for (char **z = acct->regions[i].azs; z && *z; z++)
 			free(*z);
@@ -659,6 +661,9 @@ static struct aws_account *account_get(struct cohd_daemon *d, const char *role_a
 		cohd_error_done(&e);
 		return account_free(acct);
 	}
+	acct->reads = shared_reads_new(&d->loop, acct->client);
+	if (!acct->reads)
+		return account_free(acct);
 	d->accounts[d->n_accounts++] = acct;
 	find_account(acct);
 	return acct;

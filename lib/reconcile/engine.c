@@ -381,21 +381,29 @@ static void stop_timer(struct cohd_rec_engine *e, void **t)
 	e->pending--;
 }
 
+/* How aws() sends a call (struct cohd_rec_call). */
+enum {
+	AWS_ALL_PAGES = 1u << 0,
+	AWS_MUTATING = 1u << 1,
+	AWS_SHARED = 1u << 2,
+};
+
 static int aws(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const char *region,
-	       const char *op, const json_t *params, bool all_pages, bool mutating,
-	       cohd_rec_call_cb cb, struct rec_call *c)
+	       const char *op, const json_t *params, unsigned flags, cohd_rec_call_cb cb,
+	       struct rec_call *c)
 {
 	struct cohd_rec_call call = {
 		.region = region,
 		.service = t->service,
 		.operation = op,
 		.params = params,
-		.all_pages = all_pages,
-		.mutating = mutating,
+		.all_pages = flags & AWS_ALL_PAGES,
+		.mutating = flags & AWS_MUTATING,
+		.shared = flags & AWS_SHARED,
 	};
 	int r;
 
-	if (mutating) {
+	if (call.mutating) {
 		assert(!e->cfg.dry_run);
 		e->mutations++;
 	}
@@ -512,8 +520,8 @@ static const json_t *tag_cache_get(const struct cohd_rec_engine *e, const struct
 	return json_object_get(ent, "tags");
 }
 
-static void tag_cache_put(struct cohd_rec_engine *e, const struct cohd_rec_type *t,
-			  const char *pid, const json_t *tags)
+static void tag_cache_put(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const char *pid,
+			  const json_t *tags)
 {
 	_cleanup_free_ char *k = tag_cache_key(t, pid);
 
@@ -816,9 +824,8 @@ static json_t *described_items(const struct cohd_rec_type *t, const json_t *resu
 /* Does err mean "nothing there" for t's describe ("Code" or "Code:message prefix")? */
 static bool observe_absent(const struct cohd_rec_type *t, const struct cohd_aws_error *err)
 {
-	for (size_t i = 0; err && err->code && t->observe_absent_codes &&
-			   t->observe_absent_codes[i];
-	     i++) {
+	for (size_t i = 0;
+	     err && err->code && t->observe_absent_codes && t->observe_absent_codes[i]; i++) {
 		const char *s = t->observe_absent_codes[i], *colon = strchr(s, ':');
 		size_t n = colon ? (size_t)(colon - s) : strlen(s);
 
@@ -855,8 +862,8 @@ static bool under_app_prefix(const struct cohd_rec_engine *e, const char *name)
 	return strncmp(name, np, strlen(np)) == 0;
 }
 
-static void tag_reads_hold(struct cohd_rec_engine *e, const struct cohd_rec_type *t,
-			   const char *op, const char *msg)
+static void tag_reads_hold(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const char *op,
+			   const char *msg)
 {
 	for (size_t k = 0; k < e->n_res; k++)
 		if (e->res[k]->type == t)
@@ -895,7 +902,9 @@ static void tag_read_done(int r, json_t *result, const struct cohd_aws_error *er
 	if (r >= 0) {
 		json_array_foreach (c->raw, i, raw) {
 			struct cohd_rec_item *it = item_parse(c->type, raw);
-			const json_t *src = !batched ? result : it ? batch_entry(d, result, it) : NULL;
+			const json_t *src = !batched ? result
+					    : it     ? batch_entry(d, result, it)
+						     : NULL;
 			const json_t *v = src && d->result_path
 						  ? cohd_rec_json_path(src, d->result_path)
 						  : src;
@@ -938,7 +947,8 @@ static int tag_read_start(struct cohd_rec_engine *e, const struct cohd_rec_type 
 			r = -ENOMEM;
 	if (r >= 0)
 		r = d->batch_max > 0 && d->batch_params
-			    ? d->batch_params((const struct cohd_rec_item *const *)items, n, &params)
+			    ? d->batch_params((const struct cohd_rec_item *const *)items, n,
+					      &params)
 			    : d->params(items[0], &params);
 	for (i = 0; items && i < n; i++)
 		item_free(items[i]);
@@ -950,7 +960,7 @@ static int tag_read_start(struct cohd_rec_engine *e, const struct cohd_rec_type 
 		return r < 0 ? r : -ENOMEM;
 	}
 	c->raw = chunk;
-	r = aws(e, t, NULL, d->operation, params, false, false, tag_read_done, c);
+	r = aws(e, t, NULL, d->operation, params, 0, tag_read_done, c);
 	if (r < 0) {
 		call_free(c);
 		return r;
@@ -988,8 +998,8 @@ static void observe_items(struct cohd_rec_engine *e, const struct cohd_rec_type 
 		else if (cached) {
 			json_auto_t *copy = json_deep_copy(item);
 
-			if (copy && cohd_rec_json_set_path(copy, t->tags_path,
-							   json_deep_copy(cached)) >= 0)
+			if (copy &&
+			    cohd_rec_json_set_path(copy, t->tags_path, json_deep_copy(cached)) >= 0)
 				ingest(e, t, copy);
 		} else
 			json_array_append_new(todo, json_deep_copy(item));
@@ -1121,7 +1131,7 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 	c = call_new(e, CALL_OBSERVE, t, k, NULL);
 	if (!c)
 		return -ENOMEM;
-	r = aws(e, t, NULL, t->describe_op, params, true, false, observe_done, c);
+	r = aws(e, t, NULL, t->describe_op, params, AWS_ALL_PAGES | AWS_SHARED, observe_done, c);
 	if (r < 0) {
 		call_free(c);
 		return r;
@@ -1244,8 +1254,7 @@ static void detail_next(struct cohd_rec_engine *e)
 		if (!c)
 			continue;
 		c->item = job->item;
-		if (aws(e, r->type, r->want->region, d->operation, params, false, false,
-			detail_done, c) < 0) {
+		if (aws(e, r->type, r->want->region, d->operation, params, 0, detail_done, c) < 0) {
 			call_free(c);
 			set_hold(r, "not observed: %s could not start", d->operation);
 			continue;
@@ -1320,7 +1329,7 @@ static void lookup_next(struct cohd_rec_engine *e)
 		c = call_new(e, CALL_LOOKUP, r->type, 0, r->id);
 		if (!c)
 			continue;
-		if (aws(e, r->type, r->want->region, r->type->describe_op, params, true, false,
+		if (aws(e, r->type, r->want->region, r->type->describe_op, params, AWS_ALL_PAGES,
 			lookup_done, c) < 0) {
 			call_free(c);
 			set_hold(r, "look-up-before-create could not start");
@@ -2078,7 +2087,7 @@ static void wait_poll(void *arg)
 	}
 	if (r >= 0)
 		r = aws(e, a->type, res->want ? res->want->region : NULL, a->type->describe_op,
-			params, true, false, wait_done, c);
+			params, AWS_ALL_PAGES, wait_done, c);
 	if (r < 0) {
 		call_free(c);
 		set_str(&a->message, "cannot poll %s: %s", action_wait(a)->what, strerror(-r));
@@ -2470,7 +2479,7 @@ static int send_step(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	c = call_new(e, CALL_ACTION, a->type, a->id, a->logical_id);
 	if (!c)
 		return -ENOMEM;
-	r = aws(e, a->type, res->want ? res->want->region : NULL, op, params, false, true,
+	r = aws(e, a->type, res->want ? res->want->region : NULL, op, params, AWS_MUTATING,
 		action_done_cb, c);
 	if (r < 0) {
 		/* Never sent: settle the intent now. */

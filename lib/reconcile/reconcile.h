@@ -39,6 +39,10 @@ struct cohd_rec_call {
 	const json_t *params;
 	bool all_pages; /* observe: follow the paginator (cohd_aws_call_ex max_pages) */
 	bool mutating;	/* for the daemon's metrics; dry run never sends these */
+	/* A bulk describe that does not depend on the app environment asking (its params name no
+	 * app): the daemon may answer identical shared calls of several engines (same account,
+	 * region, params) with one request while it is fresh. Waits and look-ups never are. */
+	bool shared;
 };
 
 /* The ports. userdata is passed back to every function. All but aws_call, now and the timer

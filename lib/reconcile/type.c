@@ -25,8 +25,11 @@ json_t *cohd_rec_tags_to_list(const json_t *tags, enum cohd_rec_tag_style style)
 
 int cohd_rec_default_observe_params(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 {
-	*ret = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}]}", "Filters", "Name", "tag:ManagedBy",
-			 "Values", "coherence", "Name", "tag:Application", "Values", ctx->app);
+	/* Every app's resources, not only ctx->app's: the same call for every engine of the
+	 * account, which the daemon sends once (cohd_rec_call.shared). Ingest keeps the app's. */
+	(void)ctx;
+	*ret = json_pack("{s:[{s:s, s:[s]}]}", "Filters", "Name", "tag:ManagedBy", "Values",
+			 "coherence");
 	return *ret ? 0 : -ENOMEM;
 }
 

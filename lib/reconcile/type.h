@@ -147,7 +147,7 @@ struct cohd_rec_type {
 	/* Observe: one describe for all managed resources of this type (all pages merged). */
 	const char *describe_op; /* "DescribeVpcs" */
 	int (*observe_params)(const struct cohd_rec_observe_ctx *ctx, json_t **ret_params);
-	/* NULL = EC2 filters tag:ManagedBy + tag:Application;
+	/* NULL = EC2 filter tag:ManagedBy (every app's: shared);
 	 * *ret_params NULL = nothing to ask */
 	size_t observe_batch;  /* > 0: one describe per this many wanted resources
 				* (ECS DescribeServices: 10); observe_params then

@@ -17,9 +17,9 @@
 
 static int nat_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 {
-	*ret = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}, {s:s, s:[s, s]}]}", "Filter", "Name",
-			 "tag:ManagedBy", "Values", "coherence", "Name", "tag:Application",
-			 "Values", ctx->app, "Name", "state", "Values", "pending", "available");
+	(void)ctx; /* every app's gateways: one call shared by the account's engines */
+	*ret = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s, s]}]}", "Filter", "Name", "tag:ManagedBy",
+			 "Values", "coherence", "Name", "state", "Values", "pending", "available");
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -53,7 +53,7 @@ const struct cohd_rec_type cohd_resource_ec2_subnet = {
 	.service = "ec2",
 	.tier = 1,
 
-	.describe_op = "DescribeSubnets", /* default params: tag:ManagedBy + tag:Application */
+	.describe_op = "DescribeSubnets", /* default params: tag:ManagedBy */
 	.list_path = "Subnets",
 	.id_path = "SubnetId",
 	.name_path = "tag:Name",

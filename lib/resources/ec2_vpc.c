@@ -98,7 +98,7 @@ const struct cohd_rec_type cohd_resource_ec2_vpc = {
 	.service = "ec2",
 	.tier = 0,
 
-	.describe_op = "DescribeVpcs", /* default params: tag:ManagedBy + tag:Application */
+	.describe_op = "DescribeVpcs", /* default params: tag:ManagedBy */
 	.list_path = "Vpcs",
 	.id_path = "VpcId",
 	.name_path = "tag:Name",

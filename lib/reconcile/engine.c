@@ -73,6 +73,7 @@ struct rec_res {
 	int64_t open_intent; /* a create left open by a crash */
 	char *open_token;
 	char *last_name;	    /* the physical name it was last wanted with */
+	char *match;		    /* this pass: the type's match_name from the resolved props */
 	struct cohd_resource ghost; /* what observe sees of it once no longer wanted */
 
 	/* Status of the last pass. */
@@ -279,6 +280,8 @@ static void res_forget_pass(struct rec_res *r)
 	r->hold = NULL;
 	free(r->hold_buf);
 	r->hold_buf = NULL;
+	free(r->match);
+	r->match = NULL;
 }
 
 static void res_free(struct rec_res *r)
@@ -484,7 +487,7 @@ static const struct cohd_resource *remembered_as(struct rec_res *r)
 static const char *name_to_match(const struct rec_res *r)
 {
 	if (r->want)
-		return r->want->name;
+		return r->match ? r->match : r->want->name;
 	return r->type && r->type->owned_by_name ? r->last_name : NULL;
 }
 
@@ -1042,8 +1045,21 @@ static void observe_done(int r, json_t *result, const struct cohd_aws_error *err
 					 c->type->service, c->type->describe_op, strempty(msg));
 			}
 	} else {
-		json_auto_t *list = described_items(c->type, result);
+		json_auto_t *described = described_items(c->type, result);
+		/* A copy when members are added: the response may be shared by other engines. */
+		json_auto_t *list = c->type->observe_keep ? json_deep_copy(described)
+							  : json_incref(described);
+		const json_t *v;
+		json_t *item;
+		size_t i;
 
+		/* What the describe was asked about but does not echo (observe_keep). */
+		for (size_t k = 0; c->type->observe_keep && c->type->observe_keep[k]; k++)
+			if ((v = json_object_get(c->raw, c->type->observe_keep[k])))
+				json_array_foreach (list, i, item)
+					if (json_is_object(item))
+						json_object_set(item, c->type->observe_keep[k],
+								(json_t *)v);
 		observe_items(e, c->type, c->action, list);
 	}
 	call_free(c);
@@ -1076,6 +1092,29 @@ static bool obs_ready(const struct cohd_rec_engine *e, size_t k)
 		    type_depends(e, e->obs[k].type, e->obs[j].type))
 			return false;
 	return true;
+}
+
+/* Desired properties resolved as far as what is observed so far allows: a top-level member
+ * whose placeholders wait for something not known yet (a record's name from a certificate's
+ * detail, read after every describe) is left out, the rest is there (the record's zone). NULL
+ * when nothing resolves. New reference. */
+static json_t *resolve_known(const struct cohd_rec_resolve_ctx *rc, const json_t *props)
+{
+	json_t *p = NULL, *v, *x;
+	const char *key;
+
+	if (cohd_rec_resolve(rc, props, &p, NULL) >= 0)
+		return p;
+	if (!json_is_object(props) || !(p = json_object()))
+		return NULL;
+	json_object_foreach ((json_t *)props, key, v)
+		if (cohd_rec_resolve(rc, v, &x, NULL) >= 0)
+			json_object_set_new(p, key, x);
+	if (json_object_size(p) == 0) {
+		json_decref(p);
+		return NULL;
+	}
+	return p;
 }
 
 static int start_observe(struct cohd_rec_engine *e, size_t k)
@@ -1117,11 +1156,12 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 		}
 		/* Resolved against what is observed so far (the parents, observed first). */
 		rc = resolve_ctx(e, e->res[i]->id, true);
-		if (cohd_rec_resolve(&rc, e->res[i]->want->properties, &p, NULL) < 0)
-			p = NULL;
+		p = resolve_known(&rc, e->res[i]->want->properties);
 		json_array_append_new(resolved, p ? p : json_null());
 		props[ctx.n_wanted] = p;
 		wanted[ctx.n_wanted++] = e->res[i]->want;
+		free(e->res[i]->match);
+		e->res[i]->match = t->match_name && p ? t->match_name(e->res[i]->want, p) : NULL;
 	}
 	r = (t->observe_params ?: cohd_rec_default_observe_params)(&ctx, &params);
 	if (r < 0)
@@ -1131,6 +1171,7 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 	c = call_new(e, CALL_OBSERVE, t, k, NULL);
 	if (!c)
 		return -ENOMEM;
+	c->raw = json_incref(params); /* observe_keep */
 	r = aws(e, t, NULL, t->describe_op, params, AWS_ALL_PAGES | AWS_SHARED, observe_done, c);
 	if (r < 0) {
 		call_free(c);

@@ -44,7 +44,8 @@ struct cohd_rec_observe_ctx {
 	const struct cohd_resource *const *wanted; /* desired resources of this type */
 	/* Their properties resolved against what is observed so far (types whose resources
 	 * depend on other types' are observed after those: a listener rule's ListenerArn is
-	 * known); NULL where something is still missing. Generated values stay placeholders. */
+	 * known). A member whose placeholders wait for something not observed yet is left out
+	 * (NULL when nothing resolves). Generated values stay placeholders. */
 	const json_t *const *props;
 	size_t n_wanted;
 };
@@ -163,6 +164,16 @@ struct cohd_rec_type {
 	/* The API has no tags (Application Auto Scaling): an item whose name is a wanted resource's
 	 * deterministic name (which embeds the app's hashed prefix) is ours, never "foreign". */
 	bool owned_by_name;
+	/* Items with neither tags nor the compiler's name (Route 53 records, listener certificates):
+	 * the name (name_path) an observed item must have to be this wanted resource's, from its
+	 * properties as resolved at observe. NULL return (or NULL hook) = the resource's name. New
+	 * string. */
+	char *(*match_name)(const struct cohd_resource *res, const json_t *props);
+	/* Members of the observe params copied into every described item before matching and
+	 * `project`: what the describe was asked about but does not echo (ListResourceRecordSets'
+	 * HostedZoneId, DescribeListenerCertificates' ListenerArn), so that a delete of an item no
+	 * longer wanted can address it. NULL-terminated; NULL = none. */
+	const char *const *observe_keep;
 	/* Observe error codes that mean "nothing there", not a failed describe: "Code" or
 	 * "Code:message prefix" (ECS ClusterNotFoundException; ClientException "Unable to describe
 	 * task definition" for an unknown family). NULL-terminated; NULL = none. */

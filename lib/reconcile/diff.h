@@ -38,6 +38,10 @@ struct cohd_rec_resolve_ctx {
 	const char *const *azs; /* zones sorted by name, NULL-terminated; NULL = none known */
 	/* The known attributes of a resource (observed item or create result), or NULL. */
 	const json_t *(*attrs)(void *userdata, const char *logical_id);
+	/* The desired properties of a resource (unresolved), or NULL: a reference to a value the
+	 * engine generates for that resource (Generate) resolves through the generate port under
+	 * the owner's id, so both get the same value. May be NULL. */
+	const json_t *(*desired)(void *userdata, const char *logical_id);
 	/* Generate, Allocate and Zip: delegated (may be NULL: then unresolvable). */
 	int (*generate)(void *userdata, const char *logical_id, const json_t *placeholder,
 			json_t **ret_value);

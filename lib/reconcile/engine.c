@@ -1391,6 +1391,13 @@ static const json_t *attrs_of(void *userdata, const char *id)
 	return r ? r->attrs : NULL;
 }
 
+static const json_t *desired_of(void *userdata, const char *id)
+{
+	struct rec_res *r = find_res(userdata, id);
+
+	return r && r->want ? r->want->properties : NULL;
+}
+
 /* The generate port, remembering what it made so that no journal entry ever holds it. */
 static int generate(void *userdata, const char *logical_id, const json_t *placeholder, json_t **ret)
 {
@@ -1411,6 +1418,7 @@ static struct cohd_rec_resolve_ctx resolve_ctx(struct cohd_rec_engine *e, const 
 		.image_tag = e->cfg.image_tag,
 		.azs = e->cfg.azs,
 		.attrs = attrs_of,
+		.desired = desired_of,
 		.generate = e->ops.generate ? generate : NULL,
 		.userdata = e,
 		.self = self,

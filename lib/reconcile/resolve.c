@@ -31,6 +31,30 @@ static int ref_value(const struct cohd_rec_resolve_ctx *ctx, const char *id, con
 	return 0;
 }
 
+/* A reference to a value generated for another resource: a database's MasterUserPassword is
+ * its credentials secret's generated SecretString.password, which AWS never returns. The same
+ * value comes from the generate port under the owner's id (which memoises it per resource);
+ * in the diff (keep_generated) the placeholder itself, which is never compared. -ENOENT when
+ * the owner's desired value there is not generated. */
+static int generated_ref(const struct cohd_rec_resolve_ctx *ctx, const char *id, const char *attr,
+			 json_t **ret)
+{
+	const json_t *props = ctx->desired ? ctx->desired(ctx->userdata, id) : NULL;
+	const json_t *ph = props ? cohd_rec_json_path(props, attr) : NULL;
+	int r;
+
+	if (!json_is_object(ph) || !json_object_get(ph, "Generate"))
+		return -ENOENT;
+	if (ctx->keep_generated) {
+		*ret = json_deep_copy(ph);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (!ctx->generate)
+		return -ENOENT;
+	r = ctx->generate(ctx->userdata, id, ph, ret);
+	return r == -EAGAIN ? -ENOENT : r;
+}
+
 static int sub(const struct cohd_rec_resolve_ctx *ctx, const char *s, json_t **ret,
 	       char **ret_missing)
 {
@@ -79,7 +103,28 @@ static int sub(const struct cohd_rec_resolve_ctx *ctx, const char *s, json_t **r
 				break;
 			}
 			*dot = 0;
-			r = ref_value(ctx, name, dot + 1, &v, ret_missing);
+			r = ref_value(ctx, name, dot + 1, &v, NULL);
+			if (r == -EAGAIN) {
+				json_auto_t *gen = NULL;
+
+				r = generated_ref(ctx, name, dot + 1, &gen);
+				if (r == -ENOENT) {
+					r = missing(ret_missing, name, dot + 1);
+					break;
+				}
+				if (r >= 0 && ctx->keep_generated) {
+					/* the whole string holds a generated value: not compared */
+					cohd_buf_done(&b);
+					*ret = TAKE_PTR(gen);
+					return 0;
+				}
+				if (r >= 0) {
+					text = cohd_rec_json_text(gen);
+					r = text ? cohd_buf_append_str(&b, text) : -ENOMEM;
+				}
+				s = close + 1;
+				continue;
+			}
 			if (r < 0)
 				break;
 			text = cohd_rec_json_text(v);
@@ -107,11 +152,15 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 		const json_t *p;
 
 		if ((p = json_object_get(v, "Ref")) && json_is_string(p)) {
+			const char *attr = strempty(json_string_value(json_object_get(v, "Attr")));
 			const json_t *val;
 
-			r = ref_value(ctx, json_string_value(p),
-				      strempty(json_string_value(json_object_get(v, "Attr"))), &val,
-				      ret_missing);
+			r = ref_value(ctx, json_string_value(p), attr, &val, NULL);
+			if (r == -EAGAIN) {
+				r = generated_ref(ctx, json_string_value(p), attr, ret);
+				return r == -ENOENT ? missing(ret_missing, json_string_value(p), attr)
+						    : r;
+			}
 			if (r < 0)
 				return r;
 			*ret = json_deep_copy(val);

@@ -33,6 +33,10 @@ extern const struct cohd_rec_type cohd_resource_elbv2_listener_rule;
 extern const struct cohd_rec_type cohd_resource_iam_instance_profile;
 extern const struct cohd_rec_type cohd_resource_s3_bucket;
 extern const struct cohd_rec_type cohd_resource_ecr_repository;
+extern const struct cohd_rec_type cohd_resource_codebuild_project;
+extern const struct cohd_rec_type cohd_resource_codepipeline_pipeline;
+extern const struct cohd_rec_type cohd_resource_events_rule;
+extern const struct cohd_rec_type cohd_resource_events_target;
 
 /* What every elbv2 type shares (elbv2_common.c): the tag read, DescribeTags for up to 20
  * resources at a time ({"ResourceArns": [...]}), and AddTags for corrections. */

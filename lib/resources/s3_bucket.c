@@ -51,6 +51,12 @@ static json_t *bucket_project(const json_t *raw)
 		json_object_set(o, "Bucket", n);
 		json_object_set_new(o, "Name", n);
 	}
+	/* IAM policies refer to "Arn" (compile_iam.c). S3 returns no ARN; the partition is not
+	 * known here: the aws partition's form. */
+	if (json_is_string(json_object_get(o, "Bucket")))
+		json_object_set_new(o, "Arn", json_sprintf("arn:aws:s3:::%s",
+							   json_string_value(json_object_get(
+								   o, "Bucket"))));
 	return o;
 }
 

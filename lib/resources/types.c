@@ -29,5 +29,9 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_cloudwatch_alarm,
 	&cohd_resource_s3_bucket,
 	&cohd_resource_ecr_repository,
+	&cohd_resource_codebuild_project,
+	&cohd_resource_codepipeline_pipeline,
+	&cohd_resource_events_rule,
+	&cohd_resource_events_target,
 	NULL,
 };

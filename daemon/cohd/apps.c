@@ -146,8 +146,9 @@ int apps_load(struct cohd_daemon *d)
 		/* what the last pass found, for cohd-status until the next one ends */
 		a->rec_status = list[i].status ? json_loads(list[i].status, 0, NULL) : NULL;
 		a->present = !a->removed; /* until a scan says otherwise */
-		if (a->present)
-			restore_desired(d, a, list[i].document);
+		restore_desired(d, a, list[i].document);
+		if (a->removed)
+			rec_removed(a); /* its deletion path goes on */
 	}
 	cohd_store_app_env_list_free(list, n);
 	log_info(MAIN, "%zu app environments known from the state database", d->n_apps);
@@ -419,7 +420,9 @@ void apps_scan(struct cohd_daemon *d)
 			return;
 		}
 		a->present = true;
-		a->removed = false;
+		if (a->removed)
+			a->sha256[0] = '\0'; /* back after removal: accepted again, even unchanged */
+		a->removed = a->deleted = false;
 		intake(d, a);
 	}
 
@@ -437,6 +440,8 @@ void apps_scan(struct cohd_daemon *d)
 			     "%s removed: %s.%s enters the deletion path", a->path, a->app,
 			     a->environment);
 		a->removed = true;
+		rec_removed(a);
+		rec_kick(a);
 	}
 }
 

@@ -28,6 +28,7 @@ struct app_entry {
 	char *path;            /* watch_dir/<file> */
 	bool present;          /* seen by the last scan */
 	bool removed;          /* its removal was reported (the deletion path started) */
+	bool deleted;          /* ... and finished: nothing of it is left */
 	/* the bytes last read: skip files that did not change */
 	char sha256[65];
 	/* the last accepted version (from this run or the store); app NULL if never accepted */
@@ -113,6 +114,7 @@ void rec_kick_all(struct cohd_daemon *d);
 void rec_entry_done(struct app_entry *a);
 /* The accepted version changed: the next pass runs on this app and graph (both stolen). */
 void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_graph *graph);
+void rec_removed(struct app_entry *a);
 
 /* The control socket (ctl_server.c). */
 int ctl_server_start(struct cohd_daemon *d, const char *path, struct ctl_server **ret);

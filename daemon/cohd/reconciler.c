@@ -25,6 +25,7 @@
 
 #include "daemon/cohd/daemon.h"
 #include "daemon/cohd/shared_reads.h"
+#include "daemon/cohd/zip.h"
 #include "lib/aws/client/client.h"
 #include "lib/config/app.h"
 #include "lib/model/compile.h"
@@ -247,6 +248,8 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 	}
 	if (json_object_get(placeholder, "Allocate"))
 		return allocate_priority(placeholder, ret_value);
+	if (json_object_get(placeholder, "Zip"))
+		return cohd_zip_generate(placeholder, ret_value);
 	log_debug(RECONCILE, "%s: no generator for this placeholder", logical_id);
 	return -EOPNOTSUPP;
 }
@@ -740,6 +743,32 @@ void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_grap
 	a->passes = 0;
 }
 
+/* The app file is gone (DESIGN.md §6): from now on the environment wants nothing. Its passes go
+ * on with an empty graph (same region and names), so the engine, which remembers what the last
+ * graph had, takes every resource through the grace period and, for stateful ones, the
+ * confirmation, then deletes it. When nothing is left the environment is marked deleted. */
+void rec_removed(struct app_entry *a)
+{
+	struct cohd_graph *g;
+
+	if (!a->graph)
+		return; /* never compiled here: nothing is known to delete */
+	g = cohd_graph_new();
+	if (!g || json_object_update(cohd_graph_meta(g), cohd_graph_meta(a->graph)) < 0) {
+		cohd_graph_free(g);
+		log_error(MAIN, "%s.%s: out of memory, the deletion path waits", a->app,
+			  a->environment);
+		return;
+	}
+	if (!a->engine_graph)
+		a->engine_graph = a->graph; /* after a restart: remembered by engine_build */
+	else if (a->graph != a->engine_graph)
+		cohd_graph_free(a->graph);
+	a->graph = g;
+	a->done = false;
+	a->passes = 0;
+}
+
 /* The ids this environment owns: its own "env/<env>/" resources (its services' included), and
  * the application-wide ones ("app/") only while it is the app's only environment, so that one
  * environment's removal never deletes what the others still use. */
@@ -900,6 +929,16 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 	bool first = !a->engine;
 	int r;
 
+	switch (a->app_doc->env_type) {
+	case COHD_APP_ENV_PREVIEW:
+		cfg.deletion_grace = d->config->deletion_grace_preview;
+		break;
+	case COHD_APP_ENV_STATIC:
+		cfg.deletion_grace = d->config->deletion_grace_static;
+		break;
+	default:
+		cfg.deletion_grace = d->config->deletion_grace_production;
+	}
 	r = compute_owned(a);
 	if (r < 0)
 		return r;
@@ -969,6 +1008,18 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 		log_info(RECONCILE, "%s.%s: pass %u ended %s, %s", a->app, a->environment, a->passes,
 			 strempty(sync), strempty(health));
 
+	if (a->removed && r >= 0 && converged(a) &&
+	    json_array_size(json_object_get(a->rec_status, "resources")) == 0) {
+		/* the deletion path is complete: nothing of this environment is left */
+		if (cohd_store_app_env_set_status(d->store, a->store_id, "deleted", "synced",
+						  "healthy", NULL) < 0)
+			log_warning(STORE, "%s.%s: cannot mark it deleted, ignoring", a->app,
+				    a->environment);
+		daemon_event(d, a, NULL, LOG_NOTICE, "deleted",
+			     "every resource of %s.%s is deleted", a->app, a->environment);
+		a->deleted = a->done = true;
+	}
+
 	/* siblings that waited for this pass */
 	for (size_t i = 0; i < d->n_apps; i++)
 		if (d->apps[i] != a && d->apps[i]->wanted && streq_ptr(d->apps[i]->app, a->app))
@@ -976,7 +1027,7 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 
 	if (d->once) {
 		/* another pass only for what is still on its way */
-		if (r < 0 || converged(a) || !sync || !streq(sync, "progressing") ||
+		if (a->done || r < 0 || converged(a) || !sync || !streq(sync, "progressing") ||
 		    a->passes >= ONCE_MAX_PASSES) {
 			a->done = true;
 			finish_once_if_done(d);
@@ -985,7 +1036,7 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 		(void)port_timer_start(a, ONCE_PASS_DELAY_MS * USEC_PER_MSEC, kick_later, a);
 		return;
 	}
-	if (a->wanted) {
+	if (a->wanted && !a->done) {
 		a->wanted = false;
 		(void)port_timer_start(a, PASS_MIN_GAP_MS * USEC_PER_MSEC, kick_later, a);
 	}
@@ -1039,7 +1090,7 @@ static void pass_start(struct app_entry *a)
 			pass_fail(a, "the availability zones of %s are unknown", region);
 		return; /* kicked again when they are known */
 	}
-	if (!a->engine || a->engine_app != a->app_doc) {
+	if (!a->engine || a->engine_app != a->app_doc || a->engine_graph != a->graph) {
 		r = engine_build(a, azs);
 		if (r < 0)
 			return pass_fail(a, "cannot set up the reconcile engine: %s", strerror(-r));
@@ -1070,7 +1121,7 @@ static bool sibling_running(const struct app_entry *a)
 
 void rec_kick(struct app_entry *a)
 {
-	if (!a->graph || !a->present || a->done || a->d->stopping)
+	if (!a->graph || !(a->present || a->removed) || a->done || a->d->stopping)
 		return;
 	if (a->running || sibling_running(a)) {
 		a->wanted = true;
@@ -1118,7 +1169,7 @@ static void finish_once_if_done(struct cohd_daemon *d)
 	for (size_t i = 0; i < d->n_apps; i++) {
 		struct app_entry *a = d->apps[i];
 
-		if (!a->present)
+		if (!a->present && !a->removed)
 			continue;
 		n++;
 		if (!a->done && a->graph)
@@ -1130,7 +1181,7 @@ static void finish_once_if_done(struct cohd_daemon *d)
 		const char *k, *sep;
 		json_t *v;
 
-		if (!a->present)
+		if (!a->present && !a->removed)
 			continue;
 		if (json_array_size(a->errors) || !a->graph) {
 			printf("%s: rejected (%zu errors)\n", a->path, json_array_size(a->errors));
@@ -1145,7 +1196,9 @@ static void finish_once_if_done(struct cohd_daemon *d)
 			printf("%s%lld %s", sep, json_integer_value(v), k);
 			sep = ", ";
 		}
-		printf(")\n");
+		printf(")%s\n", !a->removed ? ""
+				 : a->deleted ? ", file removed: deleted"
+					      : ", file removed: deleting");
 		if (d->config->dry_run)
 			print_plan(json_object_get(a->rec_status, "plan"));
 		if (converged(a))

@@ -2740,8 +2740,9 @@ static json_t *build_status(struct cohd_rec_engine *e)
 		struct rec_res *r = e->res[i];
 		json_t *ro;
 
-		/* What this pass knows about: wanted, or found and ours. */
-		if (!r->want && !r->item)
+		/* What this pass knows about: wanted, or found and ours, or remembered and not
+		 * observed (its describe failed: it may still exist, say so). */
+		if (!r->want && !r->item && !r->hold)
 			continue;
 		res_status(e, r);
 		if (r->gone)

@@ -76,6 +76,10 @@ class Reply:
         self.headers = headers
         self.body = body
 
+    def header(self, name):
+        """The first value of header ``name`` (any case), or None."""
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
 
 class Call:
     """What the pipeline learned about one request (for stats and logs)."""
@@ -154,6 +158,7 @@ class Proxy:
         if emulated is not None:  # an operation moto lacks (emulate/__init__.py)
             ctx = emulate.Context(call, req, self.moto_url, call.akid, call.region)
             reply = Reply(*emulate.answer(emulated, ctx))
+            self._after(call, req, reply)  # ETags, pending states: as for moto's answers
             return DROP if decision.fault == "drop" else reply
         try:
             resp = self.pool.request(req.method, req.raw_path, req.headers.pairs, req.body)

@@ -45,6 +45,39 @@ int cohd_elbv2_tags_params(const struct cohd_rec_item *const *items, size_t n, j
 extern const struct cohd_rec_detail cohd_elbv2_tags_detail;
 int cohd_elbv2_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 
+extern const struct cohd_rec_type cohd_resource_cloudfront_distribution;
+extern const struct cohd_rec_type cohd_resource_cloudfront_cache_policy;
+extern const struct cohd_rec_type cohd_resource_cloudfront_origin_request_policy;
+extern const struct cohd_rec_type cohd_resource_lambda_function;
+
+/* What the CloudFront types share (cloudfront_common.c). The normaliser of configurations
+ * ({Quantity, Items} lists, members AWS fills in with defaults); the tag read before matching
+ * (ListTagsForResource by the item's "ARN", {"Tags": {"Items": [...]}}), TagResource and
+ * UntagResource params; the API of cache and origin request policies. */
+json_t *cohd_cloudfront_normalise(const json_t *v);
+int cohd_cloudfront_tags_params(const struct cohd_rec_item *item, json_t **ret);
+#define COHD_CLOUDFRONT_TAGS_DETAIL                                                    \
+	{                                                                              \
+		.operation = "ListTagsForResource", .params = cohd_cloudfront_tags_params, \
+		.result_path = "Tags.Items", .merge_as = "Tags",                       \
+	}
+json_t *cohd_cloudfront_tag_items(const json_t *tags);
+int cohd_cloudfront_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
+int cohd_cloudfront_untag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
+struct cohd_cf_policy {
+	const char *kind;   /* "CachePolicy": the answers' member */
+	const char *config; /* "CachePolicyConfig" */
+};
+int cohd_cf_policy_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret);
+json_t *cohd_cf_policy_project(const struct cohd_cf_policy *k, const json_t *raw);
+int cohd_cf_policy_etag_params(const struct cohd_rec_item *item, json_t **ret);
+int cohd_cf_policy_create(const struct cohd_cf_policy *k, const struct cohd_rec_type_ctx *ctx,
+			  json_t **ret);
+int cohd_cf_policy_update(const struct cohd_cf_policy *k, const struct cohd_rec_type_ctx *ctx,
+			  const char *const *fields, size_t n_fields, json_t **ret);
+int cohd_cf_policy_delete(const struct cohd_cf_policy *k, const struct cohd_rec_type_ctx *ctx,
+			  json_t **ret);
+
 /* The deterministic zip of a Zip placeholder's files ({"name": "contents"}: name order, stored,
  * dated 1980-01-01, mode 0644; lambda_zip.c). *ret: malloc'd bytes (NUL-terminated beyond
  * *ret_len). -EINVAL for an empty or malformed file map, -ENOMEM, -EIO (libzip). */

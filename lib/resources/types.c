@@ -33,5 +33,9 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_codepipeline_pipeline,
 	&cohd_resource_events_rule,
 	&cohd_resource_events_target,
+	&cohd_resource_cloudfront_cache_policy,
+	&cohd_resource_cloudfront_origin_request_policy,
+	&cohd_resource_lambda_function,
+	&cohd_resource_cloudfront_distribution,
 	NULL,
 };

@@ -17,7 +17,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/apps"
 : >"$tmp/cohd.yaml"
 cp "$src/tests/data/apps/two-backends.yml" "$tmp/apps/twin.yml"
-db=$tmp/state/cohd.db
+apps_dir=$tmp/apps
+state_dir=$tmp/state
 export AWS_EC2_METADATA_DISABLED=true
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -30,12 +31,13 @@ runs=0
 once() {
 	runs=$((runs + 1))
 	once_rc=0
-	"$cohd" --once --config "$tmp/cohd.yaml" --watch-dir "$tmp/apps" --state-dir "$tmp/state" \
+	"$cohd" --once --config "$tmp/cohd.yaml" --watch-dir "$apps_dir" --state-dir "$state_dir" \
 		--log-level "${COHD_LOG_LEVEL:-warning}" >"$tmp/out" 2>&1 || once_rc=$?
 	cp "$tmp/out" "$tmp/out.$runs"
 	grep -q "app environments converged" "$tmp/out" || { cat "$tmp/out" >&2; fail "no summary"; }
 }
-summary() { grep '^twin\.production: ' "$tmp/out" || true; }
+app=twin # the app of the file in $apps_dir (faults.sh adds a second one in another)
+summary() { grep "^$app\.production: " "$tmp/out" || true; }
 
 proxy() { # METHOD PATH [BODY]: the proxy's control API
 	python3 -c "import sys, urllib.request as u; sys.stdout.write(u.urlopen(u.Request(sys.argv[2], method=sys.argv[1], data=sys.argv[3].encode() if sys.argv[1] == 'POST' else None, headers={'Content-Type': 'application/json'})).read().decode())" \
@@ -62,11 +64,12 @@ calls_of() { # SERVICE OPERATION: its calls since the last reset
 cat >"$tmp/st.py" <<'EOF'
 import json, sqlite3, sys
 
-db, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+db, app, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 c = sqlite3.connect(db)
-row = c.execute("SELECT id, status FROM app_env WHERE app = 'twin' AND environment = 'production'").fetchone()
+row = c.execute("SELECT id, status FROM app_env WHERE app = ? AND environment = 'production'",
+                (app,)).fetchone()
 if not row or not row[1]:
-    sys.exit("no status recorded for twin.production")
+    sys.exit(f"no status recorded for {app}.production")
 env_id, status = row[0], json.loads(row[1])
 res = {r["id"]: r for r in status["resources"]}
 
@@ -130,7 +133,7 @@ elif cmd == "check":
 else:
     sys.exit(f"st.py: unknown command {cmd}")
 EOF
-st() { python3 "$tmp/st.py" "$db" "$@"; }
+st() { python3 "$tmp/st.py" "$state_dir/cohd.db" "$app" "$@"; }
 
 # Pass until one sends no mutating call (at most $1 runs): the converged first pass. Sets
 # $mode to "full" when that last `cohd --once` exited 0 (every resource synced: every type

@@ -85,5 +85,23 @@ int cohd_lambda_zip_build(const json_t *files, unsigned char **ret, size_t *ret_
 /* The base64 of the SHA-256 of that archive (Lambda's CodeSha256); NULL on failure. */
 char *cohd_lambda_zip_sha256(const json_t *files);
 
+extern const struct cohd_rec_type cohd_resource_rds_db_subnet_group;
+extern const struct cohd_rec_type cohd_resource_rds_db_instance;
+extern const struct cohd_rec_type cohd_resource_rds_db_proxy;
+extern const struct cohd_rec_type cohd_resource_rds_db_proxy_target;
+extern const struct cohd_rec_type cohd_resource_elasticache_cache_subnet_group;
+extern const struct cohd_rec_type cohd_resource_elasticache_replication_group;
+
+/* What the RDS and ElastiCache types share (rds_common.c): the ARN of a described item, an
+ * unfiltered region-wide observe, the tag read (ListTagsForResource by ARN, merged as
+ * "TagList"), AddTagsToResource / RemoveTagsFromResource params, and a normaliser helper: a
+ * list of ids or of {member: id} objects -> a new sorted list of the ids. */
+const char *cohd_rds_arn(const json_t *attrs);
+int cohd_rds_observe_all(const struct cohd_rec_observe_ctx *ctx, json_t **ret);
+extern const struct cohd_rec_detail cohd_rds_tags_detail;
+int cohd_rds_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
+int cohd_rds_untag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
+json_t *cohd_rds_id_list(const json_t *v, const char *member);
+
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

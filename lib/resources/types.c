@@ -37,5 +37,11 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_cloudfront_origin_request_policy,
 	&cohd_resource_lambda_function,
 	&cohd_resource_cloudfront_distribution,
+	&cohd_resource_rds_db_subnet_group,
+	&cohd_resource_rds_db_instance,
+	&cohd_resource_rds_db_proxy,
+	&cohd_resource_rds_db_proxy_target,
+	&cohd_resource_elasticache_cache_subnet_group,
+	&cohd_resource_elasticache_replication_group,
 	NULL,
 };

@@ -9,9 +9,11 @@
 #   c. an ECS service's desired count set inside the autoscaling target's [min, max] is left
 #      alone and shown as accepted drift; set outside it, it is corrected to the nearest bound;
 #   d. a pass after convergence (and after each correction) sends no mutating call.
-# Mode "full" (cohd --once exits 0: every resource type exists) also asserts the whole app
-# converged; mode "partial" checks only the resources of the types this build has, and skips
-# (SKIP:) a scenario whose resource waits for a type this build lacks.
+# Mode "full" (cohd --once exits 0: every resource type exists and works) also asserts the
+# whole app converged and counts every mutating call; mode "partial" checks only the ec2, ecs,
+# elbv2, iam, logs, autoscaling, alarm and secret resources (and counts only the mutating calls
+# to those services; the others are shown), and skips (SKIP:) a scenario whose resource waits
+# for one of another type.
 #
 # Usage: tests/aws-up -- drift.sh BUILD_DIR SOURCE_DIR
 set -eu
@@ -27,7 +29,7 @@ ADMIN=env/production/svc/admin/ecs-service
 quiet_pass() { # WHAT: the next pass sends no mutating call
 	reset_stats
 	once
-	m=$(mutating)
+	m=$(counted_mutating)
 	[ -z "$m" ] || fail "$1: a further pass sent mutating calls: $m"
 	pass "d. $1: the next pass sends no mutating call"
 }
@@ -35,7 +37,7 @@ quiet_pass() { # WHAT: the next pass sends no mutating call
 converge 4
 reset_stats
 once
-m=$(mutating)
+m=$(counted_mutating)
 [ -z "$m" ] || fail "d. a second pass after convergence sent mutating calls: $m"
 [ "$mode" = partial ] || [ "$once_rc" = 0 ] || fail "d. the app no longer converges: $(summary)"
 pass "d. a second pass after convergence sends no mutating call ($(summary))"

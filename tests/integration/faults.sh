@@ -41,7 +41,7 @@ while :; do
 	reset_stats
 	once
 	proxy GET '/_proxy/stats?recent=1' >"$tmp/stats.$runs"
-	m=$(mutating)
+	m=$(counted_mutating)
 	throttled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["throttled"])' "$tmp/stats.$runs")
 	calls=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["total"])' "$tmp/stats.$runs")
 	note "run $runs: $calls calls, $throttled throttled; $(summary)"

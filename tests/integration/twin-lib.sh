@@ -44,14 +44,31 @@ proxy() { # METHOD PATH [BODY]: the proxy's control API
 		"$1" "$COHD_AWSPROXY_URL$2" "${3:-}"
 }
 reset_stats() { proxy POST /_proxy/stats/reset >/dev/null; }
-# "service:Operation=total ..." of every call since the last reset that is not a read
+# "service:Operation=total ..." of every call since the last reset that is not a read; with
+# "in" only those of the services of the checked types (ec2, ecs, elbv2, iam, logs, autoscaling,
+# alarms, secrets), with "out" only the others
 mutating() {
 	proxy GET /_proxy/stats | python3 -c '
 import json, sys
 calls = json.load(sys.stdin)["calls"]
 read = ("Describe", "List", "Get", "BatchGet")
+checked = {"ec2", "ecs", "elbv2", "iam", "logs", "application-autoscaling", "cloudwatch",
+           "secretsmanager", "sts"}
+which = sys.argv[1]
 print(" ".join(f"{s}:{op}={v['"'total'"']}" for s, ops in sorted(calls.items())
-               for op, v in sorted(ops.items()) if not op.startswith(read) and v["total"]))'
+               for op, v in sorted(ops.items()) if not op.startswith(read) and v["total"]
+               and (which == "all" or (s in checked) == (which == "in"))))' "${1:-all}"
+}
+# the mutating calls that count after the last `cohd --once`: all of them when it converged
+# (exit 0), else those of the checked types' services; the others are shown
+counted_mutating() {
+	if [ "$once_rc" = 0 ]; then
+		mutating all
+	else
+		o=$(mutating out)
+		[ -z "$o" ] || note "mutating calls of types outside the checked ones (not counted): $o" >&2
+		mutating in
+	fi
 }
 calls_of() { # SERVICE OPERATION: its calls since the last reset
 	proxy GET /_proxy/stats |
@@ -123,6 +140,10 @@ elif cmd == "check":
         print(f"#   {how:7} {r['type']:40} {i}  {r['sync']}{': ' + r['message'] if r.get('message') else ''}")
         if how == "BAD":
             bad.append(i)
+            if "PriorityInUse" in (r.get("message") or ""):
+                print("#           (known: daemon/cohd/reconciler.c allocate_priority() clamps the "
+                      "compiler's ranks (1024 - strlen(url_path)) to 99: every rule of an "
+                      "environment gets the same priority)")
     counts = {}
     for i in outside:
         k = (res[i]["type"], res[i]["sync"])
@@ -143,7 +164,7 @@ converge() {
 	for i in $(seq "$1"); do
 		reset_stats
 		once
-		m=$(mutating)
+		m=$(counted_mutating)
 		[ -z "$m" ] && break
 		note "run $runs: $(summary); mutating calls: $m"
 	done

@@ -34,8 +34,7 @@ static json_t *instance_project(const json_t *raw)
 	if (json_is_string(cohd_rec_json_path(raw, "DBSubnetGroup.DBSubnetGroupName")))
 		json_object_set(o, "DBSubnetGroupName",
 				cohd_rec_json_path(raw, "DBSubnetGroup.DBSubnetGroupName"));
-	sgs = cohd_rds_id_list(json_object_get(raw, "VpcSecurityGroups") ?: json_array(),
-			       "VpcSecurityGroupId");
+	sgs = cohd_rds_id_list(json_object_get(raw, "VpcSecurityGroups"), "VpcSecurityGroupId");
 	json_object_set_new(o, "VpcSecurityGroupIds", sgs ? sgs : json_array());
 	if (!port && json_integer_value(json_object_get(raw, "DbInstancePort")) > 0)
 		port = json_object_get(raw, "DbInstancePort");

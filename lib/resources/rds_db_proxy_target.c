@@ -86,6 +86,8 @@ static json_t *ids_of_type(const json_t *v, const char *type)
 	json_t *filtered = json_array(), *item, *out;
 	size_t i;
 
+	if (!v) /* no target registered */
+		return filtered;
 	if (!filtered || !json_is_array(v)) {
 		json_decref(filtered);
 		return json_incref((json_t *)v);
@@ -228,8 +230,8 @@ static int target_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	if (!json_is_string(proxy) || !json_is_string(group))
 		return -EINVAL;
 	steps = json_array();
-	inst = instance_ids(json_object_get(attrs, "Targets") ?: json_array());
-	clus = cluster_ids(json_object_get(attrs, "Targets") ?: json_array());
+	inst = instance_ids(json_object_get(attrs, "Targets"));
+	clus = cluster_ids(json_object_get(attrs, "Targets"));
 	if (!steps || !inst || !clus) {
 		json_decref(steps);
 		json_decref(inst);

@@ -21,7 +21,7 @@ static json_t *group_project(const json_t *raw)
 
 	if (!o)
 		return NULL;
-	ids = cohd_rds_id_list(json_object_get(raw, "Subnets") ?: json_array(), "SubnetIdentifier");
+	ids = cohd_rds_id_list(json_object_get(raw, "Subnets"), "SubnetIdentifier");
 	json_object_set_new(o, "SubnetIds", ids ? ids : json_array());
 	return o;
 }

@@ -31,28 +31,42 @@ static int ref_value(const struct cohd_rec_resolve_ctx *ctx, const char *id, con
 	return 0;
 }
 
-/* A reference to a value generated for another resource: a database's MasterUserPassword is
- * its credentials secret's generated SecretString.password, which AWS never returns. The same
- * value comes from the generate port under the owner's id (which memoises it per resource);
- * in the diff (keep_generated) the placeholder itself, which is never compared. -ENOENT when
- * the owner's desired value there is not generated. */
-static int generated_ref(const struct cohd_rec_resolve_ctx *ctx, const char *id, const char *attr,
-			 json_t **ret)
+static int any_ref(const char *id, const char *attr, void *userdata)
+{
+	return -EEXIST;
+}
+
+/* A reference to a value cohd writes and AWS never returns, read from the owner's desired
+ * properties. A generated value (a database's MasterUserPassword is its credentials secret's
+ * generated SecretString.password): the same value from the generate port under the owner's id
+ * (which memoises it per resource); in the diff (keep_generated) the placeholder itself, which
+ * is never compared. A literal (the secret's SecretString.username): that value, once the owner
+ * exists (before that, the reference waits like any other). -ENOENT otherwise. */
+static int desired_ref(const struct cohd_rec_resolve_ctx *ctx, const char *id, const char *attr,
+		       json_t **ret)
 {
 	const json_t *props = ctx->desired ? ctx->desired(ctx->userdata, id) : NULL;
 	const json_t *ph = props ? cohd_rec_json_path(props, attr) : NULL;
 	int r;
 
-	if (!json_is_object(ph) || !json_object_get(ph, "Generate"))
+	if (!ph)
 		return -ENOENT;
-	if (ctx->keep_generated) {
-		*ret = json_deep_copy(ph);
-		return *ret ? 0 : -ENOMEM;
+	if (json_is_object(ph) && json_object_get(ph, "Generate")) {
+		if (ctx->keep_generated) {
+			*ret = json_deep_copy(ph);
+			return *ret ? 0 : -ENOMEM;
+		}
+		if (!ctx->generate)
+			return -ENOENT;
+		r = ctx->generate(ctx->userdata, id, ph, ret);
+		return r == -EAGAIN ? -ENOENT : r;
 	}
-	if (!ctx->generate)
+	if (cohd_rec_has_generated(ph) || cohd_json_foreach_ref(ph, any_ref, NULL) < 0 ||
+	    (json_is_object(ph) && json_object_get(ph, "Az")) || !ctx->attrs ||
+	    !ctx->attrs(ctx->userdata, id))
 		return -ENOENT;
-	r = ctx->generate(ctx->userdata, id, ph, ret);
-	return r == -EAGAIN ? -ENOENT : r;
+	*ret = json_deep_copy(ph);
+	return *ret ? 0 : -ENOMEM;
 }
 
 static int sub(const struct cohd_rec_resolve_ctx *ctx, const char *s, json_t **ret,
@@ -107,12 +121,12 @@ static int sub(const struct cohd_rec_resolve_ctx *ctx, const char *s, json_t **r
 			if (r == -EAGAIN) {
 				json_auto_t *gen = NULL;
 
-				r = generated_ref(ctx, name, dot + 1, &gen);
+				r = desired_ref(ctx, name, dot + 1, &gen);
 				if (r == -ENOENT) {
 					r = missing(ret_missing, name, dot + 1);
 					break;
 				}
-				if (r >= 0 && ctx->keep_generated) {
+				if (r >= 0 && ctx->keep_generated && cohd_rec_has_generated(gen)) {
 					/* the whole string holds a generated value: not compared */
 					cohd_buf_done(&b);
 					*ret = TAKE_PTR(gen);
@@ -157,9 +171,10 @@ int cohd_rec_resolve(const struct cohd_rec_resolve_ctx *ctx, const json_t *v, js
 
 			r = ref_value(ctx, json_string_value(p), attr, &val, NULL);
 			if (r == -EAGAIN) {
-				r = generated_ref(ctx, json_string_value(p), attr, ret);
-				return r == -ENOENT ? missing(ret_missing, json_string_value(p), attr)
-						    : r;
+				r = desired_ref(ctx, json_string_value(p), attr, ret);
+				return r == -ENOENT
+					       ? missing(ret_missing, json_string_value(p), attr)
+					       : r;
 			}
 			if (r < 0)
 				return r;

@@ -987,6 +987,12 @@ static struct cohd_graph *graph_data(void)
 		      cohd_ref("app/elasticache/subnet-group", "CacheSubnetGroupName"),
 		      "SecurityGroupIds", "sg-cache", "Port", 6379, "AtRestEncryptionEnabled", 1,
 		      "TransitEncryptionEnabled", 0));
+	/* the environment's app secret: connection strings built from the credentials */
+	add(g, "secretsmanager.secret", "env/pr-1/secrets", "cohd/shop-a1b2c3/pr-1/secrets",
+	    json_pack("{s:s, s:{s:{s:s}}}", "Name", "cohd/shop-a1b2c3/pr-1/secrets", "SecretString",
+		      "DB_DATABASE_URL", "Sub",
+		      "postgres://${" CREDS ".SecretString.username}:${" CREDS
+		      ".SecretString.password}@${env/pr-1/rds/db/proxy.Endpoint}:5432/pr_1"));
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	return g;
 }
@@ -1026,6 +1032,12 @@ START_TEST(test_converge_drift_delete)
 		"s3cr3t-password"));
 	ck_assert_ptr_null(json_object_get(p, "AllowMajorVersionUpgrade"));
 	ck_assert_str_eq(str(p, "DBSubnetGroupName"), "shop-a1b2c3");
+	/* the username the secret was written with (AWS never shows it), the same password and
+	 * the proxy's endpoint, in the app secret's connection string */
+	p = mut_params("CreateSecret", 1);
+	ck_assert_ptr_nonnull(strstr(str(p, "SecretString"),
+				     "postgres://shop:s3cr3t-password@p.proxy-x.eu-west-1.rds."
+				     "amazonaws.com:5432/pr_1"));
 	ck_assert_str_eq(tag_of("arn:aws:rds:eu-west-1:123456789012:subgrp:shop-a1b2c3", "cohd:id"),
 			 "app/rds/subnet-group");
 	p = mut_params("RegisterDBProxyTargets", 0);

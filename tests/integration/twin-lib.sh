@@ -167,6 +167,12 @@ converge() {
 		m=$(counted_mutating)
 		[ -z "$m" ] && break
 		note "run $runs: $(summary); mutating calls: $m"
+		# After the first run only what moto leaves undone may be left: its CreateService
+		# drops deploymentConfiguration, healthCheckGracePeriodSeconds and
+		# enableECSManagedTags (AWS keeps them), so the next pass sets them (UpdateService).
+		if [ "$runs" -ge 2 ] && [ -n "$(echo "$m" | tr ' ' '\n' | grep -v '^ecs:UpdateService=')" ]; then
+			fail "run $runs, after a first full pass, still changed things: $m"
+		fi
 	done
 	[ -z "$m" ] || fail "still sending mutating calls after $1 runs: $m"
 	if [ "$once_rc" = 0 ]; then

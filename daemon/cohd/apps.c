@@ -143,6 +143,7 @@ int apps_load(struct cohd_daemon *d)
 		memcpy(a->sha256, list[i].source_sha256,
 		       MIN(strlen(list[i].source_sha256), sizeof a->sha256 - 1));
 		a->removed = !streq(list[i].state, "active");
+		a->delete_confirmed = list[i].delete_confirmed;
 		/* what the last pass found, for cohd-status until the next one ends */
 		a->rec_status = list[i].status ? json_loads(list[i].status, 0, NULL) : NULL;
 		a->present = !a->removed; /* until a scan says otherwise */
@@ -286,6 +287,7 @@ static int record_accepted(struct cohd_daemon *d, struct app_entry *a, const str
 			.properties = texts[2 * i],
 			.depends_on = texts[2 * i + 1],
 			.deletion = cohd_deletion_to_string(rs->deletion),
+			.region = rs->region,
 		};
 		if (!texts[2 * i] || !texts[2 * i + 1])
 			r = -ENOMEM;

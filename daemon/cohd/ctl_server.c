@@ -354,6 +354,9 @@ static json_t *dispatch(struct ctl_conn *c, json_t *msg)
 		if (!a->engine)
 			return cohd_ctl_response_error("conflict", "%s has not been reconciled yet",
 						       req.target);
+		if (cohd_store_app_env_confirm_delete(d->store, a->store_id) < 0)
+			return cohd_ctl_response_error("internal", "cannot record the confirmation");
+		a->delete_confirmed = true;
 		cohd_rec_engine_confirm_delete(a->engine);
 		daemon_event(d, a, NULL, LOG_WARNING, "delete-confirmed",
 			     "deletion of stateful resources confirmed by request");

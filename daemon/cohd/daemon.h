@@ -29,6 +29,7 @@ struct app_entry {
 	bool present;          /* seen by the last scan */
 	bool removed;          /* its removal was reported (the deletion path started) */
 	bool deleted;          /* ... and finished: nothing of it is left */
+	bool delete_confirmed; /* `cohd-status delete --confirm` since the last accepted file */
 	/* the bytes last read: skip files that did not change */
 	char sha256[65];
 	/* the last accepted version (from this run or the store); app NULL if never accepted */

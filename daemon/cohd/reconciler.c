@@ -739,6 +739,7 @@ void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_grap
 		cohd_app_free(a->app_doc);
 	a->app_doc = app;
 	a->graph = graph;
+	a->delete_confirmed = false; /* the store cleared it with the new generation */
 	a->done = false;
 	a->passes = 0;
 }
@@ -896,7 +897,8 @@ static int remember_stored(const struct cohd_store_resource *res, void *userdata
 									 : COHD_DELETION_DEFAULT,
 				     v, n);
 	if (r >= 0)
-		r = cohd_rec_engine_remember_name(e, res->logical_id, res->physical_name);
+		r = cohd_rec_engine_remember_name(e, res->logical_id, res->physical_name,
+						  res->region);
 	free(v);
 	return r < 0 && r != -ENOMEM ? 0 : r; /* a type this build lacks: nothing to remember */
 }
@@ -955,11 +957,13 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 		if (cohd_rec_engine_remember(e, res->id, res->type, res->deletion,
 					     (const char *const *)res->depends_on,
 					     res->n_depends_on) >= 0)
-			(void)cohd_rec_engine_remember_name(e, res->id, res->name);
+			(void)cohd_rec_engine_remember_name(e, res->id, res->name, res->region);
 	}
 	if (!a->engine_graph && a->store_id)
 		(void)cohd_store_desired_foreach_previous(d->store, a->store_id, a->generation,
 							  remember_stored, e);
+	if (a->delete_confirmed)
+		cohd_rec_engine_confirm_delete(e);
 	cohd_rec_engine_free(a->engine);
 	if (a->engine_graph != a->graph)
 		cohd_graph_free(a->engine_graph);

@@ -73,6 +73,7 @@ struct rec_res {
 	int64_t open_intent; /* a create left open by a crash */
 	char *open_token;
 	char *last_name;	    /* the physical name it was last wanted with */
+	char *last_region;	    /* ... and its region (NULL = the app's) */
 	char *match;		    /* this pass: the type's match_name from the resolved props */
 	struct cohd_resource ghost; /* what observe sees of it once no longer wanted */
 
@@ -102,6 +103,8 @@ struct rec_call {
 /* Observe jobs: one per type, or per batch of observe_batch wanted resources. */
 struct obs_job {
 	const struct cohd_rec_type *type;
+	const char *region; /* NULL = the app's; CloudFront certificates and Lambda@Edge live in
+			     * us-east-1 whatever the app's region: a job per type and region */
 	size_t first; /* first wanted resource of the type in this batch */
 	bool started, done;
 	unsigned tag_reads; /* tag reads still out before the items can be matched */
@@ -292,6 +295,7 @@ static void res_free(struct rec_res *r)
 	free(r->deps);
 	free(r->open_token);
 	free(r->last_name);
+	free(r->last_region);
 	free(r->message);
 	free(r->id);
 	free(r);
@@ -464,6 +468,27 @@ static int remember_name(struct rec_res *r, const char *name)
 	return 0;
 }
 
+static int remember_region(struct rec_res *r, const char *region)
+{
+	char *n = NULL;
+
+	if (streq_ptr(r->last_region, region))
+		return 0;
+	if (region && !(n = strdup(region)))
+		return -ENOMEM;
+	free(r->last_region);
+	r->last_region = n;
+	return 0;
+}
+
+/* The region r lives in, NULL for the app's. */
+static const char *region_of(const struct cohd_rec_engine *e, const struct rec_res *r)
+{
+	const char *rg = r->want ? r->want->region : r->last_region;
+
+	return rg && !streq_ptr(rg, e->cfg.region) ? rg : NULL;
+}
+
 /* Is r asked for in the observe of type t (wanted, or remembered by name for name lists)? */
 static bool observed_by_name(const struct rec_res *r, const struct cohd_rec_type *t)
 {
@@ -477,6 +502,7 @@ static const struct cohd_resource *remembered_as(struct rec_res *r)
 		.id = r->id,
 		.type = (char *)r->type->name,
 		.name = r->last_name,
+		.region = r->last_region,
 		.deletion = r->deletion,
 	};
 	return &r->ghost;
@@ -584,7 +610,7 @@ static void pass_start(void *arg)
 		if (!r)
 			return finish(e, -ENOMEM);
 		r->want = w;
-		if (remember_name(r, w->name) < 0)
+		if (remember_name(r, w->name) < 0 || remember_region(r, w->region) < 0)
 			return finish(e, -ENOMEM);
 		r->deletion = w->deletion;
 		if (remember_deps(r, w->depends_on, w->n_depends_on) < 0)
@@ -603,19 +629,22 @@ static void pass_start(void *arg)
 		return finish(e, -ENOMEM);
 	for (size_t i = 0; i < e->n_res; i++) {
 		const struct cohd_rec_type *t = e->res[i]->type;
+		const char *region = region_of(e, e->res[i]);
 		size_t n_wanted = 0;
 		bool seen = !t;
 
 		for (size_t k = 0; k < e->n_obs && !seen; k++)
-			seen = e->obs[k].type == t;
+			seen = e->obs[k].type == t && streq_ptr(e->obs[k].region, region);
 		if (seen)
 			continue;
 		for (size_t k = 0; k < e->n_res; k++)
-			n_wanted += observed_by_name(e->res[k], t);
+			n_wanted += observed_by_name(e->res[k], t) &&
+				    streq_ptr(region_of(e, e->res[k]), region);
 		/* Batches of observe_batch wanted resources (DescribeServices takes ten). */
 		for (size_t first = 0; first == 0 || (t->observe_batch && first < n_wanted);
 		     first += t->observe_batch ? t->observe_batch : 1)
-			e->obs[e->n_obs++] = (struct obs_job){.type = t, .first = first};
+			e->obs[e->n_obs++] =
+				(struct obs_job){ .type = t, .region = region, .first = first };
 	}
 	e->phase = PHASE_OBSERVE;
 	observe_next(e);
@@ -781,6 +810,10 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 		} else if (r)
 			r->adopt = true;
 	}
+	/* No longer wanted here and outside what this environment owns: an application-wide
+	 * resource the app's other environments still use. Not ours to delete. */
+	if (r && !r->want && !owned(e, r->id))
+		r = NULL;
 	if (!r) {
 		item_free(it);
 		return;
@@ -963,7 +996,7 @@ static int tag_read_start(struct cohd_rec_engine *e, const struct cohd_rec_type 
 		return r < 0 ? r : -ENOMEM;
 	}
 	c->raw = chunk;
-	r = aws(e, t, NULL, d->operation, params, 0, tag_read_done, c);
+	r = aws(e, t, e->obs[job].region, d->operation, params, 0, tag_read_done, c);
 	if (r < 0) {
 		call_free(c);
 		return r;
@@ -1127,7 +1160,7 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 	struct cohd_rec_observe_ctx ctx = {
 		.app = e->cfg.app,
 		.environment = e->cfg.environment,
-		.region = e->cfg.region,
+		.region = job->region ?: e->cfg.region,
 		.name_prefix = e->cfg.name_prefix,
 		.wanted = wanted,
 		.props = props,
@@ -1143,7 +1176,8 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 		struct cohd_rec_resolve_ctx rc;
 		json_t *p = NULL;
 
-		if (!observed_by_name(e->res[i], t))
+		if (!observed_by_name(e->res[i], t) ||
+		    !streq_ptr(region_of(e, e->res[i]), job->region))
 			continue;
 		if (n++ < job->first)
 			continue;
@@ -1172,7 +1206,8 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 	if (!c)
 		return -ENOMEM;
 	c->raw = json_incref(params); /* observe_keep */
-	r = aws(e, t, NULL, t->describe_op, params, AWS_ALL_PAGES | AWS_SHARED, observe_done, c);
+	r = aws(e, t, job->region, t->describe_op, params, AWS_ALL_PAGES | AWS_SHARED, observe_done,
+		c);
 	if (r < 0) {
 		call_free(c);
 		return r;
@@ -1295,7 +1330,7 @@ static void detail_next(struct cohd_rec_engine *e)
 		if (!c)
 			continue;
 		c->item = job->item;
-		if (aws(e, r->type, r->want->region, d->operation, params, 0, detail_done, c) < 0) {
+		if (aws(e, r->type, region_of(e, r), d->operation, params, 0, detail_done, c) < 0) {
 			call_free(c);
 			set_hold(r, "not observed: %s could not start", d->operation);
 			continue;
@@ -1370,7 +1405,7 @@ static void lookup_next(struct cohd_rec_engine *e)
 		c = call_new(e, CALL_LOOKUP, r->type, 0, r->id);
 		if (!c)
 			continue;
-		if (aws(e, r->type, r->want->region, r->type->describe_op, params, AWS_ALL_PAGES,
+		if (aws(e, r->type, region_of(e, r), r->type->describe_op, params, AWS_ALL_PAGES,
 			lookup_done, c) < 0) {
 			call_free(c);
 			set_hold(r, "look-up-before-create could not start");
@@ -2135,7 +2170,7 @@ static void wait_poll(void *arg)
 		r = params ? 0 : -EINVAL;
 	}
 	if (r >= 0)
-		r = aws(e, a->type, res->want ? res->want->region : NULL, a->type->describe_op,
+		r = aws(e, a->type, region_of(e, res), a->type->describe_op,
 			params, AWS_ALL_PAGES, wait_done, c);
 	if (r < 0) {
 		call_free(c);
@@ -2528,7 +2563,7 @@ static int send_step(struct cohd_rec_engine *e, struct cohd_rec_action *a)
 	c = call_new(e, CALL_ACTION, a->type, a->id, a->logical_id);
 	if (!c)
 		return -ENOMEM;
-	r = aws(e, a->type, res->want ? res->want->region : NULL, op, params, AWS_MUTATING,
+	r = aws(e, a->type, region_of(e, res), op, params, AWS_MUTATING,
 		action_done_cb, c);
 	if (r < 0) {
 		/* Never sent: settle the intent now. */
@@ -2936,7 +2971,7 @@ int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, 
 }
 
 int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical_id,
-				  const char *name)
+				  const char *name, const char *region)
 {
 	struct rec_res *r;
 
@@ -2944,7 +2979,7 @@ int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical
 	r = find_res(e, logical_id);
 	if (!r)
 		return -ENOENT;
-	return remember_name(r, name);
+	return remember_name(r, name) < 0 || remember_region(r, region) < 0 ? -ENOMEM : 0;
 }
 
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e)

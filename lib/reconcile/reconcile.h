@@ -171,11 +171,12 @@ int cohd_rec_engine_recover(struct cohd_rec_engine *e, const struct cohd_rec_int
 int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, const char *type,
 			     enum cohd_deletion deletion, const char *const *depends_on, size_t n);
 
-/* The physical name a remembered resource had: types found through a list of names
- * (observe_batch) ask for it by that name once it leaves the file, so that it is found and
- * deleted. -ENOENT when logical_id is not remembered. */
+/* The physical name and region (NULL = the app's) a remembered resource had: types found
+ * through a list of names (observe_batch) ask for it by that name once it leaves the file, and
+ * it is looked for in its region, so that it is found and deleted. -ENOENT when logical_id is
+ * not remembered. */
 int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical_id,
-				  const char *name);
+				  const char *name, const char *region);
 
 /* `cohd-status delete APP.ENV --confirm`: CONFIRM resources (and stateful replacements) may
  * now be deleted. The confirmation lasts until nothing that needed it is left. */

@@ -4,7 +4,7 @@
 
 #define APP_ENV_COLUMNS                                                                            \
 	"id, app, environment, env_type, source_path, source_sha256, document, generation, "      \
-	"state, sync, health, last_error, status"
+	"state, sync, health, last_error, status, delete_confirmed_at IS NOT NULL"
 
 void cohd_store_app_env_done(struct cohd_store_app_env *e)
 {
@@ -40,6 +40,7 @@ static int read_row(sqlite3_stmt *st, struct cohd_store_app_env *ret)
 		.health = store_column_strdup(st, 10),
 		.last_error = store_column_strdup(st, 11),
 		.status = store_column_strdup(st, 12),
+		.delete_confirmed = sqlite3_column_int(st, 13) != 0,
 	};
 
 	if (!e.app || !e.environment || !e.env_type || !e.source_path || !e.source_sha256 ||
@@ -123,7 +124,8 @@ int cohd_store_app_env_accept(struct cohd_store *s, const struct cohd_store_app_
 			r = store_prepare(s,
 					  "UPDATE app_env SET env_type = ?, source_path = ?, "
 					  "source_sha256 = ?, document = ?, generation = generation + 1, "
-					  "state = 'active', updated_at = ? WHERE id = ?",
+					  "state = 'active', delete_confirmed_at = NULL, updated_at = ? "
+					  "WHERE id = ?",
 					  &st);
 			if (r < 0)
 				return r;
@@ -215,6 +217,25 @@ int cohd_store_app_env_set_status(struct cohd_store *s, int64_t id, const char *
 	(void)store_bind_text(st, 4, last_error);
 	(void)store_bind_text(st, 5, store_now(now));
 	sqlite3_bind_int64(st, 6, id);
+	r = store_step_done(s, st);
+	if (r < 0)
+		return r;
+	return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+int cohd_store_app_env_confirm_delete(struct cohd_store *s, int64_t id)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	char now[COHD_ISO8601_MAX];
+	int r;
+
+	cohd_assert_return(s, -EINVAL);
+	r = store_prepare(s, "UPDATE app_env SET delete_confirmed_at = ?1, updated_at = ?1 WHERE id = ?2",
+			  &st);
+	if (r < 0)
+		return r;
+	(void)store_bind_text(st, 1, store_now(now));
+	sqlite3_bind_int64(st, 2, id);
 	r = store_step_done(s, st);
 	if (r < 0)
 		return r;

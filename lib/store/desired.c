@@ -15,8 +15,8 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 		return r;
 	r = store_prepare(s,
 			  "INSERT INTO desired_resource (app_env_id, generation, logical_id, type, "
-			  "physical_name, properties, depends_on, deletion) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			  "physical_name, properties, depends_on, deletion, region) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			  &ins);
 	if (r < 0)
 		return r;
@@ -36,6 +36,7 @@ int cohd_store_desired_replace(struct cohd_store *s, int64_t app_env_id, int64_t
 		(void)store_bind_text(ins, 6, res[i].properties);
 		(void)store_bind_text(ins, 7, res[i].depends_on ? res[i].depends_on : "[]");
 		(void)store_bind_text(ins, 8, res[i].deletion ? res[i].deletion : "default");
+		(void)store_bind_text(ins, 9, res[i].region);
 		r = store_step_done(s, ins);
 	}
 	if (r >= 0)
@@ -59,6 +60,7 @@ static int desired_walk(struct cohd_store *s, sqlite3_stmt *st,
 			.properties = store_column_text(st, 3),
 			.depends_on = store_column_text(st, 4),
 			.deletion = store_column_text(st, 5),
+			.region = store_column_text(st, 6),
 		};
 
 		r = cb(&res, userdata);
@@ -77,7 +79,7 @@ int cohd_store_desired_foreach(struct cohd_store *s, int64_t app_env_id, int64_t
 
 	cohd_assert_return(s && cb, -EINVAL);
 	r = store_prepare(s,
-			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion "
+			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion, region "
 			  "FROM desired_resource WHERE app_env_id = ? AND generation = ? "
 			  "ORDER BY logical_id",
 			  &st);
@@ -98,7 +100,7 @@ int cohd_store_desired_foreach_previous(struct cohd_store *s, int64_t app_env_id
 
 	cohd_assert_return(s && cb, -EINVAL);
 	r = store_prepare(s,
-			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion "
+			  "SELECT logical_id, type, physical_name, properties, depends_on, deletion, region "
 			  "FROM desired_resource WHERE app_env_id = ?1 AND generation = "
 			  "(SELECT max(generation) FROM desired_resource "
 			  " WHERE app_env_id = ?1 AND generation < ?2) ORDER BY logical_id",

@@ -51,6 +51,8 @@ struct cohd_store_app_env {
 	char *last_error;                    /* may be NULL */
 	char *status;                        /* the engine's status of the last pass (JSON), or
 					      * NULL before the first */
+	bool delete_confirmed;               /* `cohd-status delete --confirm` since the last
+					      * accepted file */
 };
 
 void cohd_store_app_env_done(struct cohd_store_app_env *e);
@@ -65,6 +67,9 @@ int cohd_store_app_env_accept(struct cohd_store *s, const struct cohd_store_app_
 /* Look one up by app and environment name: 0, or -ENOENT. */
 int cohd_store_app_env_get(struct cohd_store *s, const char *app, const char *environment,
 			   struct cohd_store_app_env *ret);
+
+/* `cohd-status delete APP.ENV --confirm`: recorded until the next accepted file. */
+int cohd_store_app_env_confirm_delete(struct cohd_store *s, int64_t id);
 
 /* All app environments ordered by app, environment; free with cohd_store_app_env_list_free. */
 int cohd_store_app_env_list(struct cohd_store *s, struct cohd_store_app_env **ret, size_t *ret_n);
@@ -85,6 +90,7 @@ struct cohd_store_resource {
 	const char *depends_on; /* JSON array text; NULL = "[]" */
 	const char *deletion;   /* "default" or "confirm" (stateful: needs a confirmed delete);
 				 * NULL = "default" */
+	const char *region;     /* NULL = the app environment's */
 };
 
 /* Replace the desired graph of (app_env_id, generation) with the n resources given. */

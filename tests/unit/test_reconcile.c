@@ -2522,9 +2522,9 @@ START_TEST(test_remembered_name_after_restart)
 						  COHD_DELETION_DEFAULT, NULL, 0),
 			 0);
 	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/svc/web/scaler",
-						       "service/shop-a1b2c3/shop-a1b2c3-pr-1-web"),
+						       "service/shop-a1b2c3/shop-a1b2c3-pr-1-web", NULL),
 			 0);
-	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/nothing", "x"), -ENOENT);
+	ck_assert_int_eq(cohd_rec_engine_remember_name(e2, "env/pr-1/nothing", "x", NULL), -ENOENT);
 	json_array_clear(RF.mut_log);
 	ck_assert_uint_eq(rec_fake_run_pass(e2, g1, NULL), 1);
 	ck_assert_str_eq(

@@ -126,6 +126,13 @@ START_TEST(test_app_env)
 	ck_assert_int_eq(cohd_store_app_env_get(s, "acme-shop", "pr-42", &got), 0);
 	ck_assert_str_eq(got.state, "deleting");
 	ck_assert_str_eq(got.last_error, "a.yml:3:7: cpu must be ...");
+	ck_assert(!got.delete_confirmed);
+	cohd_store_app_env_done(&got);
+	/* a confirmed deletion is kept until the next accepted file */
+	ck_assert_int_eq(cohd_store_app_env_confirm_delete(s, id), 0);
+	ck_assert_int_eq(cohd_store_app_env_confirm_delete(s, 999), -ENOENT);
+	ck_assert_int_eq(cohd_store_app_env_get(s, "acme-shop", "pr-42", &got), 0);
+	ck_assert(got.delete_confirmed);
 	cohd_store_app_env_done(&got);
 	/* the schema's CHECK constraints hold the status vocabulary */
 	ck_assert_int_eq(cohd_store_app_env_set_status(s, id, NULL, "fine", "healthy", NULL), -EEXIST);
@@ -134,6 +141,9 @@ START_TEST(test_app_env)
 	ck_assert_int_eq(cohd_store_app_env_accept(s, &v2, NULL, &gen, &changed), 0);
 	ck_assert(changed);
 	ck_assert_int_eq(gen, 3);
+	ck_assert_int_eq(cohd_store_app_env_get(s, "acme-shop", "pr-42", &got), 0);
+	ck_assert(!got.delete_confirmed);
+	cohd_store_app_env_done(&got);
 
 	other.app = "blog";
 	other.environment = "production";
@@ -154,6 +164,10 @@ static int collect(const struct cohd_store_resource *r, void *userdata)
 	strcat(out, r->logical_id);
 	strcat(out, "=");
 	strcat(out, r->depends_on);
+	if (r->region) {
+		strcat(out, "@");
+		strcat(out, r->region);
+	}
 	strcat(out, ";");
 	return 0;
 }
@@ -163,7 +177,8 @@ START_TEST(test_desired)
 	_cleanup_(cohd_store_closep) struct cohd_store *s = NULL;
 	const struct cohd_store_resource g1[] = {
 		{ "app/vpc", "ec2.vpc", "acme-shop", "{\"CidrBlock\":\"10.0.0.0/16\"}", NULL, NULL },
-		{ "app/igw", "ec2.internet_gateway", "acme-shop", "{}", "[\"app/vpc\"]", "confirm" },
+		{ "app/igw", "ec2.internet_gateway", "acme-shop", "{}", "[\"app/vpc\"]", "confirm",
+		  "us-east-1" },
 	};
 	char out[256] = "";
 	int64_t id;
@@ -174,7 +189,7 @@ START_TEST(test_desired)
 	ck_assert_int_eq(cohd_store_desired_replace(s, id, 1, g1, 2), 0); /* replace, not append */
 	ck_assert_int_eq(cohd_store_desired_replace(s, id, 2, g1, 1), 0);
 	ck_assert_int_eq(cohd_store_desired_foreach(s, id, 1, collect, out), 0);
-	ck_assert_str_eq(out, "app/igw=[\"app/vpc\"];app/vpc=[];");
+	ck_assert_str_eq(out, "app/igw=[\"app/vpc\"]@us-east-1;app/vpc=[];");
 	ck_assert_int_eq(cohd_store_desired_prune(s, id, 2), 0);
 	out[0] = 0;
 	ck_assert_int_eq(cohd_store_desired_foreach(s, id, 1, collect, out), 0);
@@ -298,7 +313,7 @@ START_TEST(test_results)
 	int64_t env, pass;
 
 	ck_assert_int_eq(cohd_store_open(":memory:", &s, NULL), 0);
-	ck_assert_int_eq(cohd_store_schema_version(s), 2);
+	ck_assert_int_eq(cohd_store_schema_version(s), 3);
 	ck_assert_int_eq(cohd_store_app_env_accept(s, &shop, &env, NULL, NULL), 0);
 
 	ck_assert_int_eq(cohd_store_observed_put(s, env, &vpc), 0);

@@ -93,7 +93,7 @@ static bool is_default(const char *key, const json_t *v)
 			continue;
 		if (!defaults[i].value_json)
 			return true;
-		d = json_loads(defaults[i].value_json, 0, NULL);
+		d = json_loads(defaults[i].value_json, JSON_DECODE_ANY, NULL);
 		eq = d && json_equal(d, v);
 		json_decref(d);
 		return eq;

@@ -189,6 +189,24 @@ static json_t *step(const char *op, json_t *params)
 	return json_pack("{s:s, s:o}", "Operation", op, "Params", params);
 }
 
+/* The package to upload: what the generate port built, or (the engine writes the field's
+ * target, the CodeSha256, over Code.ZipFile.Zip) the same deterministic archive built from the
+ * placeholder's files. New reference. */
+static json_t *zip_bytes(const struct cohd_rec_type_ctx *ctx)
+{
+	const json_t *built = cohd_rec_json_path(ctx->props, "Code.ZipFile");
+	_cleanup_free_ unsigned char *zip = NULL;
+	size_t n;
+
+	if (json_is_string(built))
+		return json_incref((json_t *)built);
+	if (!ctx->resource ||
+	    cohd_lambda_zip_build(cohd_rec_json_path(ctx->resource->properties, "Code.ZipFile.Zip"),
+				  &zip, &n) < 0)
+		return NULL;
+	return json_stringn_nocheck((const char *)zip, n);
+}
+
 /* Configuration, then code, then a new version that has them (CloudFront runs versions). */
 static int fn_update(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
 		     size_t n_fields, json_t **ret)
@@ -216,14 +234,13 @@ static int fn_update(const struct cohd_rec_type_ctx *ctx, const char *const *fie
 		json_decref(cfg);
 	if (has_field(fields, n_fields, "Code.ZipFile.Zip") ||
 	    has_field(fields, n_fields, "Architectures")) {
-		const json_t *zip = cohd_rec_json_path(ctx->props, "Code.ZipFile");
-		json_t *code;
+		json_t *zip = zip_bytes(ctx), *code;
 
-		if (!json_is_string(zip)) {
+		if (!zip) {
 			json_decref(steps);
-			return -EINVAL; /* not built (the generate port) */
+			return -EINVAL;
 		}
-		code = json_pack("{s:s, s:O}", "FunctionName", name, "ZipFile", zip);
+		code = json_pack("{s:s, s:o}", "FunctionName", name, "ZipFile", zip);
 		if (code && json_object_get(ctx->props, "Architectures"))
 			json_object_set(code, "Architectures",
 					json_object_get(ctx->props, "Architectures"));

@@ -251,6 +251,10 @@ static void print_app_line(const json_t *app)
 		       json_integer_value(json_object_get(res, "accepted")));
 	if (json_array_size(errors))
 		printf(", %zu errors", json_array_size(errors));
+	if (streq_ptr(json_string_value(json_object_get(app, "state")), "deleting"))
+		printf(", file removed: being deleted");
+	else if (streq_ptr(json_string_value(json_object_get(app, "state")), "deleted"))
+		printf(", file removed: deleted");
 	printf("\n");
 }
 

@@ -463,12 +463,13 @@ static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a, bool
 	json_t *counts;
 	_cleanup_free_ char *app = NULL, *env = NULL;
 	struct cohd_store_app_env st = { 0 };
-	const char *sync = "error", *health = "unknown";
+	const char *sync = "error", *health = "unknown", *state = "active";
 	json_t *o;
 
 	if (a->app && cohd_store_app_env_get(d->store, a->app, a->environment, &st) == 0) {
 		sync = st.sync;
 		health = st.health;
+		state = st.state;
 	}
 	if (!a->app)
 		name_from_file(a->path, &app, &env);
@@ -485,6 +486,10 @@ static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a, bool
 		      a->path, "generation", (json_int_t)a->generation, "sync",
 		      json_array_size(a->errors) && !a->app ? "error" : sync, "health", health,
 		      "resources", counts, "errors", a->errors);
+	if (o && (json_object_set_new(o, "state", json_string(state)) < 0 ||
+		  json_object_set_new(o, "passes", json_integer(a->passes)) < 0 ||
+		  json_object_set_new(o, "reconciling", json_boolean(a->running)) < 0))
+		o = (json_decref(o), NULL);
 	/* one app asked for: every resource's status from the last pass */
 	if (o && detail && a->rec_status)
 		json_object_set(o, "resource_status", json_object_get(a->rec_status, "resources"));

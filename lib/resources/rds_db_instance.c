@@ -78,10 +78,19 @@ static int instance_modify(const struct cohd_rec_type_ctx *ctx, const char *cons
 			   size_t n_fields, json_t **ret)
 {
 	const char *id = instance_id(ctx);
+	const char *st =
+		ctx->live ? json_string_value(json_object_get(ctx->live->attrs, "DBInstanceStatus"))
+			  : NULL;
 	json_t *p;
 
 	if (!id)
 		return -EINVAL;
+	/* Still being created (no endpoint, so no port yet) or going away: ModifyDBInstance would
+	 * only answer InvalidDBInstanceState. Nothing is sent; the next pass looks again. */
+	if (streq_ptr(st, "creating") || streq_ptr(st, "deleting")) {
+		*ret = json_array();
+		return *ret ? 0 : -ENOMEM;
+	}
 	p = json_pack("{s:s, s:b}", "DBInstanceIdentifier", id, "ApplyImmediately", 1);
 	if (!p)
 		return -ENOMEM;

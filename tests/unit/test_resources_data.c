@@ -373,6 +373,22 @@ START_TEST(test_instance_observe)
 	want = cohd_rec_normalise(ver, v16, false);
 	have = cohd_rec_normalise(ver, json_object_get(raw, "EngineVersion"), true);
 	ck_assert(json_equal(want, have));
+	/* no ModifyDBInstance while the instance is being created: nothing sent, drift shown */
+	{
+		json_auto_t *props = json_pack("{s:i}", "Port", 5432), *steps = NULL,
+			    *attrs = json_pack("{s:s}", "DBInstanceStatus", "creating");
+		struct cohd_rec_item live = {.physical_id = (char *)"db1", .attrs = attrs};
+		struct cohd_rec_type_ctx ctx = {.type = t, .props = props, .live = &live};
+		const char *fields[] = {"Port"};
+
+		ck_assert_int_eq(t->update_params(&ctx, fields, 1, &steps), 0);
+		ck_assert(json_is_array(steps) && json_array_size(steps) == 0);
+		json_decref(steps);
+		json_object_set_new(attrs, "DBInstanceStatus", json_string("available"));
+		ck_assert_int_eq(t->update_params(&ctx, fields, 1, &steps), 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(steps, "DBPortNumber")), 5432);
+		ck_assert(json_is_true(json_object_get(steps, "ApplyImmediately")));
+	}
 	v9w = cohd_rec_normalise(ver, v96, false);
 	v9h = cohd_rec_normalise(ver, v9624, true);
 	ck_assert(json_equal(v9w, v9h));

@@ -61,7 +61,7 @@ static const char *pipeline_name(const struct cohd_rec_type_ctx *ctx)
 static char *pipeline_arn(const struct cohd_rec_type_ctx *ctx)
 {
 	const char *a = ctx->live ? json_string_value(cohd_rec_json_path(ctx->live->attrs,
-									  "metadata.pipelineArn"))
+									 "metadata.pipelineArn"))
 				  : NULL;
 	const char *name = pipeline_name(ctx);
 	char *s = NULL;

@@ -79,9 +79,9 @@ static const char *repo_name(const struct cohd_rec_type_ctx *ctx)
 /* The ARN TagResource needs: as observed, else as ECR makes it. */
 static char *repo_arn(const struct cohd_rec_type_ctx *ctx)
 {
-	const char *a = ctx->live ? json_string_value(json_object_get(ctx->live->attrs,
-								       "repositoryArn"))
-				  : NULL;
+	const char *a =
+		ctx->live ? json_string_value(json_object_get(ctx->live->attrs, "repositoryArn"))
+			  : NULL;
 	const char *name = repo_name(ctx);
 	char *s = NULL;
 

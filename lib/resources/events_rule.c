@@ -75,8 +75,8 @@ static const char *rule_name(const struct cohd_rec_type_ctx *ctx)
 
 static char *rule_arn(const struct cohd_rec_type_ctx *ctx)
 {
-	const char *a = ctx->live ? json_string_value(json_object_get(ctx->live->attrs, "Arn"))
-				  : NULL;
+	const char *a =
+		ctx->live ? json_string_value(json_object_get(ctx->live->attrs, "Arn")) : NULL;
 	const char *name = rule_name(ctx);
 	char *s = NULL;
 
@@ -94,7 +94,7 @@ static char *rule_arn(const struct cohd_rec_type_ctx *ctx)
 static json_t *put_rule(const struct cohd_rec_type_ctx *ctx)
 {
 	static const char *const keys[] = {"ScheduleExpression", "EventPattern", "State",
-					   "Description", "RoleArn", "EventBusName"};
+					   "Description",	 "RoleArn",	 "EventBusName"};
 	const char *name = rule_name(ctx);
 	json_t *p = name ? json_pack("{s:s}", "Name", name) : NULL;
 

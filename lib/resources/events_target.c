@@ -26,10 +26,8 @@ static int target_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 
 	if (!slug)
 		return -ENOMEM;
-	if (ctx->n_wanted == 0) {
-		*ret = NULL; /* targets only exist on our rules: nothing of ours to find */
-		return 0;
-	}
+	/* Also with nothing wanted: a removed scheduled task's targets are found by their last
+	 * name and removed before their rule. */
 	if (strlen(np) >= n && strncmp(np, slug, strlen(slug)) == 0 && np[n - 7] == '-')
 		*ret = json_pack("{s:s%}", "NamePrefix", np, n);
 	else
@@ -87,8 +85,8 @@ static int update_targets(const struct cohd_rec_type_ctx *ctx, const char *const
 static int target_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 {
 	const json_t *live = ctx->live ? json_object_get(ctx->live->attrs, "Targets") : NULL;
-	const json_t *want = ctx->resource ? json_object_get(ctx->resource->properties, "Targets")
-					   : NULL;
+	const json_t *want =
+		ctx->resource ? json_object_get(ctx->resource->properties, "Targets") : NULL;
 	json_t *ids = json_array(), *t;
 	size_t i;
 

@@ -54,9 +54,9 @@ static json_t *bucket_project(const json_t *raw)
 	/* IAM policies refer to "Arn" (compile_iam.c). S3 returns no ARN; the partition is not
 	 * known here: the aws partition's form. */
 	if (json_is_string(json_object_get(o, "Bucket")))
-		json_object_set_new(o, "Arn", json_sprintf("arn:aws:s3:::%s",
-							   json_string_value(json_object_get(
-								   o, "Bucket"))));
+		json_object_set_new(o, "Arn",
+				    json_sprintf("arn:aws:s3:::%s",
+						 json_string_value(json_object_get(o, "Bucket"))));
 	return o;
 }
 
@@ -182,11 +182,10 @@ static int bucket_create(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	if (json_is_string(own))
 		json_object_set(p, "ObjectOwnership", (json_t *)own);
 	json_array_append_new(steps, step("CreateBucket", p, "BucketAlreadyOwnedByYou"));
-	json_array_append_new(steps,
-			      step("PutBucketTagging",
-				   json_pack("{s:s, s:o}", "Bucket", name, "Tagging",
-					     tag_set(ctx, ctx->tags, NULL)),
-				   NULL));
+	json_array_append_new(steps, step("PutBucketTagging",
+					  json_pack("{s:s, s:o}", "Bucket", name, "Tagging",
+						    tag_set(ctx, ctx->tags, NULL)),
+					  NULL));
 	if (json_array_size(steps) != 2) {
 		json_decref(steps);
 		return -ENOMEM;
@@ -221,15 +220,15 @@ static int put_ownership(const struct cohd_rec_type_ctx *ctx, const char *const 
 	return put_setting(ctx, "OwnershipControls", oc, ret);
 }
 
-static int put_pab(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
-		   size_t n_fields, json_t **ret)
+static int put_pab(const struct cohd_rec_type_ctx *ctx, const char *const *fields, size_t n_fields,
+		   json_t **ret)
 {
 	return put_setting(ctx, "PublicAccessBlockConfiguration",
 			   top(ctx, "PublicAccessBlockConfiguration"), ret);
 }
 
-static int put_sse(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
-		   size_t n_fields, json_t **ret)
+static int put_sse(const struct cohd_rec_type_ctx *ctx, const char *const *fields, size_t n_fields,
+		   json_t **ret)
 {
 	return put_setting(ctx, "ServerSideEncryptionConfiguration",
 			   top(ctx, "ServerSideEncryptionConfiguration"), ret);
@@ -248,8 +247,8 @@ static int put_lifecycle(const struct cohd_rec_type_ctx *ctx, const char *const 
 	return put_setting(ctx, "LifecycleConfiguration", top(ctx, "LifecycleConfiguration"), ret);
 }
 
-static int put_cors(const struct cohd_rec_type_ctx *ctx, const char *const *fields,
-		    size_t n_fields, json_t **ret)
+static int put_cors(const struct cohd_rec_type_ctx *ctx, const char *const *fields, size_t n_fields,
+		    json_t **ret)
 {
 	return put_setting(ctx, "CORSConfiguration", top(ctx, "CORSConfiguration"), ret);
 }
@@ -278,14 +277,13 @@ static int put_policy(const struct cohd_rec_type_ctx *ctx, const char *const *fi
 	if (!steps)
 		return -ENOMEM;
 	if (json_is_object(pab))
-		json_array_append_new(steps,
-				      step("PutPublicAccessBlock",
-					   json_pack("{s:s, s:O}", "Bucket", name,
-						     "PublicAccessBlockConfiguration", pab),
-					   NULL));
-	json_array_append_new(steps, step("PutBucketPolicy",
-					  json_pack("{s:s, s:s}", "Bucket", name, "Policy", text),
-					  NULL));
+		json_array_append_new(steps, step("PutPublicAccessBlock",
+						  json_pack("{s:s, s:O}", "Bucket", name,
+							    "PublicAccessBlockConfiguration", pab),
+						  NULL));
+	json_array_append_new(steps,
+			      step("PutBucketPolicy",
+				   json_pack("{s:s, s:s}", "Bucket", name, "Policy", text), NULL));
 	*ret = steps;
 	return 0;
 }
@@ -313,9 +311,9 @@ static int bucket_untag(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 
 static bool force_destroy(const struct cohd_rec_type_ctx *ctx)
 {
-	const json_t *f = ctx->resource ? json_object_get(ctx->resource->properties,
-							  "cohd:ForceDestroy")
-					: NULL;
+	const json_t *f = ctx->resource
+				  ? json_object_get(ctx->resource->properties, "cohd:ForceDestroy")
+				  : NULL;
 
 	/* An orphan whose resource is gone from the graph: only in previews. */
 	return f ? json_is_true(f) : streq_ptr(ctx->env_type, "preview");
@@ -335,7 +333,8 @@ static int bucket_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 		json_array_append_new(
 			steps,
 			step("PutBucketLifecycleConfiguration",
-			     json_pack("{s:s, s:{s:[{s:s, s:s, s:{s:s}, s:{s:i}, s:{s:i}, s:{s:i}}]}}",
+			     json_pack("{s:s, s:{s:[{s:s, s:s, s:{s:s}, s:{s:i}, s:{s:i}, "
+				       "s:{s:i}}]}}",
 				       "Bucket", name, "LifecycleConfiguration", "Rules", "ID",
 				       "cohd-empty-before-delete", "Status", "Enabled", "Filter",
 				       "Prefix", "", "Expiration", "Days", 1,
@@ -368,7 +367,8 @@ static json_t *lifecycle_normalise(const json_t *v)
 
 	json_array_foreach (o, i, r) {
 		f = json_object_get(r, "Filter");
-		if (json_is_object(f) && streq_ptr(json_string_value(json_object_get(f, "Prefix")), ""))
+		if (json_is_object(f) &&
+		    streq_ptr(json_string_value(json_object_get(f, "Prefix")), ""))
 			json_object_del(f, "Prefix");
 		if (streq_ptr(json_string_value(json_object_get(r, "Prefix")), ""))
 			json_object_del(r, "Prefix");

@@ -12,7 +12,9 @@
  * The describe spells some members differently ("Description", "AutomaticFailover" and
  * "MultiAZ" as enabled/disabled, the node count as MemberClusters): the project gives them
  * CreateReplicationGroup's names. Engine, version, subnet group and security groups are not in
- * ReplicationGroup (only in each member's DescribeCacheClusters): sent on create, not compared.
+ * ReplicationGroup (only in each member's DescribeCacheClusters): sent on create, not compared
+ * (a DescribeCacheClusters detail on the first member would read them; moto does not model the
+ * member clusters).
  * Description, node type, failover and Multi-AZ are corrected with ModifyReplicationGroup
  * (ApplyImmediately); the port and encryption at rest and in transit cannot change: replace
  * (stateful: only after confirmation). Pure; no I/O.
@@ -96,10 +98,9 @@ static const struct cohd_rec_field group_fields[] = {
 	{.path = "Port", .flags = COHD_REC_F_REPLACE},
 	{.path = "AtRestEncryptionEnabled", .flags = COHD_REC_F_REPLACE, .default_json = "false"},
 	{.path = "TransitEncryptionEnabled", .flags = COHD_REC_F_REPLACE, .default_json = "false"},
-	/* Per member cluster, not in DescribeReplicationGroups: create-time only (the engine and
-	 * the subnet group cannot change in place at all). */
-	{.path = "Engine", .flags = COHD_REC_F_REPLACE | COHD_REC_F_WRITE_ONLY},
-	{.path = "EngineVersion", .flags = COHD_REC_F_WRITE_ONLY},
+	/* Per member cluster, not in DescribeReplicationGroups: sent on create, not compared.
+	 * Listed (write-only) so that a replaced subnet group replaces the group and a replaced
+	 * security group is set again; Engine and EngineVersion are simply not managed. */
 	{.path = "CacheSubnetGroupName", .flags = COHD_REC_F_REPLACE | COHD_REC_F_WRITE_ONLY},
 	{.path = "SecurityGroupIds", .flags = COHD_REC_F_WRITE_ONLY},
 };

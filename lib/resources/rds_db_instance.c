@@ -220,9 +220,8 @@ static const struct cohd_rec_field instance_fields[] = {
 	 * ModifyDBInstance member changes it). */
 	{.path = "KmsKeyId", .flags = COHD_REC_F_REPLACE | COHD_REC_F_WRITE_ONLY},
 	{.path = "MasterUserPassword", .flags = COHD_REC_F_WRITE_ONLY},
-	/* Not in DescribeDBInstances: a create parameter (ModifyDBInstance sends it with a new
-	 * engine version). */
-	{.path = "AllowMajorVersionUpgrade", .flags = COHD_REC_F_WRITE_ONLY},
+	/* AllowMajorVersionUpgrade is not in DescribeDBInstances nor in CreateDBInstance: not
+	 * managed; ModifyDBInstance sends it with a new engine version. */
 	/* Corrected in place. */
 	{.path = "DBSubnetGroupName"},
 	{.path = "VpcSecurityGroupIds", .normalise = sorted_groups},

@@ -433,6 +433,69 @@ def crud_cloudfront_etag(t):
 
 
 @check
+def crud_cloudfront_policies(t):
+    """CloudFront cache/origin request policies (emulated): CRUD, ETags, in use, codes;
+    a distribution keeps its Lambda@Edge association (moto drops it)."""
+    cloudfront = t.client("cloudfront")
+    config = {"Name": "st-cache", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 60,
+              "ParametersInCacheKeyAndForwardedToOrigin": {
+                  "EnableAcceptEncodingGzip": True,
+                  "HeadersConfig": {"HeaderBehavior": "none"},
+                  "CookiesConfig": {"CookieBehavior": "all"},
+                  "QueryStringsConfig": {"QueryStringBehavior": "all"}}}
+    made = cloudfront.create_cache_policy(CachePolicyConfig=config)
+    expect(made["ResponseMetadata"]["HTTPStatusCode"] == 201, "create is not 201")
+    pid, etag1 = made["CachePolicy"]["Id"], made["ETag"]
+    expect_client_error(lambda: cloudfront.create_cache_policy(CachePolicyConfig=config),
+                        "CachePolicyAlreadyExists")
+    listed = t.aws("cloudfront", "list-cache-policies", "--type", "custom")
+    expect([i["CachePolicy"]["Id"] for i in listed["CachePolicyList"]["Items"]] == [pid],
+           f"policy not listed: {listed}")
+    expect(cloudfront.get_cache_policy(Id=pid)["ETag"] == etag1, "Get changed the ETag")
+    config["DefaultTTL"] = 30
+    etag2 = cloudfront.update_cache_policy(Id=pid, IfMatch=etag1,
+                                           CachePolicyConfig=config)["ETag"]
+    expect(etag2 != etag1, "ETag did not change on update")
+    expect_client_error(lambda: cloudfront.update_cache_policy(
+        Id=pid, IfMatch=etag1, CachePolicyConfig=config), "PreconditionFailed")
+    got = cloudfront.get_cache_policy(Id=pid)["CachePolicy"]["CachePolicyConfig"]
+    expect(got["DefaultTTL"] == 30, f"update not kept: {got}")
+    expect_client_error(lambda: cloudfront.get_cache_policy(Id="nope"), "NoSuchCachePolicy")
+    orp = cloudfront.create_origin_request_policy(OriginRequestPolicyConfig={
+        "Name": "st-origin", "HeadersConfig": {"HeaderBehavior": "none"},
+        "CookiesConfig": {"CookieBehavior": "all"},
+        "QueryStringsConfig": {"QueryStringBehavior": "all"}})
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:st-edge:1"
+    dist = cloudfront.create_distribution(DistributionConfig={
+        "CallerReference": "st-policies", "Comment": "st", "Enabled": False,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "example.com",
+                                              "CustomOriginConfig": {
+                                                  "HTTPPort": 80, "HTTPSPort": 443,
+                                                  "OriginProtocolPolicy": "https-only"}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": pid,
+            "OriginRequestPolicyId": orp["OriginRequestPolicy"]["Id"],
+            "LambdaFunctionAssociations": {"Quantity": 1, "Items": [
+                {"EventType": "origin-response", "LambdaFunctionARN": arn}]}}})
+    dist_id = dist["Distribution"]["Id"]
+    conf = cloudfront.get_distribution_config(Id=dist_id)
+    assoc = conf["DistributionConfig"]["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
+    expect(assoc.get("Items", [{}])[0].get("LambdaFunctionARN") == arn,
+           f"association lost: {assoc}")
+    summary = cloudfront.list_distributions()["DistributionList"]["Items"][0]
+    expect(summary.get("Comment") == "st" and "DefaultCacheBehavior" in summary,
+           f"summary lacks AWS's members: {sorted(summary)}")
+    expect_client_error(lambda: cloudfront.delete_cache_policy(Id=pid, IfMatch=etag2),
+                        "CachePolicyInUse")
+    cloudfront.delete_distribution(Id=dist_id, IfMatch=conf["ETag"])
+    cloudfront.delete_cache_policy(Id=pid, IfMatch=etag2)
+    expect_client_error(lambda: cloudfront.get_cache_policy(Id=pid), "NoSuchCachePolicy")
+    cloudfront.delete_origin_request_policy(Id=orp["OriginRequestPolicy"]["Id"],
+                                            IfMatch=orp["ETag"])
+
+
+@check
 def crud_lambda(t):
     t.client("iam").create_role(RoleName="st-lambda", AssumeRolePolicyDocument=TRUST)
     with tempfile.TemporaryDirectory() as d:

@@ -19,7 +19,7 @@
 
 static int repo_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 {
-	*ret = json_object(); /* the whole registry, paginated */
+	*ret = json_pack("{s:i}", "maxResults", 1000); /* the whole registry, 1000 a page */
 	return *ret ? 0 : -ENOMEM;
 }
 

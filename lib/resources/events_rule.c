@@ -24,9 +24,9 @@ static int rule_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	if (!slug)
 		return -ENOMEM;
 	if (strlen(np) >= n && strncmp(np, slug, strlen(slug)) == 0 && np[n - 7] == '-')
-		*ret = json_pack("{s:s%}", "NamePrefix", np, n);
+		*ret = json_pack("{s:s%, s:i}", "NamePrefix", np, n, "Limit", 100);
 	else
-		*ret = json_pack("{s:s}", "NamePrefix", np);
+		*ret = json_pack("{s:s, s:i}", "NamePrefix", np, "Limit", 100);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -29,9 +29,9 @@ static int target_observe(const struct cohd_rec_observe_ctx *ctx, json_t **ret)
 	/* Also with nothing wanted: a removed scheduled task's targets are found by their last
 	 * name and removed before their rule. */
 	if (strlen(np) >= n && strncmp(np, slug, strlen(slug)) == 0 && np[n - 7] == '-')
-		*ret = json_pack("{s:s%}", "NamePrefix", np, n);
+		*ret = json_pack("{s:s%, s:i}", "NamePrefix", np, n, "Limit", 100);
 	else
-		*ret = json_pack("{s:s}", "NamePrefix", np);
+		*ret = json_pack("{s:s, s:i}", "NamePrefix", np, "Limit", 100);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -15,9 +15,10 @@
  * already, untagged) counts as success, followed by PutBucketTagging in the same action.
  * PutBucketTagging replaces the whole set: corrections merge the live tags nobody here owns.
  * Buckets hold data (stateful). DeleteBucket refuses a non-empty bucket (BucketNotEmpty); for
- * buckets the compiler marks "cohd:ForceDestroy" the delete first sets a lifecycle rule that
- * expires every object and version, so a refused delete succeeds on a later pass once S3 has
- * emptied it. Pure; no I/O.
+ * buckets the compiler marks "cohd:ForceDestroy" the delete first sets lifecycle rules that
+ * expire every object, version and delete marker, so a refused delete succeeds on a later pass
+ * once S3 has emptied it (a day or two; emptying at once needs ListObjectVersions +
+ * DeleteObjects in a loop, which a static list of steps cannot express). Pure; no I/O.
  */
 #include "lib/reconcile/diff.h"
 #include "lib/resources/resources.h"
@@ -334,12 +335,17 @@ static int bucket_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 			steps,
 			step("PutBucketLifecycleConfiguration",
 			     json_pack("{s:s, s:{s:[{s:s, s:s, s:{s:s}, s:{s:i}, s:{s:i}, "
-				       "s:{s:i}}]}}",
+				       "s:{s:i}}, {s:s, s:s, s:{s:s}, s:{s:b}}]}}",
 				       "Bucket", name, "LifecycleConfiguration", "Rules", "ID",
 				       "cohd-empty-before-delete", "Status", "Enabled", "Filter",
 				       "Prefix", "", "Expiration", "Days", 1,
 				       "NoncurrentVersionExpiration", "NoncurrentDays", 1,
-				       "AbortIncompleteMultipartUpload", "DaysAfterInitiation", 1),
+				       "AbortIncompleteMultipartUpload", "DaysAfterInitiation", 1,
+				       /* versioned buckets: the delete markers left behind
+					* (not allowed in a rule that expires by days) */
+				       "ID", "cohd-empty-delete-markers", "Status", "Enabled",
+				       "Filter", "Prefix", "", "Expiration",
+				       "ExpiredObjectDeleteMarker", 1),
 			     NULL));
 	json_array_append_new(steps,
 			      step("DeleteBucket", json_pack("{s:s}", "Bucket", name), NULL));

@@ -110,7 +110,7 @@ class Proxy:
         self.pending = pending
         self.cloudfront = cloudfront
         self.pool = pool
-        self.moto_url = f"http://{pool.host}:{pool.port}"
+        self.moto_url = f"http://{pool.host}:{pool.port}" if pool else None
         self.log = log
 
     def handle(self, req):

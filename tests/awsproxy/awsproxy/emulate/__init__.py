@@ -77,7 +77,7 @@ class Context:
     def params(self):
         """The request read into the operation's input shape (model member names)."""
         if self._params is None:
-            op = self.call.op
+            op = _moto_operation(self.call.op)
             parser = PROTOCOL_PARSERS[op.metadata["protocol"]](op)
             values = MultiDict(self.req.query_pairs)
             if op.metadata["protocol"] in ("query", "ec2"):
@@ -102,12 +102,16 @@ class Context:
             config=Config(retries={"max_attempts": 1}))
 
 
+def _moto_operation(op):
+    """The operation in moto's own model classes (moto.core.model), which its parser and
+    serializer expect (botocore's shapes lack what they read, e.g. is_flattened)."""
+    return get_service_model(op.service_model.service_name).operation_model(op.name)
+
+
 def answer(fn, ctx):
     """Run handler ``fn``; return (status, headers, body) serialised for the protocol."""
     result = fn(ctx) or {}
-    # moto's serializer wants moto's own model classes (moto.core.model), not botocore's
-    op = get_service_model(ctx.call.op.service_model.service_name).operation_model(
-        ctx.call.op.name)
+    op = _moto_operation(ctx.call.op)
     serializer = get_serializer_class(op.service_model.service_name,
                                       op.metadata["protocol"])(op)
     out = serializer.serialize(result)

@@ -458,6 +458,24 @@ static void name_from_file(const char *path, char **ret_app, char **ret_env)
 				      strdup("production");
 }
 
+/* Resources of the last pass whose only drift a rule accepted (ctl-v1 resources.accepted): they
+ * count as synced too, and cohd-status says "N accepted drift". */
+static json_int_t accepted_only(const json_t *rec_status)
+{
+	const json_t *r;
+	json_int_t n = 0;
+	size_t i;
+
+	json_array_foreach (json_object_get(rec_status, "resources"), i, r) {
+		const json_t *diff = json_object_get(r, "diff");
+
+		if (json_integer_value(json_object_get(diff, "accepted")) > 0 &&
+		    json_integer_value(json_object_get(diff, "drift")) == 0)
+			n++;
+	}
+	return n;
+}
+
 static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a, bool detail)
 {
 	json_t *counts;
@@ -480,6 +498,7 @@ static json_t *app_status(struct cohd_daemon *d, const struct app_entry *a, bool
 	if (!counts)
 		counts = json_object();
 	json_object_set_new(counts, "total", json_integer((json_int_t)a->n_resources));
+	json_object_set_new(counts, "accepted", json_integer(accepted_only(a->rec_status)));
 	o = json_pack("{s:s, s:s, s:s?, s:s, s:I, s:s, s:s, s:o, s:O}", "app",
 		      a->app ? a->app : strempty(app), "environment",
 		      a->environment ? a->environment : strempty(env), "type", a->env_type, "file",

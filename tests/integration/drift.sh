@@ -134,6 +134,29 @@ else
 	case $row in accepted\|4\|?*) ;; *) fail "c. the drift table has '$row' for desiredCount" ;; esac
 	[ "$(st sync $API)" = synced ] || fail "c. the service is $(st sync $API) with an accepted count"
 	pass "c. desiredCount 4 inside [2, 5] is left alone and shown as accepted drift (rule: ${row#accepted|4|})"
+	# what an operator sees: the daemon on the same state, asked with cohd-status
+	status_bin=$build/daemon/cohd-status
+	sock=$tmp/cohd.sock
+	"$cohd" --config "$tmp/cohd.yaml" --watch-dir "$apps_dir" --state-dir "$state_dir" \
+		--socket "$sock" --interval 3600 --log-level warning >"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	q() { "$status_bin" --socket "$sock" --json twin.production 2>/dev/null |
+		python3 -c "import json,sys; d=json.load(sys.stdin)['apps'][0]; print($1)"; }
+	for _ in $(seq 300); do # its first pass done (a few seconds)
+		[ "$(q 'd["passes"] >= 1 and not d["reconciling"]' || true)" = True ] && break
+		sleep 0.1
+	done
+	[ "$(q 'd["passes"] >= 1' || true)" = True ] || { cat "$tmp/daemon.log" >&2; fail "c. cohd did not finish a pass"; }
+	f=$(q "json.dumps(next(f for r in d['resource_status'] if r['id'] == '$API' for f in r['diff']['fields'] if f['field'] == 'desiredCount'), sort_keys=True)")
+	echo "$f" | grep -q '"state": "accepted"' || fail "c. cohd-status --json does not show desiredCount as accepted: $f"
+	accepted=$(q 'd["resources"].get("accepted", 0)')
+	line=$("$status_bin" --socket "$sock" twin.production | head -n 1 || true)
+	kill "$daemon_pid"
+	wait "$daemon_pid" || fail "c. cohd did not exit 0 on SIGTERM"
+	daemon_pid=
+	[ "$accepted" -ge 1 ] || fail "c. cohd-status counts no resource with accepted drift (resources.accepted: $accepted): '$line'"
+	case $line in *"accepted drift"*) ;; *) fail "c. cohd-status does not say 'accepted drift': '$line'" ;; esac
+	pass "c. cohd-status shows it: '$line'"
 	# outside: above the api band, below the admin band (1..3): each to its nearest bound
 	set_count "$api" 9
 	set_count "$admin" 0

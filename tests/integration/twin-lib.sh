@@ -13,7 +13,8 @@
 # Needs: build=BUILD_DIR src=SOURCE_DIR set by the caller; runs under tests/aws-up.
 cohd=$build/daemon/cohd
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+daemon_pid=
+trap '[ -z "$daemon_pid" ] || kill "$daemon_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/apps"
 : >"$tmp/cohd.yaml"
 cp "$src/tests/data/apps/two-backends.yml" "$tmp/apps/twin.yml"

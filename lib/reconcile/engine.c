@@ -921,6 +921,15 @@ static const json_t *batch_entry(const struct cohd_rec_detail *d, const json_t *
 	return NULL;
 }
 
+/* Does err mean "not set" for detail d (its absent_codes)? */
+static bool detail_absent(const struct cohd_rec_detail *d, const struct cohd_aws_error *err)
+{
+	for (size_t k = 0; err && d->absent_codes && d->absent_codes[k]; k++)
+		if (streq_ptr(err->code, d->absent_codes[k]))
+			return true;
+	return false;
+}
+
 static void tag_read_done(int r, json_t *result, const struct cohd_aws_error *err, void *userdata)
 {
 	struct rec_call *c = userdata;
@@ -1290,11 +1299,7 @@ static void detail_done(int r, json_t *result, const struct cohd_aws_error *err,
 		if (v)
 			cohd_rec_json_set_path(c->item->attrs, d->merge_as, json_deep_copy(v));
 	} else if (res) {
-		bool absent = false;
-
-		for (size_t k = 0; err && d->absent_codes && d->absent_codes[k]; k++)
-			absent |= streq_ptr(err->code, d->absent_codes[k]);
-		if (!absent) {
+		if (!detail_absent(d, err)) {
 			_cleanup_free_ char *msg = aws_error_text(r, err);
 
 			set_hold(res, "not observed: %s failed: %s", d->operation, strempty(msg));
@@ -1305,6 +1310,27 @@ static void detail_done(int r, json_t *result, const struct cohd_aws_error *err,
 }
 
 /* Walk (item, detail) pairs in order: next_job is the item, next_detail the detail. */
+/* Is detail d worth reading for r? Not when every managed field it feeds (live path under
+ * d->merge_as) is one r's desired resource does not set: a field not set is not managed (a
+ * bucket without CORS needs no GetBucketCors). A detail no field reads is always read. */
+static bool detail_needed(const struct rec_res *r, const struct cohd_rec_detail *d)
+{
+	size_t n = d->merge_as ? strlen(d->merge_as) : 0;
+	bool feeds = false;
+
+	for (size_t i = 0; n > 0 && i < r->type->n_fields; i++) {
+		const struct cohd_rec_field *f = &r->type->fields[i];
+		const char *lp = f->live_path ? f->live_path : f->path;
+
+		if (strncmp(lp, d->merge_as, n) != 0 || (lp[n] != '\0' && lp[n] != '.'))
+			continue;
+		feeds = true;
+		if (cohd_rec_json_path(r->want->properties, f->path))
+			return true;
+	}
+	return !feeds;
+}
+
 static void detail_next(struct cohd_rec_engine *e)
 {
 	unsigned max = e->cfg.max_observe ?: 8;
@@ -1324,6 +1350,8 @@ static void detail_next(struct cohd_rec_engine *e)
 		d = &r->type->details[k];
 		if (d == tag_detail(r->type))
 			continue; /* read before matching */
+		if (!detail_needed(r, d))
+			continue;
 		if (d->params(job->item, &params) < 0 || !params)
 			continue;
 		c = call_new(e, CALL_DETAIL, r->type, k, r->id);

@@ -2596,6 +2596,63 @@ START_TEST(test_project_create_result)
 }
 END_TEST
 
+/* A network that does not manage its DNS attribute: nothing reads it. */
+START_TEST(test_detail_only_when_managed)
+{
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+
+	world_init();
+	add(g, "fake.net", "app/net", "shop-net",
+	    json_pack("{s:s, s:s}", "CidrBlock", "10.0.0.0/16", "Mode", "fast"));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	e = engine(&cfg);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	json_array_clear(RF.log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(log_count("DescribeNets"), 1);
+	ck_assert_uint_eq(log_count("DescribeNetAttribute"), 0);
+	world_done();
+}
+END_TEST
+
+/* An application-wide resource an environment no longer wants, but does not own (the app's
+ * other environments still use it): left alone. Owned, it is deleted. */
+START_TEST(test_unowned_never_deleted)
+{
+	static const char *const env_only[] = {"env/pr-1/", NULL};
+	static const char *const with_app[] = {"env/pr-1/", "app/", NULL};
+	struct cohd_rec_config cfg = base_config();
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = cohd_graph_new(),
+						      *empty = cohd_graph_new();
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL, *e2 = NULL;
+	json_auto_t *st = NULL;
+
+	world_init();
+	add(g, "fake.net", "app/net", "shop-net",
+	    json_pack("{s:s, s:s}", "CidrBlock", "10.0.0.0/16", "Mode", "fast"));
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	ck_assert_int_eq(cohd_graph_finalize(empty, NULL), 0);
+	cfg.owned_prefixes = env_only;
+	e = engine(&cfg);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, empty, &st), 0);
+	ck_assert_uint_eq(op_count("DeleteNet"), 0);
+	ck_assert_ptr_null(status_res(st, "app/net"));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sync")), "synced");
+
+	cfg.owned_prefixes = with_app;
+	e2 = engine(&cfg);
+	ck_assert_int_eq(cohd_rec_engine_remember(e2, "app/net", "fake.net", COHD_DELETION_DEFAULT,
+						  NULL, 0),
+			 0);
+	rec_fake_run_pass(e2, empty, NULL);
+	ck_assert_uint_eq(op_count("DeleteNet"), 1);
+	world_done();
+}
+END_TEST
+
 static Suite *reconcile_suite(void)
 {
 	Suite *s = suite_create("reconcile");
@@ -2638,6 +2695,8 @@ static Suite *reconcile_suite(void)
 		{"project_create", test_project_create_result},
 		{"remembered_name", test_remembered_name_after_restart},
 		{"tag_removal", test_tag_removal},
+		{"detail_only_when_managed", test_detail_only_when_managed},
+		{"unowned_never_deleted", test_unowned_never_deleted},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

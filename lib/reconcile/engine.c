@@ -60,6 +60,7 @@ struct rec_res {
 	bool foreign, adopt, gone;
 	char *foreign_msg;
 	bool env_clash;	 /* another environment's item has its id or name */
+	char *waiting;	 /* it exists, but its desired values refer to something not known yet */
 	char *clash_msg; /* what, for status when nothing of ours is found */
 
 	/* Remembered across passes. */
@@ -283,6 +284,8 @@ static void res_forget_pass(struct rec_res *r)
 	r->hold = NULL;
 	free(r->hold_buf);
 	r->hold_buf = NULL;
+	free(r->waiting);
+	r->waiting = NULL;
 	free(r->match);
 	r->match = NULL;
 }
@@ -1565,10 +1568,16 @@ static int diff_one(struct cohd_rec_engine *e, struct rec_res *r, const struct c
 	if (r->want) {
 		struct cohd_rec_resolve_ctx rc = resolve_ctx(e, r->id, true);
 		json_auto_t *props = NULL;
-		int k = cohd_rec_resolve(&rc, r->want->properties, &props, NULL);
+		_cleanup_free_ char *missing = NULL;
+		int k = cohd_rec_resolve(&rc, r->want->properties, &props, &missing);
 
 		if (k < 0 && k != -EAGAIN)
 			return k;
+		/* Nothing can be compared until it is known (a rule's target whose task definition
+		 * is still to come): progressing, not synced. */
+		if (k == -EAGAIN)
+			set_str(&r->waiting, "exists; its desired values wait for %s",
+				strempty(missing));
 		k = cohd_rec_diff_resource(r->type, a, r->id, k < 0 ? NULL : props, r->want->tags,
 					   r->item, &r->diff);
 		if (k < 0)
@@ -2768,6 +2777,9 @@ static void res_status(struct cohd_rec_engine *e, struct rec_res *r)
 		msg = r->hold;
 	} else if (r->quarantined) {
 		want = COHD_REC_SYNC_QUARANTINED;
+	} else if (r->waiting) {
+		want = COHD_REC_SYNC_PROGRESSING;
+		msg = r->waiting;
 	} else if (!acted && r->has_diff && r->diff.n_drift > 0) {
 		want = COHD_REC_SYNC_DRIFTED;
 		msg = "drift that no operation corrects (observe-only field)";

@@ -31,6 +31,15 @@ static const struct cohd_drift_rule builtin_rules[] = {
 	BUILTIN("rds.db_instance", "PreferredBackupWindow", "backups are the owner's choice"),
 	BUILTIN("rds.db_instance", "PreferredMaintenanceWindow",
 		"the maintenance window is AWS's or the owner's"),
+	/* The cache's capacity and availability likewise (cnc ignores every ElastiCache change;
+	 * cohd keeps encryption, port and network managed). */
+	BUILTIN("elasticache.replication_group", "CacheNodeType", "node size is the owner's choice"),
+	BUILTIN("elasticache.replication_group", "NumCacheClusters",
+		"replica count is the owner's choice"),
+	BUILTIN("elasticache.replication_group", "AutomaticFailoverEnabled",
+		"high availability is the owner's choice"),
+	BUILTIN("elasticache.replication_group", "MultiAZEnabled",
+		"high availability is the owner's choice"),
 	/* Application-wide resources ("app/...": VPC, ALB, cluster) are in every environment's
 	 * graph, and each environment's file compiles their Environment tag as production or
 	 * review: two environments in one account would flip it forever. Any value is accepted

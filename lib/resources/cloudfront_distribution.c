@@ -56,8 +56,7 @@ static const struct cohd_rec_detail dist_details[] = {
 
 static const json_t *live_config(const struct cohd_rec_type_ctx *ctx)
 {
-	return ctx->live ? cohd_rec_json_path(ctx->live->attrs, "Config.DistributionConfig")
-			 : NULL;
+	return ctx->live ? cohd_rec_json_path(ctx->live->attrs, "Config.DistributionConfig") : NULL;
 }
 
 static const char *live_etag(const struct cohd_rec_type_ctx *ctx)
@@ -141,19 +140,28 @@ static int dist_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-#define F(m)                                                               \
-	{                                                                  \
-		.path = "DistributionConfig." m,                           \
-		.live_path = "Config.DistributionConfig." m,               \
-		.normalise = cohd_cloudfront_normalise,                    \
+#define F(m)                                                                                       \
+	{                                                                                          \
+		.path = "DistributionConfig." m, .live_path = "Config.DistributionConfig." m,      \
+		.normalise = cohd_cloudfront_normalise,                                            \
 	}
 
 static const struct cohd_rec_field dist_fields[] = {
-	F("Aliases"),	    F("Origins"),	   F("DefaultCacheBehavior"),
-	F("CacheBehaviors"), F("CustomErrorResponses"), F("Comment"),
-	F("DefaultRootObject"), F("Logging"),	   F("PriceClass"),
-	F("Enabled"),	    F("ViewerCertificate"), F("Restrictions"),
-	F("WebACLId"),	    F("HttpVersion"),	   F("IsIPV6Enabled"),
+	F("Aliases"),
+	F("Origins"),
+	F("DefaultCacheBehavior"),
+	F("CacheBehaviors"),
+	F("CustomErrorResponses"),
+	F("Comment"),
+	F("DefaultRootObject"),
+	F("Logging"),
+	F("PriceClass"),
+	F("Enabled"),
+	F("ViewerCertificate"),
+	F("Restrictions"),
+	F("WebACLId"),
+	F("HttpVersion"),
+	F("IsIPV6Enabled"),
 };
 
 #undef F

@@ -144,8 +144,8 @@ static json_t *fn_project(const json_t *raw)
 		json_object_set_new(o, "VersionArn", json_string(varn));
 	if (newest)
 		json_object_set(o, "Version", json_object_get(newest, "Version"));
-	json_object_set_new(o, "Published", json_boolean(versions ? published(latest, newest)
-								 : newest != NULL));
+	json_object_set_new(o, "Published",
+			    json_boolean(versions ? published(latest, newest) : newest != NULL));
 	if (json_object_get(raw, "Tags"))
 		json_object_set(o, "Tags", json_object_get(raw, "Tags"));
 	return o;
@@ -320,7 +320,7 @@ const struct cohd_rec_type cohd_resource_lambda_function = {
 	.describe_op = "ListVersionsByFunction",
 	.observe_params = fn_observe,
 	.observe_batch = 1,
-	.list_path = NULL, /* the answer (all pages) is one function */
+	.list_path = NULL,	   /* the answer (all pages) is one function */
 	.id_path = "FunctionName", /* Lambda addresses functions by name */
 	.name_path = "FunctionName",
 	.tags_path = "Tags",

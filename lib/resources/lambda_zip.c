@@ -84,8 +84,8 @@ int cohd_lambda_zip_build(const json_t *files, unsigned char **ret, size_t *ret_
 	zip_source_keep(src); /* read it back after zip_close() */
 	for (size_t i = 0; i < n; i++) {
 		const json_t *c = json_object_get(files, names[i]);
-		zip_source_t *fs = zip_source_buffer(za, json_string_value(c), json_string_length(c),
-						     0);
+		zip_source_t *fs =
+			zip_source_buffer(za, json_string_value(c), json_string_length(c), 0);
 		zip_int64_t idx;
 
 		if (!fs)

@@ -171,12 +171,14 @@ static json_t *live_attrs_for(const struct cohd_rec_type *t, const json_t *props
 		json_object_set_new(a, "Config",
 				    json_pack("{s:o, s:s}", "DistributionConfig", cfg, "ETag",
 					      "E2QWRUHAPOMQZL"));
-		json_object_set_new(a, "ARN", json_string("arn:aws:cloudfront::123456789012:"
-							  "distribution/EDFDVBD6EXAMPLE"));
+		json_object_set_new(a, "ARN",
+				    json_string("arn:aws:cloudfront::123456789012:"
+						"distribution/EDFDVBD6EXAMPLE"));
 		json_object_set_new(a, "Status", json_string("Deployed"));
 	} else if (t == &cohd_resource_lambda_function)
-		json_object_set_new(a, "FunctionArn",
-				    json_string("arn:aws:lambda:us-east-1:123456789012:function:f"));
+		json_object_set_new(
+			a, "FunctionArn",
+			json_string("arn:aws:lambda:us-east-1:123456789012:function:f"));
 	else
 		json_object_set_new(a, "ETag", json_string("E3UN6WX5RRO2AG"));
 	return a;
@@ -324,10 +326,10 @@ END_TEST
 START_TEST(test_distribution_delete_steps)
 {
 	const struct cohd_rec_type *t = &cohd_resource_cloudfront_distribution;
-	json_auto_t *attrs = json_pack(
-		"{s:s, s:s, s:{s:s, s:{s:s, s:b, s:s}}}", "ARN", "arn:aws:cloudfront::1:distribution/E1",
-		"Status", "Deployed", "Config", "ETag", "ETAG1", "DistributionConfig",
-		"CallerReference", "tok", "Enabled", true, "Comment", "x");
+	json_auto_t *attrs = json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:b, s:s}}}", "ARN",
+				       "arn:aws:cloudfront::1:distribution/E1", "Status",
+				       "Deployed", "Config", "ETag", "ETAG1", "DistributionConfig",
+				       "CallerReference", "tok", "Enabled", true, "Comment", "x");
 	struct cohd_rec_item live = {.physical_id = (char *)"E1", .attrs = attrs};
 	struct cohd_rec_type_ctx ctx = {.type = t, .live = &live};
 	json_t *params = NULL, *st;
@@ -346,9 +348,9 @@ START_TEST(test_distribution_delete_steps)
 	json_decref(params);
 
 	/* disabled, still deploying: nothing yet */
-	json_object_set_new(json_object_get(cohd_rec_json_path(attrs, "Config"),
-					    "DistributionConfig"),
-			    "Enabled", json_false());
+	json_object_set_new(
+		json_object_get(cohd_rec_json_path(attrs, "Config"), "DistributionConfig"),
+		"Enabled", json_false());
 	json_object_set_new(attrs, "Status", json_string("InProgress"));
 	ck_assert_int_eq(t->delete_params(&ctx, &params), 0);
 	ck_assert(json_is_array(params));
@@ -383,11 +385,12 @@ START_TEST(test_lambda_project)
 		"Versions", "FunctionName", "shop-spa", "FunctionArn",
 		"arn:aws:lambda:us-east-1:123456789012:function:shop-spa:$LATEST", "Version",
 		"$LATEST", "CodeSha256", "SHA-B", "Timeout", 5, "State", "Active", "FunctionName",
-		"shop-spa", "FunctionArn", "arn:aws:lambda:us-east-1:123456789012:function:shop-spa:1",
-		"Version", "1", "CodeSha256", "SHA-A", "Timeout", 5, "State", "Active",
-		"FunctionName", "shop-spa", "FunctionArn",
-		"arn:aws:lambda:us-east-1:123456789012:function:shop-spa:2", "Version", "2",
-		"CodeSha256", "SHA-B", "Timeout", 5, "State", "Active", "Tags", "cohd:id", "x");
+		"shop-spa", "FunctionArn",
+		"arn:aws:lambda:us-east-1:123456789012:function:shop-spa:1", "Version", "1",
+		"CodeSha256", "SHA-A", "Timeout", 5, "State", "Active", "FunctionName", "shop-spa",
+		"FunctionArn", "arn:aws:lambda:us-east-1:123456789012:function:shop-spa:2",
+		"Version", "2", "CodeSha256", "SHA-B", "Timeout", 5, "State", "Active", "Tags",
+		"cohd:id", "x");
 	json_auto_t *o = t->project(raw), *created = NULL, *c = NULL, *none = NULL;
 
 	ck_assert_ptr_nonnull(o);
@@ -406,8 +409,8 @@ START_TEST(test_lambda_project)
 	ck_assert(json_is_false(json_object_get(o, "Published")));
 
 	/* a create's answer (Publish=true): version 1 */
-	created = json_pack("{s:s, s:s, s:s, s:s}", "FunctionName", "shop-spa", "FunctionArn",
-			    base, "Version", "1", "State", "Pending");
+	created = json_pack("{s:s, s:s, s:s, s:s}", "FunctionName", "shop-spa", "FunctionArn", base,
+			    "Version", "1", "State", "Pending");
 	c = t->project(created);
 	ck_assert_str_eq(json_string_value(json_object_get(c, "VersionArn")),
 			 "arn:aws:lambda:us-east-1:123456789012:function:shop-spa:1");
@@ -422,9 +425,9 @@ END_TEST
 START_TEST(test_policy_project_update)
 {
 	const struct cohd_rec_type *t = &cohd_resource_cloudfront_cache_policy;
-	json_auto_t *entry = json_pack("{s:s, s:{s:s, s:{s:s, s:i}}}", "Type", "custom",
-				       "CachePolicy", "Id", "p-1", "CachePolicyConfig", "Name",
-				       "shop-abc123-frontend", "MinTTL", 0);
+	json_auto_t *entry =
+		json_pack("{s:s, s:{s:s, s:{s:s, s:i}}}", "Type", "custom", "CachePolicy", "Id",
+			  "p-1", "CachePolicyConfig", "Name", "shop-abc123-frontend", "MinTTL", 0);
 	json_auto_t *o = t->project(entry), *props = NULL, *params = NULL;
 	struct cohd_rec_item live = {.physical_id = (char *)"p-1"};
 	struct cohd_rec_type_ctx ctx = {.type = t, .live = &live};
@@ -453,8 +456,7 @@ END_TEST
 
 static const struct cohd_rec_accept no_rules = {0};
 
-static const struct cohd_rec_field_diff *field(const struct cohd_rec_res_diff *d,
-					       const char *path)
+static const struct cohd_rec_field_diff *field(const struct cohd_rec_res_diff *d, const char *path)
 {
 	for (size_t i = 0; i < d->n_fields; i++)
 		if (streq(d->fields[i].spec->path, path))
@@ -469,18 +471,18 @@ static void aws_fill_behaviour(json_t *b)
 
 	json_object_set_new(b, "SmoothStreaming", json_false());
 	json_object_set_new(b, "FieldLevelEncryptionId", json_string(""));
-	json_object_set_new(b, "TrustedSigners", json_pack("{s:b, s:i, s:[]}", "Enabled", 0,
-							   "Quantity", 0, "Items"));
+	json_object_set_new(b, "TrustedSigners",
+			    json_pack("{s:b, s:i, s:[]}", "Enabled", 0, "Quantity", 0, "Items"));
 	json_object_set_new(b, "TrustedKeyGroups",
 			    json_pack("{s:b, s:i}", "Enabled", 0, "Quantity", 0));
-	json_object_set_new(b, "ForwardedValues",
-			    json_pack("{s:b, s:{s:s}}", "QueryString", 0, "Cookies", "Forward",
-				      "none"));
+	json_object_set_new(
+		b, "ForwardedValues",
+		json_pack("{s:b, s:{s:s}}", "QueryString", 0, "Cookies", "Forward", "none"));
 	json_object_set_new(b, "MinTTL", json_integer(0));
 	json_object_set_new(b, "DefaultTTL", json_integer(86400));
 	json_object_set_new(b, "RealtimeLogConfigArn", json_string(""));
-	json_object_set_new(b, "FunctionAssociations", json_pack("{s:i, s:[]}", "Quantity", 0,
-								 "Items"));
+	json_object_set_new(b, "FunctionAssociations",
+			    json_pack("{s:i, s:[]}", "Quantity", 0, "Items"));
 	/* AWS answers the methods in its own order */
 	if (m && json_array_size(json_object_get(m, "Items")) == 7)
 		json_object_set_new(m, "Items",
@@ -491,8 +493,8 @@ static void aws_fill_behaviour(json_t *b)
 START_TEST(test_distribution_diff)
 {
 	const struct cohd_rec_type *t = &cohd_resource_cloudfront_distribution;
-	_cleanup_(cohd_graph_freep) struct cohd_graph *g = compile_file("plans/backend-frontend.yml",
-									 0);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g =
+		compile_file("plans/backend-frontend.yml", 0);
 	struct cohd_rec_resolve_ctx rc = {.account = "123456789012",
 					  .partition = "aws",
 					  .attrs = attrs_of,
@@ -526,8 +528,8 @@ START_TEST(test_distribution_diff)
 		json_object_set_new(o, "ConnectionAttempts", json_integer(3));
 		json_object_set_new(o, "ConnectionTimeout", json_integer(10));
 		json_object_set_new(o, "OriginShield", json_pack("{s:b}", "Enabled", 0));
-		json_object_set_new(o, "CustomHeaders", json_pack("{s:i, s:[]}", "Quantity", 0,
-								  "Items"));
+		json_object_set_new(o, "CustomHeaders",
+				    json_pack("{s:i, s:[]}", "Quantity", 0, "Items"));
 	}
 	json_object_set_new(json_object_get(cfg, "ViewerCertificate"), "CertificateSource",
 			    json_string("acm"));
@@ -562,8 +564,9 @@ START_TEST(test_distribution_diff)
 	cohd_rec_res_diff_done(&d);
 
 	/* a Lambda@Edge association dropped: the default behaviour drifts */
-	json_object_set_new(cfg, "Comment",
-			    json_deep_copy(cohd_rec_json_path(props, "DistributionConfig.Comment")));
+	json_object_set_new(
+		cfg, "Comment",
+		json_deep_copy(cohd_rec_json_path(props, "DistributionConfig.Comment")));
 	json_object_set_new(json_object_get(cfg, "DefaultCacheBehavior"),
 			    "LambdaFunctionAssociations", json_pack("{s:i}", "Quantity", 0));
 	ck_assert_int_eq(cohd_rec_diff_resource(t, &no_rules, res->id, props, res->tags, &live, &d),
@@ -586,9 +589,9 @@ START_TEST(test_lambda_code_diff)
 				       "Zip", files, "Publish", 1);
 	json_auto_t *tags = json_pack("{s:s}", "cohd:id", "env/production/edge-lambda");
 	_cleanup_free_ char *sha = cohd_lambda_zip_sha256(files);
-	json_auto_t *attrs = json_pack("{s:s, s:s, s:i, s:s, s:b}", "FunctionName", "f", "Runtime",
-				       "nodejs20.x", "Timeout", 5, "CodeSha256", sha, "Published",
-				       1);
+	json_auto_t *attrs =
+		json_pack("{s:s, s:s, s:i, s:s, s:b}", "FunctionName", "f", "Runtime", "nodejs20.x",
+			  "Timeout", 5, "CodeSha256", sha, "Published", 1);
 	struct cohd_rec_item live = {.physical_id = (char *)"f", .attrs = attrs, .tags = tags};
 	struct cohd_rec_res_diff d = {};
 
@@ -615,6 +618,52 @@ START_TEST(test_lambda_code_diff)
 }
 END_TEST
 
+/* The engine writes a field's target (the CodeSha256) over Code.ZipFile.Zip in the update's
+ * properties: the upload is the same archive, built from the placeholder's files. */
+START_TEST(test_lambda_update_steps)
+{
+	const struct cohd_rec_type *t = &cohd_resource_lambda_function;
+	json_auto_t *files = json_pack("{s:s}", "index.js", "exports.handler = async e => e;\n");
+	json_auto_t *graph_props = json_pack("{s:s, s:i, s:{s:{s:O}}}", "FunctionName", "f",
+					     "Timeout", 5, "Code", "ZipFile", "Zip", files);
+	_cleanup_free_ char *sha = cohd_lambda_zip_sha256(files);
+	json_auto_t *props = json_pack("{s:s, s:i, s:{s:{s:s}}}", "FunctionName", "f", "Timeout", 9,
+				       "Code", "ZipFile", "Zip", sha);
+	json_auto_t *attrs =
+		json_pack("{s:s}", "FunctionArn", "arn:aws:lambda:us-east-1:1:function:f");
+	struct cohd_resource res = {.type = (char *)"lambda.function",
+				    .id = (char *)"env/production/edge-lambda",
+				    .name = (char *)"f",
+				    .properties = graph_props};
+	struct cohd_rec_item live = {.physical_id = (char *)"f", .attrs = attrs};
+	struct cohd_rec_type_ctx ctx = {.type = t, .resource = &res, .props = props, .live = &live};
+	const char *fields[] = {"Timeout", "Code.ZipFile.Zip"};
+	_cleanup_free_ unsigned char *zip = NULL;
+	json_auto_t *steps = NULL;
+	const json_t *code;
+	size_t n;
+
+	ck_assert_int_eq(t->update_params(&ctx, fields, 2, &steps), 0);
+	ck_assert_uint_eq(json_array_size(steps), 3);
+	ck_assert_str_eq(json_string_value(cohd_rec_json_path(steps, "0.Operation")),
+			 "UpdateFunctionConfiguration");
+	ck_assert_int_eq(json_integer_value(cohd_rec_json_path(steps, "0.Params.Timeout")), 9);
+	ck_assert_str_eq(json_string_value(cohd_rec_json_path(steps, "1.Operation")),
+			 "UpdateFunctionCode");
+	ck_assert_str_eq(json_string_value(cohd_rec_json_path(steps, "2.Operation")),
+			 "PublishVersion");
+	code = cohd_rec_json_path(steps, "1.Params.ZipFile");
+	ck_assert_int_eq(cohd_lambda_zip_build(files, &zip, &n), 0);
+	ck_assert_uint_eq(json_string_length(code), n);
+	ck_assert_int_eq(memcmp(json_string_value(code), zip, n), 0);
+	for (size_t i = 0; i < 3; i++)
+		rec_fake_check_serialises(
+			"lambda",
+			json_string_value(json_object_get(json_array_get(steps, i), "Operation")),
+			json_object_get(json_array_get(steps, i), "Params"), "update");
+}
+END_TEST
+
 static Suite *resources_edge_suite(void)
 {
 	Suite *s = suite_create("resources_edge");
@@ -629,6 +678,7 @@ static Suite *resources_edge_suite(void)
 		{"policy_project_update", test_policy_project_update},
 		{"distribution_diff", test_distribution_diff},
 		{"lambda_code_diff", test_lambda_code_diff},
+		{"lambda_update_steps", test_lambda_update_steps},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

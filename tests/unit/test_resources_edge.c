@@ -664,6 +664,469 @@ START_TEST(test_lambda_update_steps)
 }
 END_TEST
 
+/* ---- the types driven through the engine, against a fake CloudFront and Lambda ---- */
+
+static struct edge_world {
+	json_t *policies;  /* id -> {"Kind", "Config", "ETag"} */
+	json_t *dists;	   /* id -> {"Config", "ETag", "Tags", "Status"} */
+	json_t *functions; /* name -> {"Versions": [$LATEST, 1...], "Tags"} */
+	json_t *files;	   /* the function's source, as in the graph */
+	unsigned next;
+} EW;
+
+static int edge_fail(struct cohd_aws_error *err, const char *code, int status)
+{
+	err->code = strdup(code);
+	err->message = strdup("fake AWS says no");
+	err->http_status = status;
+	err->class = cohd_aws_error_classify(code, status, NULL);
+	return -EREMOTEIO;
+}
+
+static const char *s_of(const json_t *o, const char *path)
+{
+	return json_string_value(cohd_rec_json_path(o, path));
+}
+
+static void new_etag(json_t *o)
+{
+	char e[32];
+
+	snprintf(e, sizeof e, "E%010u", ++EW.next);
+	json_object_set_new(o, "ETag", json_string(e));
+}
+
+static int fake_policies(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
+{
+	bool cache = strstr(op, "CachePolic") != NULL;
+	const char *kind = cache ? "CachePolicy" : "OriginRequestPolicy";
+	const char *cfg_key = cache ? "CachePolicyConfig" : "OriginRequestPolicyConfig";
+	const char *id = s_of(p, "Id"), *key;
+	json_t *pol = id ? json_object_get(EW.policies, id) : NULL, *v;
+
+	if (strncmp(op, "List", 4) == 0) {
+		json_t *items = json_array();
+
+		json_object_foreach (EW.policies, key, v)
+			if (streq(s_of(v, "Kind"), kind))
+				json_array_append_new(items,
+						      json_pack("{s:s, s:{s:s, s:O}}", "Type",
+								"custom", kind, "Id", key, cfg_key,
+								json_object_get(v, "Config")));
+		*ret = json_pack("{s:{s:i, s:o}}",
+				 cache ? "CachePolicyList" : "OriginRequestPolicyList", "Quantity",
+				 (int)json_array_size(items), "Items", items);
+		return 0;
+	}
+	if (strncmp(op, "Create", 6) == 0) {
+		char nid[32];
+
+		snprintf(nid, sizeof nid, "pol-%u", ++EW.next);
+		pol = json_pack("{s:s, s:O}", "Kind", kind, "Config", json_object_get(p, cfg_key));
+		new_etag(pol);
+		json_object_set_new(EW.policies, nid, pol);
+		*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", nid, cfg_key,
+				 json_object_get(pol, "Config"), "ETag",
+				 json_object_get(pol, "ETag"));
+		return 0;
+	}
+	if (!pol)
+		return edge_fail(err, cache ? "NoSuchCachePolicy" : "NoSuchOriginRequestPolicy",
+				 404);
+	if (strncmp(op, "Get", 3) == 0) {
+		*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", id, cfg_key,
+				 json_object_get(pol, "Config"), "ETag",
+				 json_object_get(pol, "ETag"));
+		return 0;
+	}
+	/* Update and Delete: If-Match */
+	if (!s_of(p, "IfMatch"))
+		return edge_fail(err, "InvalidIfMatchVersion", 400);
+	if (!streq(s_of(p, "IfMatch"), s_of(pol, "ETag")))
+		return edge_fail(err, "PreconditionFailed", 412);
+	if (strncmp(op, "Delete", 6) == 0) {
+		json_object_del(EW.policies, id);
+		*ret = json_object();
+		return 0;
+	}
+	json_object_set(pol, "Config", json_object_get(p, cfg_key));
+	new_etag(pol);
+	*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", id, cfg_key,
+			 json_object_get(pol, "Config"), "ETag", json_object_get(pol, "ETag"));
+	return 0;
+}
+
+static json_t *dist_view(const char *id, const json_t *d)
+{
+	char arn[128];
+
+	snprintf(arn, sizeof arn, "arn:aws:cloudfront::123456789012:distribution/%s", id);
+	return json_pack("{s:s, s:s, s:O, s:s, s:O}", "Id", id, "ARN", arn, "Status",
+			 json_object_get(d, "Status"), "DomainName", "d1.cloudfront.net",
+			 "DistributionConfig", json_object_get(d, "Config"));
+}
+
+static int fake_cloudfront(const char *op, const json_t *p, json_t **ret,
+			   struct cohd_aws_error *err)
+{
+	const char *id = s_of(p, "Id"), *key;
+	json_t *d = id ? json_object_get(EW.dists, id) : NULL, *v;
+
+	if (strstr(op, "CachePolic") || strstr(op, "OriginRequestPolic"))
+		return fake_policies(op, p, ret, err);
+	if (streq(op, "ListDistributions")) {
+		json_t *items = json_array();
+
+		json_object_foreach (EW.dists, key, v) {
+			json_t *sum = dist_view(key, v);
+
+			/* a summary: the config's members at the top, no CallerReference */
+			json_object_update(sum, json_object_get(sum, "DistributionConfig"));
+			json_object_del(sum, "DistributionConfig");
+			json_object_del(sum, "CallerReference");
+			json_object_del(sum, "Logging");
+			json_array_append_new(items, sum);
+			/* deployed from the next read on */
+			json_object_set_new(v, "Status", json_string("Deployed"));
+		}
+		*ret = json_pack("{s:{s:i, s:o}}", "DistributionList", "Quantity",
+				 (int)json_array_size(items), "Items", items);
+		return 0;
+	}
+	if (streq(op, "CreateDistributionWithTags")) {
+		char nid[32];
+
+		snprintf(nid, sizeof nid, "EDIST%u", ++EW.next);
+		d = json_pack(
+			"{s:O, s:O, s:s}", "Config",
+			cohd_rec_json_path(p, "DistributionConfigWithTags.DistributionConfig"),
+			"Tags", cohd_rec_json_path(p, "DistributionConfigWithTags.Tags.Items"),
+			"Status", "InProgress");
+		/* what AWS fills in */
+		json_object_set_new(cohd_rec_json_path(d, "Config.DefaultCacheBehavior"),
+				    "SmoothStreaming", json_false());
+		json_object_set_new(json_object_get(d, "Config"), "OriginGroups",
+				    json_pack("{s:i}", "Quantity", 0));
+		new_etag(d);
+		json_object_set_new(EW.dists, nid, d);
+		*ret = json_pack("{s:o, s:O}", "Distribution", dist_view(nid, d), "ETag",
+				 json_object_get(d, "ETag"));
+		return 0;
+	}
+	if (streq(op, "ListTagsForResource")) {
+		const char *arn = s_of(p, "Resource");
+
+		json_object_foreach (EW.dists, key, v)
+			if (strstr(arn, key)) {
+				*ret = json_pack("{s:{s:O}}", "Tags", "Items",
+						 json_object_get(v, "Tags"));
+				return 0;
+			}
+		return edge_fail(err, "NoSuchResource", 404);
+	}
+	if (!d)
+		return edge_fail(err, "NoSuchDistribution", 404);
+	if (streq(op, "GetDistributionConfig")) {
+		*ret = json_pack("{s:O, s:O}", "DistributionConfig", json_object_get(d, "Config"),
+				 "ETag", json_object_get(d, "ETag"));
+		return 0;
+	}
+	if (!streq_ptr(s_of(p, "IfMatch"), s_of(d, "ETag")))
+		return edge_fail(err, "PreconditionFailed", 412);
+	if (streq(op, "UpdateDistribution")) {
+		json_object_set(d, "Config", json_object_get(p, "DistributionConfig"));
+		json_object_set_new(d, "Status", json_string("InProgress"));
+		new_etag(d);
+		*ret = json_pack("{s:o, s:O}", "Distribution", dist_view(id, d), "ETag",
+				 json_object_get(d, "ETag"));
+		return 0;
+	}
+	ck_abort_msg("unexpected CloudFront %s", op);
+	return -EINVAL;
+}
+
+static json_t *latest_of(json_t *fn)
+{
+	return json_array_get(json_object_get(fn, "Versions"), 0);
+}
+
+static json_t *publish(json_t *fn)
+{
+	json_t *versions = json_object_get(fn, "Versions"), *v = json_deep_copy(latest_of(fn));
+	char n[16], arn[256];
+
+	snprintf(n, sizeof n, "%zu", json_array_size(versions));
+	snprintf(arn, sizeof arn, "%s:%s", json_string_value(json_object_get(fn, "Arn")), n);
+	json_object_set_new(v, "Version", json_string(n));
+	json_object_set_new(v, "FunctionArn", json_string(arn));
+	json_array_append_new(versions, v);
+	return v;
+}
+
+static int fake_lambda(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
+{
+	const char *name = s_of(p, "FunctionName");
+	json_t *fn = name ? json_object_get(EW.functions, name) : NULL;
+
+	if (!name && s_of(p, "Resource")) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach (EW.functions, key, v)
+			if (streq(s_of(v, "Arn"), s_of(p, "Resource")))
+				fn = v;
+	}
+	if (streq(op, "CreateFunction")) {
+		_cleanup_free_ char *sha = NULL;
+		char arn[256];
+		json_t *cfg = json_deep_copy(p);
+
+		ck_assert_ptr_null(fn);
+		/* the fake generator's value stands for the archive the daemon's port builds */
+		ck_assert_str_eq(s_of(p, "Code.ZipFile"), "s3cr3t-password");
+		sha = cohd_lambda_zip_sha256(EW.files);
+		snprintf(arn, sizeof arn, "arn:aws:lambda:us-east-1:123456789012:function:%s",
+			 name);
+		json_object_del(cfg, "Code");
+		json_object_del(cfg, "Tags");
+		json_object_del(cfg, "Publish");
+		json_object_set_new(cfg, "CodeSha256", json_string(sha));
+		json_object_set_new(cfg, "Version", json_string("$LATEST"));
+		json_object_set_new(cfg, "State", json_string("Active"));
+		json_object_set_new(cfg, "FunctionArn", json_string(arn));
+		fn = json_pack("{s:s, s:[o], s:O}", "Arn", arn, "Versions", cfg, "Tags",
+			       json_object_get(p, "Tags"));
+		json_object_set_new(EW.functions, name, fn);
+		*ret = json_deep_copy(publish(fn));
+		return 0;
+	}
+	if (!fn)
+		return edge_fail(err, "ResourceNotFoundException", 404);
+	if (streq(op, "ListVersionsByFunction")) {
+		*ret = json_pack("{s:O}", "Versions", json_object_get(fn, "Versions"));
+		return 0;
+	}
+	if (streq(op, "ListTags")) {
+		*ret = json_pack("{s:O}", "Tags", json_object_get(fn, "Tags"));
+		return 0;
+	}
+	if (streq(op, "UpdateFunctionConfiguration")) {
+		json_t *cfg = json_deep_copy(p);
+
+		json_object_del(cfg, "FunctionName");
+		json_object_update(latest_of(fn), cfg);
+		json_decref(cfg);
+		*ret = json_deep_copy(latest_of(fn));
+		return 0;
+	}
+	if (streq(op, "PublishVersion")) {
+		*ret = json_deep_copy(publish(fn));
+		return 0;
+	}
+	ck_abort_msg("unexpected Lambda %s", op);
+	return -EINVAL;
+}
+
+static int edge_call(const struct cohd_rec_call *call, json_t **ret, struct cohd_aws_error *err)
+{
+	if (streq(call->service, "lambda")) {
+		ck_assert_str_eq(call->region, "us-east-1"); /* Lambda@Edge, whatever the app's */
+		return fake_lambda(call->operation, call->params, ret, err);
+	}
+	if (streq(call->service, "cloudfront"))
+		return fake_cloudfront(call->operation, call->params, ret, err);
+	ck_abort_msg("unexpected service %s", call->service);
+	return -EINVAL;
+}
+
+static const char *const edge_reads[] = {"List", "Get", NULL};
+
+static const struct rec_fake_service edge_service = {
+	.exec = edge_call,
+	.serialise = true,
+	.read_prefixes = edge_reads,
+};
+
+static struct cohd_resource *edge_add(struct cohd_graph *g, const char *type, const char *id,
+				      const char *name, json_t *props, bool tagged)
+{
+	struct cohd_resource *r = NULL;
+
+	ck_assert_int_eq(cohd_graph_add(g, type, id, name, COHD_SCOPE_ENVIRONMENT, props, &r), 0);
+	if (tagged) {
+		ck_assert_int_eq(cohd_resource_tag(r, "ManagedBy", "coherence"), 0);
+		ck_assert_int_eq(cohd_resource_tag(r, "Application", "shop"), 0);
+		ck_assert_int_eq(cohd_resource_tag(r, "cohd:id", id), 0);
+	}
+	return r;
+}
+
+/* What compile_edge.c emits, cut down: a cache policy, an origin request policy, the
+ * Lambda@Edge function and a distribution referring to all three. */
+static struct cohd_graph *edge_graph(const char *comment, int ttl)
+{
+	struct cohd_graph *g = cohd_graph_new();
+	struct cohd_resource *fn;
+	json_t *lfa;
+
+	edge_add(g, "cloudfront.cache_policy", "app/cloudfront/cache-policy/frontend",
+		 "shop-a1b2c3-frontend",
+		 json_pack("{s:{s:s, s:s, s:i, s:i, s:i, s:{s:b, s:{s:s}, s:{s:s}, s:{s:s}}}}",
+			   "CachePolicyConfig", "Name", "shop-a1b2c3-frontend", "Comment", "cohd",
+			   "DefaultTTL", ttl, "MaxTTL", 31536000, "MinTTL", 0,
+			   "ParametersInCacheKeyAndForwardedToOrigin", "EnableAcceptEncodingGzip",
+			   1, "HeadersConfig", "HeaderBehavior", "none", "CookiesConfig",
+			   "CookieBehavior", "all", "QueryStringsConfig", "QueryStringBehavior",
+			   "all"),
+		 false);
+	edge_add(g, "cloudfront.origin_request_policy", "app/cloudfront/origin-request-policy/fe",
+		 "shop-a1b2c3-frontend",
+		 json_pack("{s:{s:s, s:{s:s, s:{s:i, s:[s]}}, s:{s:s}, s:{s:s}}}",
+			   "OriginRequestPolicyConfig", "Name", "shop-a1b2c3-frontend",
+			   "HeadersConfig", "HeaderBehavior", "allViewerAndWhitelistCloudFront",
+			   "Headers", "Quantity", 1, "Items", "CloudFront-Viewer-Country",
+			   "CookiesConfig", "CookieBehavior", "all", "QueryStringsConfig",
+			   "QueryStringBehavior", "all"),
+		 false);
+	fn = edge_add(g, "lambda.function", "env/pr-1/edge-lambda", "shop-a1b2c3-pr-1-spa",
+		      json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:{s:O}}, s:b, s:[s]}",
+				"FunctionName", "shop-a1b2c3-pr-1-spa", "Runtime", "nodejs20.x",
+				"Handler", "index.handler", "Role",
+				"arn:aws:iam::123456789012:role/edge", "Timeout", 5, "MemorySize",
+				128, "Code", "ZipFile", "Zip", EW.files, "Publish", 1,
+				"Architectures", "x86_64"),
+		      true);
+	ck_assert_int_eq(cohd_resource_set_region(fn, "us-east-1"), 0);
+	lfa = json_pack("{s:i, s:[{s:s, s:b, s:o}]}", "Quantity", 1, "Items", "EventType",
+			"origin-response", "IncludeBody", 0, "LambdaFunctionARN",
+			cohd_ref("env/pr-1/edge-lambda", "VersionArn"));
+	edge_add(g, "cloudfront.distribution", "env/pr-1/cdn", "pr-1.shop.example.com",
+		 json_pack("{s:{s:{s:i, s:[s]}, s:s, s:b, s:s, s:{s:i, s:[{s:s, s:s, s:{s:i, "
+			   "s:i, s:s}}]}, s:{s:s, s:s, s:o, s:o, s:{s:i, s:[s,s], s:{s:i, "
+			   "s:[s,s]}}, s:b, s:o}, s:{s:i}}}",
+			   "DistributionConfig", "Aliases", "Quantity", 1, "Items",
+			   "pr-1.shop.example.com", "Comment", comment, "Enabled", 1, "PriceClass",
+			   "PriceClass_100", "Origins", "Quantity", 1, "Items", "Id", "web",
+			   "DomainName", "web.example.com", "CustomOriginConfig", "HTTPPort", 80,
+			   "HTTPSPort", 443, "OriginProtocolPolicy", "http-only",
+			   "DefaultCacheBehavior", "TargetOriginId", "web", "ViewerProtocolPolicy",
+			   "redirect-to-https", "CachePolicyId",
+			   cohd_ref("app/cloudfront/cache-policy/frontend", "Id"),
+			   "OriginRequestPolicyId",
+			   cohd_ref("app/cloudfront/origin-request-policy/fe", "Id"),
+			   "AllowedMethods", "Quantity", 2, "Items", "GET", "HEAD", "CachedMethods",
+			   "Quantity", 2, "Items", "GET", "HEAD", "Compress", 1,
+			   "LambdaFunctionAssociations", lfa, "CustomErrorResponses", "Quantity",
+			   0),
+		 true);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	return g;
+}
+
+static unsigned edge_ops(const char *op)
+{
+	const json_t *v;
+	unsigned n = 0;
+	size_t i;
+
+	json_array_foreach (RF.mut_log, i, v)
+		n += streq(s_of(v, "op"), op);
+	return n;
+}
+
+START_TEST(test_engine_converge_drift)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL, *g2 = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	struct cohd_rec_config cfg = {
+		.app = "shop",
+		.environment = "pr-1",
+		.env_type = 2,
+		.region = "eu-west-1",
+		.account = "123456789012",
+		.partition = "aws",
+		.name_prefix = "shop-a1b2c3-pr-1",
+		.types = my_types,
+	};
+	json_auto_t *st = NULL;
+	const json_t *d, *r;
+	const char *key;
+	json_t *dist = NULL, *v;
+	size_t i;
+	unsigned n;
+
+	rec_fake_init(&edge_service);
+	EW = (struct edge_world){.policies = json_object(),
+				 .dists = json_object(),
+				 .functions = json_object(),
+				 .files = json_pack("{s:s}", "index.js", "exports.handler = 1;\n")};
+	g = edge_graph("cohd: shop/pr-1", 0);
+	ck_assert_int_eq(cohd_rec_engine_new(&rec_fake_ops, &cfg, &e), 0);
+
+	/* from nothing: policies and function first, then the distribution referring to them
+	 * (their Ids, the function's version ARN), created with its CallerReference token */
+	n = rec_fake_run_pass(e, g, &st);
+	ck_assert_uint_eq(edge_ops("CreateCachePolicy"), 1);
+	ck_assert_uint_eq(edge_ops("CreateOriginRequestPolicy"), 1);
+	ck_assert_uint_eq(edge_ops("CreateFunction"), 1);
+	ck_assert_uint_eq(edge_ops("CreateDistributionWithTags"), 1);
+	ck_assert_uint_eq(n, 4);
+	json_object_foreach (EW.dists, key, v)
+		dist = v;
+	ck_assert_ptr_nonnull(dist);
+	d = cohd_rec_json_path(dist, "Config.DefaultCacheBehavior");
+	ck_assert_str_eq(s_of(d, "LambdaFunctionAssociations.Items.0.LambdaFunctionARN"),
+			 "arn:aws:lambda:us-east-1:123456789012:function:shop-a1b2c3-pr-1-spa:1");
+	ck_assert(json_object_get(EW.policies, s_of(d, "CachePolicyId")));
+	ck_assert(json_object_get(EW.policies, s_of(d, "OriginRequestPolicyId")));
+	ck_assert_uint_eq(strlen(s_of(dist, "Config.CallerReference")), 32);
+	json_array_foreach (json_object_get(st, "resources"), i, r)
+		ck_assert_msg(streq(s_of(r, "sync"), "synced"), "%s: %s", s_of(r, "id"),
+			      s_of(r, "sync"));
+	json_decref(st);
+	st = NULL;
+
+	/* nothing more to do */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+
+	/* drift made by hand: the comment, and the function's timeout */
+	json_object_set_new(json_object_get(dist, "Config"), "Comment", json_string("by hand"));
+	new_etag(dist);
+	json_object_set_new(latest_of(json_object_get(EW.functions, "shop-a1b2c3-pr-1-spa")),
+			    "Timeout", json_integer(30));
+	json_array_clear(RF.mut_log);
+	n = rec_fake_run_pass(e, g, NULL);
+	ck_assert_uint_eq(edge_ops("UpdateDistribution"), 1);
+	ck_assert_uint_eq(edge_ops("UpdateFunctionConfiguration"), 1);
+	ck_assert_uint_eq(edge_ops("PublishVersion"), 1);
+	ck_assert_str_eq(s_of(dist, "Config.Comment"), "cohd: shop/pr-1");
+	/* the whole configuration went back, with the distribution's CallerReference */
+	ck_assert_uint_eq(strlen(s_of(dist, "Config.CallerReference")), 32);
+	/* the new version reaches the distribution on the next pass */
+	json_array_clear(RF.mut_log);
+	rec_fake_run_pass(e, g, NULL);
+	ck_assert_uint_eq(edge_ops("UpdateDistribution"), 1);
+	ck_assert_str_eq(s_of(dist,
+			      "Config.DefaultCacheBehavior.LambdaFunctionAssociations.Items.0."
+			      "LambdaFunctionARN"),
+			 "arn:aws:lambda:us-east-1:123456789012:function:shop-a1b2c3-pr-1-spa:2");
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+
+	/* a new desired TTL: one UpdateCachePolicy with the whole configuration and If-Match */
+	g2 = edge_graph("cohd: shop/pr-1", 60);
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g2, NULL), 1);
+	ck_assert_uint_eq(edge_ops("UpdateCachePolicy"), 1);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g2, NULL), 0);
+
+	json_decref(EW.policies);
+	json_decref(EW.dists);
+	json_decref(EW.functions);
+	json_decref(EW.files);
+	rec_fake_done();
+}
+END_TEST
+
 static Suite *resources_edge_suite(void)
 {
 	Suite *s = suite_create("resources_edge");
@@ -679,6 +1142,7 @@ static Suite *resources_edge_suite(void)
 		{"distribution_diff", test_distribution_diff},
 		{"lambda_code_diff", test_lambda_code_diff},
 		{"lambda_update_steps", test_lambda_update_steps},
+		{"engine_converge_drift", test_engine_converge_drift},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

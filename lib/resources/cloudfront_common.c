@@ -39,6 +39,8 @@ static const struct {
 	{"OriginAccessControlId", "\"\""},
 	{"IAMCertificateId", "\"\""},
 	{"Staging", "false"},
+	{"EnableAcceptEncodingBrotli",
+	 "false"}, /* (Gzip is required: always sent, never dropped) */
 	{"ContinuousDeploymentPolicyId", "\"\""},
 	{"Certificate", NULL},
 	{"CertificateSource", NULL},

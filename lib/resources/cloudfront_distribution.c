@@ -140,30 +140,34 @@ static int dist_delete(const struct cohd_rec_type_ctx *ctx, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-#define F(m)                                                                                       \
+/* A top-level member of DistributionConfig, with AWS's value when an answer leaves it out (an
+ * empty list may be spelled {"Quantity": 0} or not at all). */
+#define F(m, def)                                                                                  \
 	{                                                                                          \
 		.path = "DistributionConfig." m, .live_path = "Config.DistributionConfig." m,      \
-		.normalise = cohd_cloudfront_normalise,                                            \
+		.normalise = cohd_cloudfront_normalise, .default_json = def,                       \
 	}
+#define EMPTY "{\"Quantity\": 0}"
 
 static const struct cohd_rec_field dist_fields[] = {
-	F("Aliases"),
-	F("Origins"),
-	F("DefaultCacheBehavior"),
-	F("CacheBehaviors"),
-	F("CustomErrorResponses"),
-	F("Comment"),
-	F("DefaultRootObject"),
-	F("Logging"),
-	F("PriceClass"),
-	F("Enabled"),
-	F("ViewerCertificate"),
-	F("Restrictions"),
-	F("WebACLId"),
-	F("HttpVersion"),
-	F("IsIPV6Enabled"),
+	F("Aliases", EMPTY),
+	F("Origins", NULL),
+	F("DefaultCacheBehavior", NULL),
+	F("CacheBehaviors", EMPTY),
+	F("CustomErrorResponses", EMPTY),
+	F("Comment", NULL),
+	F("DefaultRootObject", "\"\""),
+	F("Logging", NULL),
+	F("PriceClass", "\"PriceClass_All\""),
+	F("Enabled", NULL),
+	F("ViewerCertificate", NULL),
+	F("Restrictions", NULL),
+	F("WebACLId", "\"\""),
+	F("HttpVersion", "\"http2\""),
+	F("IsIPV6Enabled", NULL),
 };
 
+#undef EMPTY
 #undef F
 
 static const char *const deployed[] = {"Deployed", NULL};

@@ -74,16 +74,21 @@ static json_t *actions_normalise(const json_t *v)
 	return o;
 }
 
-/* Only the default certificate is the listener's; the others are listener certificates. */
+/* Only the default certificate is the listener's; the others are listener certificates
+ * (elbv2.listener_certificate). DescribeListeners shows the default one alone; moto shows every
+ * certificate, the default first: the first that is not IsDefault=false is the one compared
+ * (else the listener would take the listener certificates off again with ModifyListener). */
 static json_t *certs_normalise(const json_t *v)
 {
 	json_t *o = json_array(), *c;
 	size_t i;
 
 	json_array_foreach (v, i, c)
-		if (!json_is_false(json_object_get(c, "IsDefault")))
+		if (!json_is_false(json_object_get(c, "IsDefault"))) {
 			json_array_append_new(o, json_pack("{s:O?}", "CertificateArn",
 							   json_object_get(c, "CertificateArn")));
+			break;
+		}
 	return o;
 }
 

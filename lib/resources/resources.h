@@ -103,5 +103,20 @@ int cohd_rds_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 int cohd_rds_untag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 json_t *cohd_rds_id_list(const json_t *v, const char *member);
 
+extern const struct cohd_rec_type cohd_resource_route53_hosted_zone;
+extern const struct cohd_rec_type cohd_resource_route53_record_set;
+extern const struct cohd_rec_type cohd_resource_acm_certificate;
+extern const struct cohd_rec_type cohd_resource_elbv2_listener_certificate;
+
+/* What the Route 53 types share (route53_common.c): a DNS name as the compiler writes it
+ * ("\052.a.example.com." -> "*.a.example.com": escapes decoded, lower case, no trailing dot;
+ * new string, NULL on OOM), the same as a normaliser, the bare zone id ("/hostedzone/Z1" ->
+ * "Z1", borrowed), and the zones' tag read (ListTagsForResources, ten zones a call). */
+char *cohd_route53_name(const char *s);
+json_t *cohd_route53_name_normalise(const json_t *v);
+const char *cohd_route53_zone_id(const char *id);
+#define COHD_ROUTE53_TAGS_MAX 10
+int cohd_route53_tags_params(const struct cohd_rec_item *const *items, size_t n, json_t **ret);
+
 /* Every type this build knows, NULL-terminated. */
 extern const struct cohd_rec_type *const cohd_resource_types[];

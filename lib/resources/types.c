@@ -43,5 +43,9 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_rds_db_proxy_target,
 	&cohd_resource_elasticache_cache_subnet_group,
 	&cohd_resource_elasticache_replication_group,
+	&cohd_resource_route53_hosted_zone,
+	&cohd_resource_route53_record_set,
+	&cohd_resource_acm_certificate,
+	&cohd_resource_elbv2_listener_certificate,
 	NULL,
 };

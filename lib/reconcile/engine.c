@@ -76,6 +76,11 @@ struct rec_res {
 	char *last_name;	    /* the physical name it was last wanted with */
 	char *last_region;	    /* ... and its region (NULL = the app's) */
 	char *match;		    /* this pass: the type's match_name from the resolved props */
+	/* What observe last resolved and matched by: a resource no longer wanted is observed with
+	 * those props and matched by that name (a removed listener certificate's listener and ARN,
+	 * a removed record's zone). Until the process ends. */
+	json_t *last_props;
+	char *last_match;
 	struct cohd_resource ghost; /* what observe sees of it once no longer wanted */
 
 	/* Status of the last pass. */
@@ -299,6 +304,8 @@ static void res_free(struct rec_res *r)
 	free(r->open_token);
 	free(r->last_name);
 	free(r->last_region);
+	json_decref(r->last_props);
+	free(r->last_match);
 	free(r->message);
 	free(r->id);
 	free(r);
@@ -495,7 +502,8 @@ static const char *region_of(const struct cohd_rec_engine *e, const struct rec_r
 /* Is r asked for in the observe of type t (wanted, or remembered by name for name lists)? */
 static bool observed_by_name(const struct rec_res *r, const struct cohd_rec_type *t)
 {
-	return r->type == t && (r->want || (t->observe_batch && r->last_name));
+	return r->type == t &&
+	       (r->want || ((t->observe_batch || t->match_name) && r->last_name));
 }
 
 /* A resource no longer wanted as observe_params sees it: its id, type and last name. */
@@ -517,7 +525,9 @@ static const char *name_to_match(const struct rec_res *r)
 {
 	if (r->want)
 		return r->match ? r->match : r->want->name;
-	return r->type && r->type->owned_by_name ? r->last_name : NULL;
+	if (!r->type || !r->type->owned_by_name)
+		return NULL;
+	return r->last_match ? r->last_match : r->last_name;
 }
 
 /* ---- observe: the tag cache ---- */
@@ -1196,7 +1206,7 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 		if (t->observe_batch && ctx.n_wanted == t->observe_batch)
 			break;
 		if (!e->res[i]->want) {
-			props[ctx.n_wanted] = NULL;
+			props[ctx.n_wanted] = e->res[i]->last_props;
 			wanted[ctx.n_wanted++] = remembered_as(e->res[i]);
 			continue;
 		}
@@ -1208,6 +1218,14 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 		wanted[ctx.n_wanted++] = e->res[i]->want;
 		free(e->res[i]->match);
 		e->res[i]->match = t->match_name && p ? t->match_name(e->res[i]->want, p) : NULL;
+		if (p && (t->match_name || t->observe_keep)) {
+			json_decref(e->res[i]->last_props);
+			e->res[i]->last_props = json_incref(p);
+		}
+		if (e->res[i]->match) {
+			free(e->res[i]->last_match);
+			e->res[i]->last_match = strdup(e->res[i]->match);
+		}
 	}
 	r = (t->observe_params ?: cohd_rec_default_observe_params)(&ctx, &params);
 	if (r < 0)

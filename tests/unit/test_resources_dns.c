@@ -864,7 +864,7 @@ static struct cohd_resource *add(struct cohd_graph *g, const char *type, const c
 }
 
 /* What compile_edge.c emits for one environment, with the listener as a plain ARN. */
-static struct cohd_graph *graph_edge(bool with_wildcard)
+static struct cohd_graph *graph_edge(bool with_wildcard, bool with_listener_cert)
 {
 	struct cohd_graph *g = cohd_graph_new();
 	struct cohd_resource *r;
@@ -891,18 +891,21 @@ static struct cohd_graph *graph_edge(bool with_wildcard)
 			      cohd_ref("app/dns/zone", "Id"), "Name", "*.pr-1.example.com", "Type",
 			      "A", "AliasTarget", "HostedZoneId", "Z2FDTNDATAQYW2", "DNSName",
 			      "d111.cloudfront.net", "EvaluateTargetHealth", 0));
+	if (!with_listener_cert)
+		goto done;
 	r = add(g, "elbv2.listener_certificate", "env/pr-1/acm/listener-certificate",
 		"shop-a1b2c3:443:pr-1.example.com",
 		json_pack("{s:s, s:[{s:o}]}", "ListenerArn", LISTENER, "Certificates",
 			  "CertificateArn", cohd_ref("env/pr-1/acm/cdn", "CertificateArn")));
 	ck_assert_int_eq(cohd_resource_depend(r, "env/pr-1/acm/cdn/validation"), 0);
+done:
 	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 	return g;
 }
 
 START_TEST(test_converge)
 {
-	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_edge(true);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_edge(true, true);
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
 	json_auto_t *st = NULL;
 	const json_t *p, *zone;
@@ -983,8 +986,8 @@ END_TEST
 
 START_TEST(test_drift_and_orphan)
 {
-	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_edge(true);
-	_cleanup_(cohd_graph_freep) struct cohd_graph *g2 = graph_edge(false);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = graph_edge(true, true);
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g2 = graph_edge(false, false);
 	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
 	const json_t *p;
 	json_t *rec;
@@ -1009,10 +1012,16 @@ START_TEST(test_drift_and_orphan)
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "TTL")), 300);
 	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
 
-	/* The alias record leaves the file: deleted as it is (DELETE of the exact live record,
-	 * in the zone observe kept), the rest untouched. */
+	/* The alias record and the listener certificate leave the file: the record is deleted as
+	 * it is (DELETE of the exact live record, in the zone observe kept), the certificate taken
+	 * off the listener observe kept; the rest untouched. */
 	json_array_clear(RF.mut_log);
 	rec_fake_run_pass(e, g2, NULL);
+	ck_assert_uint_eq(op_count("RemoveListenerCertificates"), 1);
+	p = mut_params("RemoveListenerCertificates", 0);
+	ck_assert_str_eq(str(p, "ListenerArn"), LISTENER);
+	ck_assert_uint_eq(json_array_size(W.lcerts), 1);
+	ck_assert_str_eq(str(json_array_get(W.lcerts, 0), "CertificateArn"), DEFAULT_CERT);
 	ck_assert_uint_eq(op_count("ChangeResourceRecordSets"), 1);
 	p = json_array_get(cohd_rec_json_path(mut_params("ChangeResourceRecordSets", 0),
 					      "ChangeBatch.Changes"),

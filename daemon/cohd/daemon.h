@@ -59,6 +59,9 @@ struct app_entry {
 	json_t *generated;     /* logical id -> value made by the generate port, kept until the
 				* resource exists so that retries send the same secret (never
 				* written anywhere) */
+	unsigned secret_reads; /* GetSecretValue in flight for generated values (reconciler.c) */
+	bool secrets_read;     /* ... done for this graph */
+	bool secret_read_failed;
 	usec_t last_pass;
 };
 

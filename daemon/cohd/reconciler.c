@@ -254,6 +254,110 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 	return -EOPNOTSUPP;
 }
 
+/* ---- generated values AWS already keeps ----
+ *
+ * A generated password lives in the secret that owns it, and other resources refer to it (the
+ * database's MasterUserPassword). The port above remembers what it made only while cohd runs:
+ * after a restart between creating the secret and creating the database, a new value would be
+ * made for the database and the secret would no longer open it. So before the first pass on a
+ * graph, each secret holding a Generate placeholder is read once (GetSecretValue) and the value
+ * AWS keeps becomes the port's. Not found: the secret is still to be made. Any other failure
+ * holds the passes (they would risk a mismatched secret) until a read succeeds. The value goes
+ * only into memory: never logged, recorded or sent anywhere but where the graph refers to it. */
+
+struct secret_read {
+	struct app_entry *a;
+	char *logical_id, *key;
+};
+
+static void kick_later(void *arg);
+static void pass_fail(struct app_entry *a, const char *fmt, ...) _printf_(2, 3);
+
+static void on_secret_value(int r, json_t *result, const struct cohd_aws_error *err,
+			    void *userdata)
+{
+	struct secret_read *sr = userdata;
+	struct app_entry *a = sr->a;
+
+	a->secret_reads--;
+	if (r >= 0) {
+		json_auto_t *doc = json_loads(
+			strempty(json_string_value(json_object_get(result, "SecretString"))), 0, NULL);
+		json_t *v = json_object_get(doc, sr->key);
+
+		if (json_is_string(v)) {
+			if (!a->generated)
+				a->generated = json_object();
+			if (a->generated)
+				(void)json_object_set(a->generated, sr->logical_id, v);
+		}
+	} else if (!err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
+		a->secret_read_failed = true;
+		daemon_event(a->d, a, sr->logical_id, LOG_ERR, "secret-read",
+			     "cannot read the generated value the secret keeps (%s); passes wait, "
+			     "so that nothing is made with a different one",
+			     err && err->code ? err->code : strerror(-r));
+	}
+	free(sr->logical_id);
+	free(sr->key);
+	free(sr);
+	if (a->secret_reads > 0 || a->d->stopping)
+		return;
+	if (!a->secret_read_failed) {
+		a->secrets_read = true;
+		rec_kick(a);
+	} else if (a->d->once)
+		pass_fail(a, "the generated values of existing secrets could not be read");
+	else
+		(void)port_timer_start(a, STS_RETRY_SEC * USEC_PER_SEC, kick_later, a);
+}
+
+/* Start the reads; returns how many are in flight (the pass starts when they end). */
+static unsigned read_generated_secrets(struct app_entry *a, const char *region)
+{
+	struct cohd_aws_call_options opts = { .region = region };
+
+	a->secret_read_failed = false;
+	for (size_t i = 0; i < cohd_graph_size(a->engine_graph); i++) {
+		const struct cohd_resource *res = cohd_graph_get(a->engine_graph, i);
+		const json_t *ss = json_object_get(res->properties, "SecretString");
+		json_auto_t *params = NULL;
+		struct secret_read *sr;
+		const char *k;
+		json_t *v;
+
+		if (!streq(res->type, "secretsmanager.secret") || !res->name ||
+		    json_object_get(a->generated, res->id))
+			continue;
+		json_object_foreach((json_t *)ss, k, v)
+			if (json_object_get(v, "Generate"))
+				break;
+		if (!k)
+			continue;
+		params = json_pack("{s:s}", "SecretId", res->name);
+		sr = calloc(1, sizeof *sr);
+		if (!params || !sr || !(sr->logical_id = strdup(res->id)) || !(sr->key = strdup(k))) {
+			if (sr) {
+				free(sr->logical_id);
+				free(sr);
+			}
+			a->secret_read_failed = true;
+			continue;
+		}
+		sr->a = a;
+		if (cohd_aws_call_ex(a->acct->client, &opts, "secretsmanager", "GetSecretValue",
+				     params, on_secret_value, sr) < 0) {
+			free(sr->logical_id);
+			free(sr->key);
+			free(sr);
+			a->secret_read_failed = true;
+			continue;
+		}
+		a->secret_reads++;
+	}
+	return a->secret_reads;
+}
+
 /* ---- ports: recording ---- */
 
 /* Observed items and diffs arrive one by one during a pass; they are written together with the
@@ -740,6 +844,7 @@ void rec_set_desired(struct app_entry *a, struct cohd_app *app, struct cohd_grap
 	a->app_doc = app;
 	a->graph = graph;
 	a->delete_confirmed = false; /* the store cleared it with the new generation */
+	a->secrets_read = false;     /* the new graph may hold other generated secrets */
 	a->done = false;
 	a->passes = 0;
 }
@@ -975,8 +1080,6 @@ static int engine_build(struct app_entry *a, const char *const *azs)
 	return first ? recover(a) : 0;
 }
 
-static void pass_start(struct app_entry *a);
-
 static void kick_later(void *arg)
 {
 	rec_kick(arg);
@@ -1046,7 +1149,6 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 	}
 }
 
-static void pass_fail(struct app_entry *a, const char *fmt, ...) _printf_(2, 3);
 static void pass_fail(struct app_entry *a, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
@@ -1098,6 +1200,13 @@ static void pass_start(struct app_entry *a)
 		r = engine_build(a, azs);
 		if (r < 0)
 			return pass_fail(a, "cannot set up the reconcile engine: %s", strerror(-r));
+	}
+	if (!a->secrets_read) {
+		if (a->secret_reads > 0 || read_generated_secrets(a, region) > 0)
+			return; /* the pass starts when the reads end */
+		if (a->secret_read_failed)
+			return pass_fail(a, "cannot read the generated values of existing secrets");
+		a->secrets_read = true;
 	}
 	a->pass_id = 0;
 	a->pass_mutations = cohd_rec_engine_mutations(a->engine);

@@ -82,7 +82,9 @@ class Stack:
     def start(self):
         moto_port = _free_port()
         moto_log = os.path.join(self.tmp, "moto.log")
-        env = dict(os.environ, MOTO_ACM_VALIDATION_WAIT="0")
+        # AWS managed IAM policies exist in every account (the bastion's role attaches
+        # AmazonSSMManagedInstanceCore); moto knows them but loads them only when asked.
+        env = dict(os.environ, MOTO_ACM_VALIDATION_WAIT="0", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         with open(moto_log, "wb") as log:
             self.moto = self._spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                      "-p", str(moto_port)], env, log)

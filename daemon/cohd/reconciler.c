@@ -1133,9 +1133,12 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 			(void)port_timer_start(d->apps[i], 0, kick_later, d->apps[i]);
 
 	if (d->once) {
-		/* another pass only for what is still on its way */
-		if (a->done || r < 0 || converged(a) || !sync || !streq(sync, "progressing") ||
-		    a->passes >= ONCE_MAX_PASSES) {
+		/* another pass for what is still on its way, and after a pass that changed
+		 * something but did not converge (an error a dependency's change may clear) */
+		bool changed = cohd_rec_engine_mutations(e) > a->pass_mutations;
+
+		if (a->done || r < 0 || converged(a) || !sync ||
+		    !(streq(sync, "progressing") || changed) || a->passes >= ONCE_MAX_PASSES) {
 			a->done = true;
 			finish_once_if_done(d);
 			return;

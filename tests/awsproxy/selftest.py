@@ -515,6 +515,39 @@ def crud_lambda(t):
 
 
 @check
+def lambda_publish_unchanged(t):
+    """PublishVersion publishes only what differs from the newest version (moto would make a
+    version after any update, even one that put the same code back)."""
+    t.control("/_proxy/pending", {"seconds": 0})
+    try:
+        t.client("iam").create_role(RoleName="st-pub", AssumeRolePolicyDocument=TRUST)
+        fn = t.client("lambda")
+
+        def package(text):
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as z:
+                z.writestr("index.js", text)
+            return out.getvalue()
+
+        made = fn.create_function(FunctionName="st-pub", Runtime="nodejs20.x",
+                                  Role=f"arn:aws:iam::{ACCOUNT}:role/st-pub",
+                                  Handler="index.h", Code={"ZipFile": package("a")},
+                                  Publish=True)
+        expect(made["Version"] == "1", f"create published {made['Version']}")
+        fn.update_function_code(FunctionName="st-pub", ZipFile=package("b"))
+        fn.update_function_code(FunctionName="st-pub", ZipFile=package("a"))
+        same = fn.publish_version(FunctionName="st-pub")
+        expect(same["Version"] == "1", f"unchanged code published as {same['Version']}")
+        fn.update_function_code(FunctionName="st-pub", ZipFile=package("c"))
+        expect(fn.publish_version(FunctionName="st-pub")["Version"] == "2",
+               "changed code not published")
+        fn.delete_function(FunctionName="st-pub")
+        t.client("iam").delete_role(RoleName="st-pub")
+    finally:
+        t.control("/_proxy/pending", {"seconds": PENDING})
+
+
+@check
 def crud_codebuild(t):
     t.client("iam").create_role(RoleName="st-build", AssumeRolePolicyDocument=TRUST)
     t.aws("codebuild", "create-project", "--name", "st-project",

@@ -97,11 +97,11 @@ static json_t *name_set(const json_t *names, const char *member, const char *ski
 			free(name);
 	}
 	qsort(s, k, sizeof(char *), cmp_str);
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < k; i++)
 		if (i == 0 || !streq(s[i], s[i - 1]))
 			json_array_append_new(out, json_string(s[i]));
+	for (i = 0; i < k; i++)
 		free(s[i]);
-	}
 	return out;
 }
 

@@ -674,7 +674,7 @@ static void on_caller_identity(int r, json_t *result, const struct cohd_aws_erro
 		(void)loop_timer_start(&d->loop, STS_RETRY_SEC * USEC_PER_SEC, find_account, acct);
 		return;
 	}
-	if (acct->state == ACCT_FAILED)
+	if (acct->state == ACCT_FAILED && !d->stopping) /* cancelled by a stop: not a failure */
 		d->exit_code = EXIT_FAILURE;
 	rec_kick_all(d);
 }

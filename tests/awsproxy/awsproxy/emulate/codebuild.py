@@ -42,7 +42,8 @@ def _with_placeholder(p):
     p = dict(p)
     for key in ("source", "artifacts"):
         v = p.get(key)
-        if isinstance(v, dict) and not v.get("location"):
+        # moto wants a location for every type but NO_ARTIFACTS, which must have none
+        if isinstance(v, dict) and not v.get("location") and v.get("type") != "NO_ARTIFACTS":
             p[key] = dict(v, location=PLACEHOLDER)
     return p
 

@@ -1291,7 +1291,9 @@ static void observe_next(struct cohd_rec_engine *e)
 	for (size_t i = 0; e->details && i < e->n_res; i++) {
 		struct rec_res *r = e->res[i];
 
-		if (!r->want || !r->item || r->hold || r->type->n_details == 0)
+		/* Unwanted items of ours too: their delete may need what only a detail reads
+		 * (CloudFront's ETag for If-Match, a distribution's whole config to disable it). */
+		if (!r->item || r->hold || r->type->n_details == 0)
 			continue;
 		e->details[e->n_details++] = (struct detail_job){r, r->item};
 		for (size_t k = 0; k < r->n_extra; k++)
@@ -1338,6 +1340,9 @@ static bool detail_needed(const struct rec_res *r, const struct cohd_rec_detail 
 {
 	size_t n = d->merge_as ? strlen(d->merge_as) : 0;
 	bool feeds = false;
+
+	if (!r->want)
+		return true; /* to delete: whatever the delete may need */
 
 	for (size_t i = 0; n > 0 && i < r->type->n_fields; i++) {
 		const struct cohd_rec_field *f = &r->type->fields[i];

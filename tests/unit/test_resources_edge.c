@@ -833,6 +833,13 @@ static int fake_cloudfront(const char *op, const json_t *p, json_t **ret,
 	}
 	if (!streq_ptr(s_of(p, "IfMatch"), s_of(d, "ETag")))
 		return edge_fail(err, "PreconditionFailed", 412);
+	if (streq(op, "DeleteDistribution")) {
+		if (json_is_true(cohd_rec_json_path(d, "Config.Enabled")))
+			return edge_fail(err, "DistributionNotDisabled", 409);
+		json_object_del(EW.dists, id);
+		*ret = json_object();
+		return 0;
+	}
 	if (streq(op, "UpdateDistribution")) {
 		json_object_set(d, "Config", json_object_get(p, "DistributionConfig"));
 		json_object_set_new(d, "Status", json_string("InProgress"));
@@ -963,6 +970,8 @@ static struct cohd_resource *edge_add(struct cohd_graph *g, const char *type, co
 
 /* What compile_edge.c emits, cut down: a cache policy, an origin request policy, the
  * Lambda@Edge function and a distribution referring to all three. */
+static bool without_distribution;
+
 static struct cohd_graph *edge_graph(const char *comment, int ttl)
 {
 	struct cohd_graph *g = cohd_graph_new();
@@ -1000,6 +1009,10 @@ static struct cohd_graph *edge_graph(const char *comment, int ttl)
 	lfa = json_pack("{s:i, s:[{s:s, s:b, s:o}]}", "Quantity", 1, "Items", "EventType",
 			"origin-response", "IncludeBody", 0, "LambdaFunctionARN",
 			cohd_ref("env/pr-1/edge-lambda", "VersionArn"));
+	if (without_distribution) {
+		ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+		return g;
+	}
 	edge_add(g, "cloudfront.distribution", "env/pr-1/cdn", "pr-1.shop.example.com",
 		 json_pack("{s:{s:{s:i, s:[s]}, s:s, s:b, s:s, s:{s:i, s:[{s:s, s:s, s:{s:i, "
 			   "s:i, s:s}}]}, s:{s:s, s:s, s:o, s:o, s:{s:i, s:[s,s], s:{s:i, "
@@ -1118,6 +1131,18 @@ START_TEST(test_engine_converge_drift)
 	ck_assert_uint_eq(rec_fake_run_pass(e, g2, NULL), 1);
 	ck_assert_uint_eq(edge_ops("UpdateCachePolicy"), 1);
 	ck_assert_uint_eq(rec_fake_run_pass(e, g2, NULL), 0);
+
+	/* the distribution leaves the file: disabled (whole config, Enabled=false, If-Match),
+	 * then, once deployed, deleted with the ETag read that pass */
+	without_distribution = true;
+	g2 = (cohd_graph_free(g2), edge_graph("cohd: shop/pr-1", 60));
+	without_distribution = false;
+	json_array_clear(RF.mut_log);
+	for (int k = 0; k < 4 && json_object_size(EW.dists) > 0; k++)
+		rec_fake_run_pass(e, g2, NULL);
+	ck_assert_uint_eq(json_object_size(EW.dists), 0);
+	ck_assert_uint_eq(edge_ops("UpdateDistribution"), 1);
+	ck_assert_uint_eq(edge_ops("DeleteDistribution"), 1);
 
 	json_decref(EW.policies);
 	json_decref(EW.dists);

@@ -59,6 +59,7 @@ static const char *const already_exists_codes[] = {
 	"InvalidGroup.Duplicate", "InvalidPermission.Duplicate", "RouteAlreadyExists",
 	"InvalidKeyPair.Duplicate", "Resource.AlreadyAssociated", "PipelineNameInUseException",
 	"OriginAccessControlAlreadyExists", "CachePolicyAlreadyExists", "ResourceConflictException",
+	"ResponseHeadersPolicyAlreadyExists",
 };
 
 static const char *const conflict_codes[] = {
@@ -73,6 +74,7 @@ static const char *const conflict_codes[] = {
 	"ClusterContainsServicesException", "ClusterContainsTasksException",
 	"InvalidDBInstanceState", "InvalidDBSubnetGroupStateFault", "InvalidReplicationGroupState",
 	"InvalidCacheClusterState", "CacheSubnetGroupInUse", "TooManyInvalidationsInProgress",
+	"ResponseHeadersPolicyInUse",
 };
 
 static bool in(const char *code, const char *const *list, size_t n)

@@ -48,6 +48,7 @@ int cohd_elbv2_tag_params(const struct cohd_rec_type_ctx *ctx, json_t **ret);
 extern const struct cohd_rec_type cohd_resource_cloudfront_distribution;
 extern const struct cohd_rec_type cohd_resource_cloudfront_cache_policy;
 extern const struct cohd_rec_type cohd_resource_cloudfront_origin_request_policy;
+extern const struct cohd_rec_type cohd_resource_cloudfront_response_headers_policy;
 extern const struct cohd_rec_type cohd_resource_lambda_function;
 
 /* What the CloudFront types share (cloudfront_common.c). The normaliser of configurations

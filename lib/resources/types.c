@@ -35,6 +35,7 @@ const struct cohd_rec_type *const cohd_resource_types[] = {
 	&cohd_resource_events_target,
 	&cohd_resource_cloudfront_cache_policy,
 	&cohd_resource_cloudfront_origin_request_policy,
+	&cohd_resource_cloudfront_response_headers_policy,
 	&cohd_resource_lambda_function,
 	&cohd_resource_cloudfront_distribution,
 	&cohd_resource_rds_db_subnet_group,

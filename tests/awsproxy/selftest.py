@@ -496,6 +496,67 @@ def crud_cloudfront_policies(t):
 
 
 @check
+def crud_cloudfront_response_headers_policy(t):
+    """CloudFront response headers policies (emulated): CRUD, ETags, If-Match, in use by a
+    cache behaviour's ResponseHeadersPolicyId, AWS's error codes."""
+    cloudfront = t.client("cloudfront")
+    config = {"Name": "st-headers", "Comment": "st",
+              "CustomHeadersConfig": {"Quantity": 1, "Items": [
+                  {"Header": "X-St", "Value": "1", "Override": True}]},
+              "CorsConfig": {
+                  "AccessControlAllowOrigins": {"Quantity": 1, "Items": ["www.example.com"]},
+                  "AccessControlAllowHeaders": {"Quantity": 1, "Items": ["*"]},
+                  "AccessControlAllowMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
+                  "AccessControlAllowCredentials": False, "OriginOverride": True}}
+    made = cloudfront.create_response_headers_policy(ResponseHeadersPolicyConfig=config)
+    expect(made["ResponseMetadata"]["HTTPStatusCode"] == 201, "create is not 201")
+    pid, etag1 = made["ResponseHeadersPolicy"]["Id"], made["ETag"]
+    expect_client_error(lambda: cloudfront.create_response_headers_policy(
+        ResponseHeadersPolicyConfig=config), "ResponseHeadersPolicyAlreadyExists")
+    listed = t.aws("cloudfront", "list-response-headers-policies", "--type", "custom")
+    items = listed["ResponseHeadersPolicyList"].get("Items", [])
+    expect([i["ResponseHeadersPolicy"]["Id"] for i in items] == [pid] and
+           items[0]["Type"] == "custom", f"policy not listed: {listed}")
+    expect(cloudfront.get_response_headers_policy(Id=pid)["ETag"] == etag1,
+           "Get changed the ETag")
+    config["CustomHeadersConfig"]["Items"][0]["Value"] = "2"
+    expect_client_error(lambda: cloudfront.update_response_headers_policy(
+        Id=pid, IfMatch="", ResponseHeadersPolicyConfig=config), "InvalidIfMatchVersion")
+    etag2 = cloudfront.update_response_headers_policy(
+        Id=pid, IfMatch=etag1, ResponseHeadersPolicyConfig=config)["ETag"]
+    expect(etag2 != etag1, "ETag did not change on update")
+    expect_client_error(lambda: cloudfront.update_response_headers_policy(
+        Id=pid, IfMatch=etag1, ResponseHeadersPolicyConfig=config), "PreconditionFailed")
+    got = cloudfront.get_response_headers_policy_config(Id=pid)
+    expect(got["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"][0]["Value"] ==
+           "2" and got["ETag"] == etag2, f"update not kept: {got}")
+    expect_client_error(lambda: cloudfront.get_response_headers_policy(Id="nope"),
+                        "NoSuchResponseHeadersPolicy")
+    behaviour = {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+                 "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                 "MinTTL": 0}
+    dist = cloudfront.create_distribution(DistributionConfig={
+        "CallerReference": "st-headers", "Comment": "st", "Enabled": False,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "example.com",
+                                              "CustomOriginConfig": {
+                                                  "HTTPPort": 80, "HTTPSPort": 443,
+                                                  "OriginProtocolPolicy": "https-only"}}]},
+        "DefaultCacheBehavior": behaviour,
+        "CacheBehaviors": {"Quantity": 1, "Items": [
+            {**behaviour, "PathPattern": "/app*", "ResponseHeadersPolicyId": pid}]}})
+    dist_id = dist["Distribution"]["Id"]
+    expect_client_error(lambda: cloudfront.delete_response_headers_policy(
+        Id=pid, IfMatch=etag2), "ResponseHeadersPolicyInUse")
+    conf = cloudfront.get_distribution_config(Id=dist_id)
+    cloudfront.delete_distribution(Id=dist_id, IfMatch=conf["ETag"])
+    expect_client_error(lambda: cloudfront.delete_response_headers_policy(
+        Id=pid, IfMatch=etag1), "PreconditionFailed")
+    cloudfront.delete_response_headers_policy(Id=pid, IfMatch=etag2)
+    expect_client_error(lambda: cloudfront.get_response_headers_policy(Id=pid),
+                        "NoSuchResponseHeadersPolicy")
+
+
+@check
 def crud_lambda(t):
     t.client("iam").create_role(RoleName="st-lambda", AssumeRolePolicyDocument=TRUST)
     with tempfile.TemporaryDirectory() as d:

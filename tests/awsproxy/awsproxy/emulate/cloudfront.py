@@ -1,14 +1,18 @@
 """CloudFront operations moto 5.2 lacks or gets wrong in a way that matters to cohd.
 
-Cache policies and origin request policies: moto has none of their operations.
-They are kept here (state in this module, per access key, under LOCK) and
-answered as AWS answers: Create (201, Location, ETag; a name already used ->
-CachePolicyAlreadyExists / OriginRequestPolicyAlreadyExists 409), Get and
-Get*Config (ETag), List (Type=custom|managed, {Quantity, Items} of
+Cache policies, origin request policies and response headers policies: moto
+has none of their operations. They are kept here (state in this module, per
+access key, under LOCK) and answered as AWS answers: Create (201, Location,
+ETag; a name already used -> CachePolicyAlreadyExists /
+OriginRequestPolicyAlreadyExists / ResponseHeadersPolicyAlreadyExists 409),
+Get and Get*Config (ETag), List (Type=custom|managed, {Quantity, Items} of
 {Type, CachePolicy}), Update (the whole configuration; renaming onto another
 policy's name -> AlreadyExists) and Delete (CachePolicyInUse /
-OriginRequestPolicyInUse 409 while a distribution in moto refers to the policy).
-An unknown id -> NoSuchCachePolicy / NoSuchOriginRequestPolicy 404. If-Match is
+OriginRequestPolicyInUse / ResponseHeadersPolicyInUse 409 while a distribution
+in moto refers to the policy in a behaviour's CachePolicyId /
+OriginRequestPolicyId / ResponseHeadersPolicyId). An unknown id ->
+NoSuchCachePolicy / NoSuchOriginRequestPolicy / NoSuchResponseHeadersPolicy
+404. If-Match is
 enforced, and ETags versioned, by the proxy's CloudFront tracker
 (awsproxy/cloudfront.py), which sees these answers like moto's.
 
@@ -44,6 +48,10 @@ _KINDS = {
                             "path": "origin-request-policy",
                             "behaviour_member": "OriginRequestPolicyId",
                             "words": "origin request policy"},
+    "ResponseHeadersPolicy": {"config": "ResponseHeadersPolicyConfig",
+                              "path": "response-headers-policy",
+                              "behaviour_member": "ResponseHeadersPolicyId",
+                              "words": "response headers policy"},
 }
 _ASSOCIATION_MEMBERS = ("LambdaFunctionAssociations", "FunctionAssociations")
 # DistributionSummary members that are DistributionConfig members too.

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the edge resource types (lib/resources: cloudfront.distribution,
- * cloudfront.cache_policy, cloudfront.origin_request_policy, lambda.function) and the
- * deterministic zip of the Zip placeholder (lambda_zip.c):
+ * cloudfront.cache_policy, cloudfront.origin_request_policy,
+ * cloudfront.response_headers_policy, lambda.function) and the deterministic zip of the Zip
+ * placeholder (lambda_zip.c):
  *   - every params document the types build, from what the real compiler emits for the golden
- *     apps with a frontend in every environment type, serialises against the embedded botocore
- *     model (create, each field's update, tag, untag, delete in its steps, details, observe);
+ *     apps with a frontend in every environment type (and the real app whose frontend has CORS
+ *     rules: its response headers policy), serialises against the embedded botocore model
+ *     (create, each field's update, tag, untag, delete in its steps, details, observe);
  *   - observe parsing: a function's versions -> $LATEST + VersionArn + Published; a policy's list
  *     entry and Get answer -> {Id, Config, ETag};
  *   - the diff: a distribution as AWS returns it (defaults filled in, methods reordered, empty
  *     lists spelled out) matches its desired configuration, a changed Comment is the one drift;
- *     a function's CodeSha256 against the zip of its source.
+ *     a function's CodeSha256 against the zip of its source;
+ *   - a response headers policy driven through the engine against a fake CloudFront: created,
+ *     left alone, a drift corrected by one Update with If-Match, deleted (after InUse) once it
+ *     leaves the file.
  * No network, no database, no libuv.
  */
 #include <jansson.h>
@@ -28,6 +33,7 @@ static const struct cohd_rec_type *const my_types[] = {
 	&cohd_resource_cloudfront_distribution,
 	&cohd_resource_cloudfront_cache_policy,
 	&cohd_resource_cloudfront_origin_request_policy,
+	&cohd_resource_cloudfront_response_headers_policy,
 	&cohd_resource_lambda_function,
 	NULL,
 };
@@ -290,7 +296,9 @@ static void check_resource(const struct cohd_rec_type *t, const struct cohd_reso
 START_TEST(test_builders_serialize)
 {
 	static const char *const files[] = {"plans/backend-frontend.yml", "plans/frontend-only.yml",
-					    "plans/custom-domain.yml"};
+					    "plans/custom-domain.yml",
+					    /* a frontend with CORS rules: a response headers policy */
+					    "real-apps/ExiqonBot__LionBotv2__coherence.yml"};
 	static const char *const env_names[] = {"production", "static", "preview"};
 	unsigned seen[ELEMENTSOF(my_types)] = {};
 
@@ -672,6 +680,7 @@ static struct edge_world {
 	json_t *functions; /* name -> {"Versions": [$LATEST, 1...], "Tags"} */
 	json_t *files;	   /* the function's source, as in the graph */
 	unsigned next;
+	unsigned in_use; /* policy deletes still answered <Kind>InUse */
 } EW;
 
 static int edge_fail(struct cohd_aws_error *err, const char *code, int status)
@@ -698,11 +707,15 @@ static void new_etag(json_t *o)
 
 static int fake_policies(const char *op, const json_t *p, json_t **ret, struct cohd_aws_error *err)
 {
-	bool cache = strstr(op, "CachePolic") != NULL;
-	const char *kind = cache ? "CachePolicy" : "OriginRequestPolicy";
-	const char *cfg_key = cache ? "CachePolicyConfig" : "OriginRequestPolicyConfig";
+	const char *kind = strstr(op, "CachePolic")	      ? "CachePolicy"
+			   : strstr(op, "OriginRequestPolic") ? "OriginRequestPolicy"
+							      : "ResponseHeadersPolicy";
+	char cfg_key[64], list_key[64], code[64];
 	const char *id = s_of(p, "Id"), *key;
 	json_t *pol = id ? json_object_get(EW.policies, id) : NULL, *v;
+
+	snprintf(cfg_key, sizeof cfg_key, "%sConfig", kind);
+	snprintf(list_key, sizeof list_key, "%sList", kind);
 
 	if (strncmp(op, "List", 4) == 0) {
 		json_t *items = json_array();
@@ -713,16 +726,23 @@ static int fake_policies(const char *op, const json_t *p, json_t **ret, struct c
 						      json_pack("{s:s, s:{s:s, s:O}}", "Type",
 								"custom", kind, "Id", key, cfg_key,
 								json_object_get(v, "Config")));
-		*ret = json_pack("{s:{s:i, s:o}}",
-				 cache ? "CachePolicyList" : "OriginRequestPolicyList", "Quantity",
+		*ret = json_pack("{s:{s:i, s:o}}", list_key, "Quantity",
 				 (int)json_array_size(items), "Items", items);
 		return 0;
 	}
 	if (strncmp(op, "Create", 6) == 0) {
 		char nid[32];
 
+		json_object_foreach (EW.policies, key, v)
+			if (streq(s_of(v, "Kind"), kind) &&
+			    streq_ptr(s_of(v, "Config.Name"), s_of(json_object_get(p, cfg_key), "Name"))) {
+				snprintf(code, sizeof code, "%sAlreadyExists", kind);
+				return edge_fail(err, code, 409);
+			}
 		snprintf(nid, sizeof nid, "pol-%u", ++EW.next);
-		pol = json_pack("{s:s, s:O}", "Kind", kind, "Config", json_object_get(p, cfg_key));
+		/* a copy: the fake's state must not share the engine's desired values */
+		pol = json_pack("{s:s, s:o}", "Kind", kind, "Config",
+				json_deep_copy(json_object_get(p, cfg_key)));
 		new_etag(pol);
 		json_object_set_new(EW.policies, nid, pol);
 		*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", nid, cfg_key,
@@ -730,9 +750,10 @@ static int fake_policies(const char *op, const json_t *p, json_t **ret, struct c
 				 json_object_get(pol, "ETag"));
 		return 0;
 	}
-	if (!pol)
-		return edge_fail(err, cache ? "NoSuchCachePolicy" : "NoSuchOriginRequestPolicy",
-				 404);
+	if (!pol) {
+		snprintf(code, sizeof code, "NoSuch%s", kind);
+		return edge_fail(err, code, 404);
+	}
 	if (strncmp(op, "Get", 3) == 0) {
 		*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", id, cfg_key,
 				 json_object_get(pol, "Config"), "ETag",
@@ -745,11 +766,16 @@ static int fake_policies(const char *op, const json_t *p, json_t **ret, struct c
 	if (!streq(s_of(p, "IfMatch"), s_of(pol, "ETag")))
 		return edge_fail(err, "PreconditionFailed", 412);
 	if (strncmp(op, "Delete", 6) == 0) {
+		if (EW.in_use > 0) { /* a distribution still refers to it */
+			EW.in_use--;
+			snprintf(code, sizeof code, "%sInUse", kind);
+			return edge_fail(err, code, 409);
+		}
 		json_object_del(EW.policies, id);
 		*ret = json_object();
 		return 0;
 	}
-	json_object_set(pol, "Config", json_object_get(p, cfg_key));
+	json_object_set_new(pol, "Config", json_deep_copy(json_object_get(p, cfg_key)));
 	new_etag(pol);
 	*ret = json_pack("{s:{s:s, s:O}, s:O}", kind, "Id", id, cfg_key,
 			 json_object_get(pol, "Config"), "ETag", json_object_get(pol, "ETag"));
@@ -772,7 +798,8 @@ static int fake_cloudfront(const char *op, const json_t *p, json_t **ret,
 	const char *id = s_of(p, "Id"), *key;
 	json_t *d = id ? json_object_get(EW.dists, id) : NULL, *v;
 
-	if (strstr(op, "CachePolic") || strstr(op, "OriginRequestPolic"))
+	if (strstr(op, "CachePolic") || strstr(op, "OriginRequestPolic") ||
+	    strstr(op, "ResponseHeadersPolic"))
 		return fake_policies(op, p, ret, err);
 	if (streq(op, "ListDistributions")) {
 		json_t *items = json_array();
@@ -1152,6 +1179,196 @@ START_TEST(test_engine_converge_drift)
 }
 END_TEST
 
+/* ---- the response headers policy: builders, then through the engine ---- */
+
+/* The properties the compiler gives the real app's frontend response headers policy (new ref),
+ * and its id and name. */
+static json_t *rhp_compiled(char **ret_id, char **ret_name)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g =
+		compile_file("real-apps/ExiqonBot__LionBotv2__coherence.yml", 0);
+
+	for (size_t i = 0; i < cohd_graph_size(g); i++) {
+		const struct cohd_resource *res = cohd_graph_get(g, i);
+
+		if (!streq(res->type, "cloudfront.response_headers_policy"))
+			continue;
+		*ret_id = strdup(res->id);
+		*ret_name = strdup(res->name);
+		return json_deep_copy(res->properties);
+	}
+	ck_abort_msg("the app compiles to no response headers policy");
+	return NULL;
+}
+
+START_TEST(test_rhp_project_update)
+{
+	const struct cohd_rec_type *t = &cohd_resource_cloudfront_response_headers_policy;
+	_cleanup_free_ char *id = NULL, *name = NULL;
+	json_auto_t *props = rhp_compiled(&id, &name), *entry = NULL, *o = NULL, *got = NULL;
+	json_auto_t *params = NULL;
+	struct cohd_rec_item live = {.physical_id = (char *)"rhp-1"};
+	struct cohd_rec_type_ctx ctx = {.type = t, .live = &live, .props = props};
+	const char *fields[] = {"ResponseHeadersPolicyConfig.CorsConfig"};
+	const json_t *cfg = json_object_get(props, "ResponseHeadersPolicyConfig");
+
+	/* what the compiler sets: the name, the CORS answer of the frontend's rules */
+	ck_assert_str_eq(id, "env/production/svc/frontend/response-headers-policy");
+	ck_assert_str_eq(s_of(cfg, "Name"), name);
+	ck_assert_str_eq(s_of(cfg, "CorsConfig.AccessControlAllowOrigins.Items.0"),
+			 "www.example.com");
+	ck_assert(json_is_true(cohd_rec_json_path(cfg, "CorsConfig.OriginOverride")));
+
+	/* a list entry and a Get answer -> {Id, LastModifiedTime, Config (, ETag)} */
+	entry = json_pack("{s:s, s:{s:s, s:s, s:O}}", "Type", "custom", "ResponseHeadersPolicy",
+			  "Id", "rhp-1", "LastModifiedTime", "2026-11-26T10:00:00Z",
+			  "ResponseHeadersPolicyConfig", cfg);
+	o = t->project(entry);
+	ck_assert_str_eq(s_of(o, "Id"), "rhp-1");
+	ck_assert_str_eq(s_of(o, "ResponseHeadersPolicyConfig.Name"), name);
+	ck_assert_ptr_null(json_object_get(o, "ETag"));
+	json_decref(entry);
+	entry = json_pack("{s:{s:s, s:O}, s:s}", "ResponseHeadersPolicy", "Id", "rhp-1",
+			  "ResponseHeadersPolicyConfig", cfg, "ETag", "E2");
+	got = t->project(entry);
+	ck_assert_str_eq(s_of(got, "ETag"), "E2");
+
+	/* without the ETag (Get not read) neither Update nor Delete can be sent */
+	live.attrs = o;
+	ck_assert_int_eq(t->update_params(&ctx, fields, 1, &params), 0);
+	ck_assert_uint_eq(json_array_size(params), 0);
+	json_decref(params);
+	ck_assert_int_eq(t->delete_params(&ctx, &params), 0);
+	ck_assert_uint_eq(json_array_size(params), 0);
+	json_decref(params);
+
+	/* with it: the whole desired configuration, If-Match */
+	live.attrs = got;
+	ck_assert_int_eq(t->update_params(&ctx, fields, 1, &params), 0);
+	ck_assert_str_eq(s_of(params, "IfMatch"), "E2");
+	ck_assert_str_eq(s_of(params, "Id"), "rhp-1");
+	ck_assert(json_equal(json_object_get(params, "ResponseHeadersPolicyConfig"), cfg));
+	rec_fake_check_serialises("cloudfront", "UpdateResponseHeadersPolicy", params, "update");
+	json_decref(params);
+	ck_assert_int_eq(t->delete_params(&ctx, &params), 0);
+	ck_assert_str_eq(s_of(params, "IfMatch"), "E2");
+	rec_fake_check_serialises("cloudfront", "DeleteResponseHeadersPolicy", params, "delete");
+	json_decref(params);
+	ck_assert_int_eq(t->create_params(&ctx, &params), 0);
+	ck_assert(json_equal(json_object_get(params, "ResponseHeadersPolicyConfig"), cfg));
+	rec_fake_check_serialises("cloudfront", "CreateResponseHeadersPolicy", params, "create");
+}
+END_TEST
+
+/* What AWS returns for a response headers policy it stored: the empty lists spelled out, the
+ * CORS origins in its own order. */
+static void aws_fill_rhp(json_t *cfg)
+{
+	json_t *cors = json_object_get(cfg, "CorsConfig");
+	json_t *items = cohd_rec_json_path(cors, "AccessControlAllowOrigins.Items");
+	json_t *first = json_incref(json_array_get(items, 0));
+
+	json_object_set_new(cors, "AccessControlExposeHeaders",
+			    json_pack("{s:i, s:[]}", "Quantity", 0, "Items"));
+	json_array_remove(items, 0);
+	json_array_append_new(items, first);
+}
+
+START_TEST(test_rhp_engine_converge_drift)
+{
+	_cleanup_(cohd_graph_freep) struct cohd_graph *g = NULL, *g2 = NULL;
+	_cleanup_(cohd_rec_engine_freep) struct cohd_rec_engine *e = NULL;
+	_cleanup_free_ char *id = NULL, *name = NULL, *etag = NULL;
+	json_auto_t *props = rhp_compiled(&id, &name), *st = NULL;
+	static const struct cohd_rec_type *const types[] = {
+		&cohd_resource_cloudfront_response_headers_policy, NULL};
+	struct cohd_rec_config cfg = {
+		.app = "exiqonbot-lionbotv2-coherence",
+		.environment = "production",
+		.env_type = 0,
+		.region = "eu-west-1",
+		.account = "123456789012",
+		.partition = "aws",
+		.name_prefix = "exiqonbot-lionbotv2-402baa-production",
+		.types = types,
+	};
+	const char *key;
+	json_t *pol = NULL, *v, *origins;
+
+	rec_fake_init(&edge_service);
+	EW = (struct edge_world){.policies = json_object(),
+				 .dists = json_object(),
+				 .functions = json_object(),
+				 .files = json_object()};
+	/* the app's two origins, so that AWS's reordering is seen */
+	origins = cohd_rec_json_path(props,
+				     "ResponseHeadersPolicyConfig.CorsConfig."
+				     "AccessControlAllowOrigins");
+	json_array_append_new(json_object_get(origins, "Items"), json_string("app.example.com"));
+	json_object_set_new(origins, "Quantity", json_integer(2));
+	g = cohd_graph_new();
+	edge_add(g, "cloudfront.response_headers_policy", id, name, json_deep_copy(props), false);
+	ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
+	ck_assert_int_eq(cohd_rec_engine_new(&rec_fake_ops, &cfg, &e), 0);
+
+	/* from nothing: one Create with the compiled configuration; synced */
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, &st), 1);
+	ck_assert_uint_eq(edge_ops("CreateResponseHeadersPolicy"), 1);
+	ck_assert_uint_eq(json_object_size(EW.policies), 1);
+	json_object_foreach (EW.policies, key, v)
+		pol = v;
+	ck_assert_str_eq(s_of(pol, "Kind"), "ResponseHeadersPolicy");
+	ck_assert(json_equal(json_object_get(pol, "Config"),
+			     json_object_get(props, "ResponseHeadersPolicyConfig")));
+	ck_assert_str_eq(s_of(json_array_get(json_object_get(st, "resources"), 0), "sync"),
+			 "synced");
+
+	/* as AWS gives it back (empty lists spelled out, origins reordered): nothing to do */
+	aws_fill_rhp(json_object_get(pol, "Config"));
+	ck_assert_str_eq(s_of(pol, "Config.CorsConfig.AccessControlAllowOrigins.Items.0"),
+			 "app.example.com");
+	json_array_clear(RF.mut_log);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+	ck_assert_uint_eq(json_array_size(RF.mut_log), 0);
+
+	/* a drift made by hand (a new ETag): one Update, the whole configuration, If-Match */
+	json_object_set_new(json_object_get(pol, "Config"), "Comment", json_string("by hand"));
+	json_object_set_new(cohd_rec_json_path(pol, "Config.CorsConfig"),
+			    "AccessControlAllowCredentials", json_true());
+	new_etag(pol);
+	etag = strdup(s_of(pol, "ETag"));
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 1);
+	ck_assert_uint_eq(edge_ops("UpdateResponseHeadersPolicy"), 1);
+	ck_assert_str_eq(s_of(json_array_get(RF.mut_log, 0), "params.IfMatch"), etag);
+	ck_assert_str_eq(s_of(pol, "Config.Comment"), "cohd: headers of frontend");
+	ck_assert(json_is_false(
+		cohd_rec_json_path(pol, "Config.CorsConfig.AccessControlAllowCredentials")));
+	ck_assert_uint_eq(
+		json_array_size(cohd_rec_json_path(
+			pol, "Config.CorsConfig.AccessControlAllowOrigins.Items")),
+		2);
+	ck_assert_uint_eq(rec_fake_run_pass(e, g, NULL), 0);
+
+	/* the policy leaves the file: deleted with If-Match, after the distribution lets go of it
+	 * (ResponseHeadersPolicyInUse: tried again by the next pass) */
+	g2 = cohd_graph_new();
+	ck_assert_int_eq(cohd_graph_finalize(g2, NULL), 0);
+	EW.in_use = 1;
+	json_array_clear(RF.mut_log);
+	for (int k = 0; k < 4 && json_object_size(EW.policies) > 0; k++)
+		rec_fake_run_pass(e, g2, NULL);
+	ck_assert_uint_eq(json_object_size(EW.policies), 0);
+	ck_assert_uint_eq(edge_ops("DeleteResponseHeadersPolicy"), 2);
+	ck_assert_uint_eq(EW.in_use, 0);
+
+	json_decref(EW.policies);
+	json_decref(EW.dists);
+	json_decref(EW.functions);
+	json_decref(EW.files);
+	rec_fake_done();
+}
+END_TEST
+
 static Suite *resources_edge_suite(void)
 {
 	Suite *s = suite_create("resources_edge");
@@ -1168,6 +1385,8 @@ static Suite *resources_edge_suite(void)
 		{"lambda_code_diff", test_lambda_code_diff},
 		{"lambda_update_steps", test_lambda_update_steps},
 		{"engine_converge_drift", test_engine_converge_drift},
+		{"rhp_project_update", test_rhp_project_update},
+		{"rhp_engine_converge_drift", test_rhp_engine_converge_drift},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

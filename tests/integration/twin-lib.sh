@@ -45,9 +45,12 @@ proxy() { # METHOD PATH [BODY]: the proxy's control API
 		"$1" "$COHD_AWSPROXY_URL$2" "${3:-}"
 }
 reset_stats() { proxy POST /_proxy/stats/reset >/dev/null; }
-# "service:Operation=total ..." of every call since the last reset that is not a read; with
-# "in" only those of the services of the checked types (ec2, ecs, elbv2, iam, logs, autoscaling,
-# alarms, secrets), with "out" only the others
+# "service:Operation=N ..." of every call since the last reset that is not a read; with "in"
+# only those of the services of the checked types (ec2, ecs, elbv2, iam, logs, autoscaling,
+# alarms, secrets), with "out" only the others. N counts every call ($count=total) or, with
+# count=ok, only those AWS carried out (a call that keeps failing changes nothing).
+count=total
+strict=true # converge: a resource of the checked types in error fails the script
 mutating() {
 	proxy GET /_proxy/stats | python3 -c '
 import json, sys
@@ -55,10 +58,10 @@ calls = json.load(sys.stdin)["calls"]
 read = ("Describe", "List", "Get", "BatchGet")
 checked = {"ec2", "ecs", "elbv2", "iam", "logs", "application-autoscaling", "cloudwatch",
            "secretsmanager", "sts"}
-which = sys.argv[1]
-print(" ".join(f"{s}:{op}={v['"'total'"']}" for s, ops in sorted(calls.items())
-               for op, v in sorted(ops.items()) if not op.startswith(read) and v["total"]
-               and (which == "all" or (s in checked) == (which == "in"))))' "${1:-all}"
+which, count = sys.argv[1], sys.argv[2]
+print(" ".join(f"{s}:{op}={v[count]}" for s, ops in sorted(calls.items())
+               for op, v in sorted(ops.items()) if not op.startswith(read) and v[count]
+               and (which == "all" or (s in checked) == (which == "in"))))' "${1:-all}" "$count"
 }
 # the mutating calls that count after the last `cohd --once`: all of them when it converged
 # (exit 0), else those of the checked types' services; the others are shown
@@ -172,10 +175,11 @@ converge() {
 		# drops deploymentConfiguration, healthCheckGracePeriodSeconds and
 		# enableECSManagedTags (AWS keeps them), so the next pass sets them (UpdateService).
 		if [ "$runs" -ge 2 ] && [ -n "$(echo "$m" | tr ' ' '\n' | grep -v '^ecs:UpdateService=')" ]; then
+			st check || true
 			fail "run $runs, after a first full pass, still changed things: $m"
 		fi
 	done
-	[ -z "$m" ] || fail "still sending mutating calls after $1 runs: $m"
+	[ -z "$m" ] || { st check || true; fail "still sending mutating calls after $1 runs: $m"; }
 	if [ "$once_rc" = 0 ]; then
 		mode=full
 		echo "MODE: full: cohd --once exited 0, the whole app converged ($(summary))"
@@ -183,6 +187,9 @@ converge() {
 		mode=partial
 		echo "MODE: partial: cohd --once exited $once_rc ($(summary)); asserting on the ec2, ecs, elbv2, iam, logs, autoscaling, alarm and secret resources"
 	fi
-	st check || fail "a resource of the checked types is neither synced nor waiting for one of another type"
-	pass "converged in $runs cohd --once runs; the last sent no mutating call"
+	if ! st check; then
+		$strict && fail "a resource of the checked types is neither synced nor waiting for one of another type"
+		note "(BAD ones are the same with and without faults here; drift.sh fails on them)"
+	fi
+	pass "converged in $runs cohd --once runs; the last sent no mutating call$([ "$count" = ok ] && echo " that succeeded")"
 }

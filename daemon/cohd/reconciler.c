@@ -195,21 +195,40 @@ static int port_random_token(void *userdata, char *buf, size_t size)
 	return random_alnum(buf, size);
 }
 
-/* Listener rule priorities: a stable slot per rule, derived from its listener, group and rank so
- * that rules of one group keep their order and environments sharing a listener rarely meet. */
-static int allocate_priority(const json_t *p, json_t **ret)
+/* Listener rule priorities. Each environment's rules on a listener get a block of 100 from a
+ * hash of the listener and the group (the environment), so that environments sharing the
+ * app's listener rarely meet; inside the block they take consecutive slots in Rank order (the
+ * compiler ranks longer paths first), ties broken by logical id, so that no two rules of one
+ * environment ever ask for the same priority. Deterministic: the same graph, the same numbers. */
+static int allocate_priority(const struct app_entry *a, const char *logical_id, const json_t *p,
+			     json_t **ret)
 {
 	const char *listener = json_string_value(json_object_get(p, "Listener"));
 	const char *group = json_string_value(json_object_get(p, "Group"));
 	json_int_t rank = json_integer_value(json_object_get(p, "Rank"));
+	const struct cohd_graph *g = a->engine_graph ? a->engine_graph : a->graph;
 	uint32_t h = 2166136261u;
+	json_int_t before = 0;
 
 	for (const char *s = strempty(group); *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	for (const char *s = strempty(listener); *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
-	/* 490 groups of 100 priorities (1..49000); ranks beyond 99 share the last slot */
-	*ret = json_integer(1 + (json_int_t)(h % 490) * 100 + MIN(MAX(rank, 0), 99));
+	/* how many rules of the same listener and group come before this one */
+	for (size_t i = 0; g && i < cohd_graph_size(g); i++) {
+		const struct cohd_resource *res = cohd_graph_get(g, i);
+		const json_t *q = json_object_get(res->properties, "Priority");
+		json_int_t qr = json_integer_value(json_object_get(q, "Rank"));
+
+		if (!json_object_get(q, "Allocate") || streq(res->id, logical_id) ||
+		    !streq_ptr(json_string_value(json_object_get(q, "Listener")), listener) ||
+		    !streq_ptr(json_string_value(json_object_get(q, "Group")), group))
+			continue;
+		if (qr < rank || (qr == rank && strcmp(res->id, logical_id) < 0))
+			before++;
+	}
+	/* 490 blocks of 100 priorities (1..49000); beyond 100 rules they share the last slot */
+	*ret = json_integer(1 + (json_int_t)(h % 490) * 100 + MIN(before, 99));
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -247,7 +266,7 @@ static int port_generate(void *userdata, const char *logical_id, const json_t *p
 		return 0;
 	}
 	if (json_object_get(placeholder, "Allocate"))
-		return allocate_priority(placeholder, ret_value);
+		return allocate_priority(a, logical_id, placeholder, ret_value);
 	if (json_object_get(placeholder, "Zip"))
 		return cohd_zip_generate(placeholder, ret_value);
 	log_debug(RECONCILE, "%s: no generator for this placeholder", logical_id);

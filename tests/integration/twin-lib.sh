@@ -114,6 +114,12 @@ elif cmd == "drift":  # the drift table's row: status|observed|rule
     r = c.execute("SELECT status, observed, rule FROM drift WHERE app_env_id = ? AND "
                   "logical_id = ? AND field = ?", (env_id, args[0], args[1])).fetchone()
     print("|".join("" if v is None else str(v) for v in r) if r else "")
+elif cmd == "throttled":  # resources left undone by a call throttled on every attempt
+    for i, r in sorted(res.items()):
+        m = r.get("message") or ""
+        if any(code in m for code in ("Throttl", "RequestLimitExceeded", "SlowDown",
+                                      "TooManyRequests")):
+            print(f"{i}: {m}")
 elif cmd == "synced-list":
     for i, r in sorted(res.items()):
         if r["sync"] == "synced":

@@ -151,9 +151,9 @@ elif cmd == "check":
         if how == "BAD":
             bad.append(i)
             if "PriorityInUse" in (r.get("message") or ""):
-                print("#           (known: daemon/cohd/reconciler.c allocate_priority() clamps the "
-                      "compiler's ranks (1024 - strlen(url_path)) to 99: every rule of an "
-                      "environment gets the same priority)")
+                print("#           (seen when the rules exist but their type was observed before "
+                      "the listener: lib/reconcile/engine.c observe_next() starts any unstarted type "
+                      "when only a type cycle (CloudFront <-> Route 53) is left)")
     counts = {}
     for i in outside:
         k = (res[i]["type"], res[i]["sync"])

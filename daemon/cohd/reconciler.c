@@ -972,6 +972,8 @@ static int restore_one(const struct cohd_store_observed *o, void *userdata)
 {
 	struct app_entry *a = userdata;
 
+	if (o->aws_id)
+		(void)cohd_rec_engine_remember_physical_id(a->engine, o->logical_id, o->aws_id);
 	if (o->corrections == 0 || !o->correction_digest)
 		return 0;
 	return cohd_rec_engine_restore_corrections(a->engine, o->logical_id, o->type,
@@ -1111,6 +1113,12 @@ static bool converged(const struct app_entry *a)
 	return sync && streq(sync, "synced");
 }
 
+/* --once: done with this app: converged, or for a removed file, deleted */
+static bool finished(const struct app_entry *a)
+{
+	return a->removed ? a->deleted : converged(a);
+}
+
 static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 {
 	struct app_entry *a = userdata;
@@ -1135,8 +1143,11 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 			 strempty(sync), strempty(health));
 
 	if (a->removed && r >= 0 && converged(a) &&
-	    json_array_size(json_object_get(a->rec_status, "resources")) == 0) {
-		/* the deletion path is complete: nothing of this environment is left */
+	    json_array_size(json_object_get(a->rec_status, "resources")) == 0 &&
+	    cohd_rec_engine_mutations(e) == a->pass_mutations) {
+		/* the deletion path is complete: a pass that had nothing left to do found
+		 * nothing of this environment (a delete done in steps, like a CloudFront
+		 * distribution's disable, then delete, shows up again in the next pass) */
 		if (cohd_store_app_env_set_status(d->store, a->store_id, "deleted", "synced",
 						  "healthy", NULL) < 0)
 			log_warning(STORE, "%s.%s: cannot mark it deleted, ignoring", a->app,
@@ -1156,7 +1167,7 @@ static void on_pass_done(struct cohd_rec_engine *e, int r, void *userdata)
 		 * something but did not converge (an error a dependency's change may clear) */
 		bool changed = cohd_rec_engine_mutations(e) > a->pass_mutations;
 
-		if (a->done || r < 0 || converged(a) || !sync ||
+		if (a->done || r < 0 || finished(a) || !sync ||
 		    !(streq(sync, "progressing") || changed) || a->passes >= ONCE_MAX_PASSES) {
 			a->done = true;
 			finish_once_if_done(d);
@@ -1336,7 +1347,7 @@ static void finish_once_if_done(struct cohd_daemon *d)
 					      : ", file removed: deleting");
 		if (d->config->dry_run)
 			print_plan(json_object_get(a->rec_status, "plan"));
-		if (converged(a))
+		if (finished(a))
 			good++;
 	}
 	printf("%zu of %zu app environments converged\n", good, n);

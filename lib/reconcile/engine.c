@@ -75,6 +75,9 @@ struct rec_res {
 	char *open_token;
 	char *last_name;	    /* the physical name it was last wanted with */
 	char *last_region;	    /* ... and its region (NULL = the app's) */
+	char *last_pid;		    /* its physical id when last observed: a resource no longer
+				     * wanted that the bulk observe cannot find (a listener rule
+				     * whose listener the graph no longer names) is described by it */
 	char *match;		    /* this pass: the type's match_name from the resolved props */
 	/* What observe last resolved and matched by: a resource no longer wanted is observed with
 	 * those props and matched by that name (a removed listener certificate's listener and ARN,
@@ -304,6 +307,7 @@ static void res_free(struct rec_res *r)
 	free(r->open_token);
 	free(r->last_name);
 	free(r->last_region);
+	free(r->last_pid);
 	json_decref(r->last_props);
 	free(r->last_match);
 	free(r->message);
@@ -850,6 +854,10 @@ static void ingest(struct cohd_rec_engine *e, const struct cohd_rec_type *t, con
 	r->item = it;
 	json_decref(r->attrs);
 	r->attrs = json_incref(it->attrs);
+	if (it->physical_id && !streq_ptr(r->last_pid, it->physical_id)) {
+		free(r->last_pid);
+		r->last_pid = strdup(it->physical_id);
+	}
 	if (e->ops.record_observed)
 		e->ops.record_observed(e->ops.userdata, r->id, t->name, it->attrs);
 }
@@ -909,6 +917,17 @@ static bool under_app_prefix(const struct cohd_rec_engine *e, const char *name)
 	if (slug && strlen(np) >= n && strncmp(np, slug, n - 7) == 0 && np[n - 7] == '-')
 		return strncmp(name, np, n) == 0;
 	return strncmp(name, np, strlen(np)) == 0;
+}
+
+/* Is name one of our resources' deterministic names (wanted or last wanted)? A name cut to
+ * fit a short limit (32 for ELBv2) may have lost part of the app prefix to its hash. */
+static bool known_name(const struct cohd_rec_engine *e, const struct cohd_rec_type *t,
+		       const char *name)
+{
+	for (size_t i = 0; name && i < e->n_res; i++)
+		if (e->res[i]->type == t && streq_ptr(e->res[i]->last_name, name))
+			return true;
+	return false;
 }
 
 static void tag_reads_hold(struct cohd_rec_engine *e, const struct cohd_rec_type *t, const char *op,
@@ -1044,7 +1063,8 @@ static void observe_items(struct cohd_rec_engine *e, const struct cohd_rec_type 
 	json_array_foreach (list, i, item) {
 		struct cohd_rec_item *it = d || t->tag_read_prefix ? item_parse(t, item) : NULL;
 		const json_t *cached = d && it ? tag_cache_get(e, t, it->physical_id) : NULL;
-		bool ours = !t->tag_read_prefix || (it && under_app_prefix(e, it->name));
+		bool ours = !t->tag_read_prefix ||
+			    (it && (under_app_prefix(e, it->name) || known_name(e, t, it->name)));
 
 		if ((d || t->tag_read_prefix) && !it)
 			continue; /* dropped by project (a listener's default rule) */
@@ -1251,6 +1271,15 @@ static void plan_pass(struct cohd_rec_engine *e);
 static void lookup_next(struct cohd_rec_engine *e);
 static void detail_next(struct cohd_rec_engine *e);
 
+/* A resource of ours no longer wanted that the bulk observe did not find, but that can be
+ * described by the physical id it last had: its delete must not depend on what the graph no
+ * longer says (a listener rule is listed per listener; a removed environment names none). */
+static bool recallable(const struct cohd_rec_engine *e, const struct rec_res *r)
+{
+	return !r->want && r->type && !r->item && !r->hold && r->last_pid && owned(e, r->id) &&
+	       (r->type->by_id_params || r->type->id_list_member);
+}
+
 static void observe_next(struct cohd_rec_engine *e)
 {
 	unsigned max = e->cfg.max_observe ?: 8;
@@ -1405,6 +1434,8 @@ static void detail_next(struct cohd_rec_engine *e)
 		if (r->want && r->type && !r->item && !r->foreign && !r->hold &&
 		    r->type->lookup_params)
 			e->lookups[e->n_lookups++] = i;
+		else if (recallable(e, r))
+			e->lookups[e->n_lookups++] = i;
 	}
 	lookup_next(e);
 }
@@ -1413,6 +1444,7 @@ static void lookup_done(int r, json_t *result, const struct cohd_aws_error *err,
 {
 	struct rec_call *c = userdata;
 	struct cohd_rec_engine *e = c->e;
+	struct rec_res *res;
 	const json_t *item;
 	size_t i;
 
@@ -1421,16 +1453,40 @@ static void lookup_done(int r, json_t *result, const struct cohd_aws_error *err,
 		return;
 	}
 	e->inflight--;
-	if (r >= 0)
+	res = find_res(e, c->res_id);
+	if (res && !res->want) {
+		/* A recall: the item with the physical id we recorded is this resource whatever
+		 * its tags say (only that one: a describe may ignore the id and list others).
+		 * Not there: it is gone. */
+		json_auto_t *items = r >= 0 ? described_items(c->type, result) : NULL;
+
+		json_array_foreach (items, i, item) {
+			struct cohd_rec_item *it = res->item ? NULL : item_parse(c->type, item);
+
+			if (it && streq_ptr(it->physical_id, res->last_pid))
+				res->item = it;
+			else
+				item_free(it);
+		}
+		if (res->item) {
+			json_decref(res->attrs);
+			res->attrs = json_incref(res->item->attrs);
+		} else if (r >= 0 || (err && err->class == COHD_AWS_ERROR_NOT_FOUND)) {
+			free(res->last_pid); /* gone: not asked for again */
+			res->last_pid = NULL;
+		} else {
+			_cleanup_free_ char *msg = aws_error_text(r, err);
+
+			set_hold(res, "not observed: %s by id failed: %s", c->type->describe_op,
+				 strempty(msg));
+		}
+	} else if (r >= 0)
 		json_array_foreach (cohd_rec_json_path(result, c->type->list_path), i, item)
 			ingest(e, c->type, item);
-	else if (!err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
-		struct rec_res *res = find_res(e, c->res_id);
+	else if (res && (!err || err->class != COHD_AWS_ERROR_NOT_FOUND)) {
 		_cleanup_free_ char *msg = aws_error_text(r, err);
 
-		if (res) {
-			set_hold(res, "look-up-before-create failed: %s", strempty(msg));
-		}
+		set_hold(res, "look-up-before-create failed: %s", strempty(msg));
 	}
 	call_free(c);
 	lookup_next(e);
@@ -1449,12 +1505,24 @@ static void lookup_next(struct cohd_rec_engine *e)
 			.region = e->cfg.region,
 			.account = e->cfg.account,
 			.resource = r->want,
-			.tags = r->want->tags,
+			.tags = r->want ? r->want->tags : NULL,
 		};
 		json_auto_t *params = NULL;
 		struct rec_call *c;
 
-		if (r->type->lookup_params(&ctx, &params) < 0 || !params)
+		if (!r->want) {
+			/* A recall (recallable()): by the physical id, as waits poll. */
+			struct cohd_rec_item live = { .physical_id = r->last_pid };
+
+			ctx.live = &live;
+			ctx.resource = remembered_as(r);
+			if (r->type->by_id_params)
+				(void)r->type->by_id_params(&ctx, &params);
+			else
+				params = json_pack("{s:[s]}", r->type->id_list_member, r->last_pid);
+		} else if (r->type->lookup_params(&ctx, &params) < 0)
+			continue;
+		if (!params)
 			continue;
 		c = call_new(e, CALL_LOOKUP, r->type, 0, r->id);
 		if (!c)
@@ -3043,6 +3111,24 @@ int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical
 	if (!r)
 		return -ENOENT;
 	return remember_name(r, name) < 0 || remember_region(r, region) < 0 ? -ENOMEM : 0;
+}
+
+int cohd_rec_engine_remember_physical_id(struct cohd_rec_engine *e, const char *logical_id,
+					 const char *physical_id)
+{
+	struct rec_res *r;
+	char *n;
+
+	cohd_assert_return(e && logical_id && physical_id, -EINVAL);
+	r = find_res(e, logical_id);
+	if (!r)
+		return -ENOENT;
+	n = strdup(physical_id);
+	if (!n)
+		return -ENOMEM;
+	free(r->last_pid);
+	r->last_pid = n;
+	return 0;
 }
 
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e)

@@ -178,6 +178,12 @@ int cohd_rec_engine_remember(struct cohd_rec_engine *e, const char *logical_id, 
 int cohd_rec_engine_remember_name(struct cohd_rec_engine *e, const char *logical_id,
 				  const char *name, const char *region);
 
+/* The physical id a remembered resource had when last observed (the daemon keeps it in the
+ * store): once it leaves the graph and the bulk observe cannot find it, it is described by
+ * that id, so that it is still deleted. -ENOENT when logical_id is not remembered. */
+int cohd_rec_engine_remember_physical_id(struct cohd_rec_engine *e, const char *logical_id,
+					 const char *physical_id);
+
 /* `cohd-status delete APP.ENV --confirm`: CONFIRM resources (and stateful replacements) may
  * now be deleted. The confirmation lasts until nothing that needed it is left. */
 void cohd_rec_engine_confirm_delete(struct cohd_rec_engine *e);

@@ -1267,6 +1267,35 @@ static int start_observe(struct cohd_rec_engine *e, size_t k)
 	return 0;
 }
 
+/* Nothing in flight and no unstarted job ready: types that depend on each other both ways
+ * (CloudFront distribution <-> Route 53 records: validation records before, alias records after)
+ * wait for each other. Start one of that cycle, never a job merely waiting for it (a listener
+ * rule whose listener waits for the cycle would ask nothing and find its rules "missing").
+ * Walk from an unstarted job to a job it waits for until one repeats: that one is on the cycle. */
+static size_t obs_cycle_member(const struct cohd_rec_engine *e)
+{
+	_cleanup_free_ bool *seen = calloc(e->n_obs + 1, sizeof(bool));
+	size_t j = e->n_obs;
+
+	for (size_t i = 0; i < e->n_obs && j == e->n_obs; i++)
+		if (!e->obs[i].started)
+			j = i;
+	if (!seen || j == e->n_obs)
+		return j;
+	for (;;) {
+		size_t next = e->n_obs;
+
+		seen[j] = true;
+		for (size_t u = 0; u < e->n_obs && next == e->n_obs; u++)
+			if (!e->obs[u].done && e->obs[u].type != e->obs[j].type &&
+			    type_depends(e, e->obs[j].type, e->obs[u].type))
+				next = u;
+		if (next == e->n_obs || seen[next])
+			return next == e->n_obs ? j : next;
+		j = next;
+	}
+}
+
 static void plan_pass(struct cohd_rec_engine *e);
 static void lookup_next(struct cohd_rec_engine *e);
 static void detail_next(struct cohd_rec_engine *e);
@@ -1293,9 +1322,8 @@ static void observe_next(struct cohd_rec_engine *e)
 		for (size_t j = 0; j < e->n_obs && k == e->n_obs; j++)
 			if (!e->obs[j].started && obs_ready(e, j))
 				k = j;
-		for (size_t j = 0; j < e->n_obs && k == e->n_obs && e->inflight == 0; j++)
-			if (!e->obs[j].started)
-				k = j; /* types depend on each other both ways: go anyway */
+		if (k == e->n_obs && e->inflight == 0)
+			k = obs_cycle_member(e);
 		if (k == e->n_obs)
 			break;
 		r = start_observe(e, k);
@@ -1598,9 +1626,15 @@ static void compute_bands(struct cohd_rec_engine *e)
 
 		if (!g->want || !g->type || !g->type->governs_type)
 			continue;
-		src = g->item ? g->item->attrs : g->want->properties;
+		/* the band cohd keeps (and puts back in this pass), not one widened by hand */
+		src = g->want->properties;
 		mn = cohd_rec_json_path(src, g->type->min_path);
 		mx = cohd_rec_json_path(src, g->type->max_path);
+		if ((!json_is_number(mn) || !json_is_number(mx)) && g->item) {
+			src = g->item->attrs;
+			mn = cohd_rec_json_path(src, g->type->min_path);
+			mx = cohd_rec_json_path(src, g->type->max_path);
+		}
 		if (!json_is_number(mn) || !json_is_number(mx))
 			continue;
 		for (size_t d = 0; d < g->want->n_depends_on; d++) {

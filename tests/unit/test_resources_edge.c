@@ -1037,6 +1037,7 @@ static struct cohd_graph *edge_graph(const char *comment, int ttl)
 			"origin-response", "IncludeBody", 0, "LambdaFunctionARN",
 			cohd_ref("env/pr-1/edge-lambda", "VersionArn"));
 	if (without_distribution) {
+		json_decref(lfa);
 		ck_assert_int_eq(cohd_graph_finalize(g, NULL), 0);
 		return g;
 	}

@@ -17,6 +17,7 @@
 #include "lib/model/compile.h"
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/resources.h"
+#include "compile_app.h"
 #include "rec_fake.h"
 #include "test.h"
 
@@ -101,26 +102,6 @@ static int gen(void *u, const char *id, const json_t *ph, json_t **ret)
 {
 	*ret = json_object_get(ph, "Allocate") ? json_integer(7) : json_string("s3cr3t-generated");
 	return 0;
-}
-
-static struct cohd_graph *compile_file(const char *rel, int env_type)
-{
-	struct cohd_diag_list diags = {};
-	struct cohd_model_options opts = COHD_MODEL_OPTIONS_INIT;
-	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
-	struct cohd_graph *g = NULL;
-	struct cohd_error err = {};
-	int r;
-
-	r = cohd_app_load_file(test_data_path(rel), &diags, &app);
-	cohd_diag_list_done(&diags);
-	ck_assert_msg(r == 0, "%s does not parse", rel);
-	opts.region = "eu-west-1";
-	opts.env_type = env_type;
-	r = cohd_model_compile(app, &opts, &g, &err);
-	ck_assert_msg(r == 0, "%s: %s", rel, cohd_error_str(&err));
-	cohd_error_done(&err);
-	return g;
 }
 
 /* Every builder of t for one compiled resource: create, each field's update, tag, delete,
@@ -298,7 +279,7 @@ START_TEST(test_builders_serialize)
 	for (size_t f = 0; f < ELEMENTSOF(files); f++)
 		for (int et = 0; et < 3; et++) {
 			_cleanup_(cohd_graph_freep) struct cohd_graph *g =
-				compile_file(files[f], et);
+				test_compile_app(files[f], et);
 
 			fake_attrs = json_object();
 			for (size_t i = 0; i < cohd_graph_size(g); i++) {

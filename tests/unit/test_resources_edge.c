@@ -26,6 +26,7 @@
 #include "lib/reconcile/diff.h"
 #include "lib/reconcile/reconcile.h"
 #include "lib/resources/resources.h"
+#include "compile_app.h"
 #include "rec_fake.h"
 #include "test.h"
 
@@ -126,26 +127,6 @@ static int gen(void *u, const char *id, const json_t *ph, json_t **ret)
 	ck_assert_int_eq(cohd_lambda_zip_build(json_object_get(ph, "Zip"), &zip, &n), 0);
 	*ret = json_stringn_nocheck((const char *)zip, n);
 	return 0;
-}
-
-static struct cohd_graph *compile_file(const char *rel, int env_type)
-{
-	struct cohd_diag_list diags = {};
-	struct cohd_model_options opts = COHD_MODEL_OPTIONS_INIT;
-	_cleanup_(cohd_app_freep) struct cohd_app *app = NULL;
-	struct cohd_graph *g = NULL;
-	struct cohd_error err = {};
-	int r;
-
-	r = cohd_app_load_file(test_data_path(rel), &diags, &app);
-	cohd_diag_list_done(&diags);
-	ck_assert_msg(r == 0, "%s does not parse", rel);
-	opts.region = "eu-west-1";
-	opts.env_type = env_type;
-	r = cohd_model_compile(app, &opts, &g, &err);
-	ck_assert_msg(r == 0, "%s: %s", rel, cohd_error_str(&err));
-	cohd_error_done(&err);
-	return g;
 }
 
 /* A builder's result: the params of op, or a sequence of calls [{Operation, Params}]. */
@@ -305,7 +286,7 @@ START_TEST(test_builders_serialize)
 	for (size_t f = 0; f < ELEMENTSOF(files); f++)
 		for (int et = 0; et < 3; et++) {
 			_cleanup_(cohd_graph_freep) struct cohd_graph *g =
-				compile_file(files[f], et);
+				test_compile_app(files[f], et);
 
 			fake_attrs = json_object();
 			for (size_t i = 0; i < cohd_graph_size(g); i++) {
@@ -502,7 +483,7 @@ START_TEST(test_distribution_diff)
 {
 	const struct cohd_rec_type *t = &cohd_resource_cloudfront_distribution;
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g =
-		compile_file("plans/backend-frontend.yml", 0);
+		test_compile_app("plans/backend-frontend.yml", 0);
 	struct cohd_rec_resolve_ctx rc = {.account = "123456789012",
 					  .partition = "aws",
 					  .attrs = attrs_of,
@@ -1187,7 +1168,7 @@ END_TEST
 static json_t *rhp_compiled(char **ret_id, char **ret_name)
 {
 	_cleanup_(cohd_graph_freep) struct cohd_graph *g =
-		compile_file("real-apps/ExiqonBot__LionBotv2__coherence.yml", 0);
+		test_compile_app("real-apps/ExiqonBot__LionBotv2__coherence.yml", 0);
 
 	for (size_t i = 0; i < cohd_graph_size(g); i++) {
 		const struct cohd_resource *res = cohd_graph_get(g, i);

@@ -311,11 +311,13 @@ static void on_secret_value(int r, json_t *result, const struct cohd_aws_error *
 				(void)json_object_set(a->generated, sr->logical_id, v);
 		}
 	} else if (!err || err->class != COHD_AWS_ERROR_NOT_FOUND) {
+		_cleanup_free_ char *m = err ? cohd_aws_error_format(err) : NULL;
+
 		a->secret_read_failed = true;
 		daemon_event(a->d, a, sr->logical_id, LOG_ERR, "secret-read",
 			     "cannot read the generated value the secret keeps (%s); passes wait, "
 			     "so that nothing is made with a different one",
-			     err && err->code ? err->code : strerror(-r));
+			     m ? m : strerror(-r));
 	}
 	free(sr->logical_id);
 	free(sr->key);
